@@ -1,0 +1,4 @@
+// SIMD build entry (compiled with --enable simd).
+import { step } from './radam';
+export { step as radam_f32_simd_u4 };
+export { heapBase } from './memory';

@@ -1,0 +1,57 @@
+// The update in plain JavaScript, for runtimes without WebAssembly. It mirrors the element update
+// of assembly/radam.ts operation by operation: each float32 operation is done in float64 and
+// rounded with Math.fround (exact for +, -, *, / and sqrt of float32 inputs: float64 has more
+// than twice the bits), so its results are bit-identical to the wasm kernels.
+import { ArrayBufferMemory } from '../arena.js';
+import {
+  ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
+  E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
+  E_EPS, E_STEP_SIZE, MODE_MASK, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+} from '../layout.js';
+import type { Kernel } from './kernel.js';
+
+const fr = Math.fround;
+
+export function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
+  const i32 = new Int32Array(buffer);
+  const f32 = new Float32Array(buffer);
+  for (let k = 0; k < count; k++) {
+    const e = (table + k * ENTRY_BYTES) >>> 2;
+    const n = i32[e + E_SIZE / 4];
+    if (n <= 0) continue;
+    const flags = i32[e + E_FLAGS / 4];
+    const mode = flags & MODE_MASK;
+    const ams = (flags & FLAG_AMSGRAD) !== 0;
+    const coupled = (flags & FLAG_COUPLED_DECAY) !== 0;
+    const p = i32[e + E_PARAM / 4] >>> 2, g = i32[e + E_GRAD / 4] >>> 2;
+    const m = i32[e + E_EXP_AVG / 4] >>> 2, v = i32[e + E_EXP_AVG_SQ / 4] >>> 2;
+    const vm = i32[e + E_MAX_EXP_AVG_SQ / 4] >>> 2;
+    const gs = f32[e + E_GRAD_SIGN / 4], wd = f32[e + E_WEIGHT_DECAY / 4], pd = f32[e + E_PARAM_DECAY / 4];
+    const b1 = f32[e + E_BETA1 / 4], c1 = f32[e + E_ONE_MINUS_BETA1 / 4];
+    const b2 = f32[e + E_BETA2 / 4], c2 = f32[e + E_ONE_MINUS_BETA2 / 4];
+    const eps = f32[e + E_EPS / 4], st = f32[e + E_STEP_SIZE / 4];
+    for (let i = 0; i < n; i++) {
+      let gi = fr(f32[g + i] * gs);
+      const pi = fr(f32[p + i] * pd);
+      if (coupled) gi = fr(gi + fr(wd * pi));
+      const mi = fr(fr(f32[m + i] * b1) + fr(gi * c1));
+      let vi = fr(fr(f32[v + i] * b2) + fr(fr(gi * gi) * c2));
+      f32[m + i] = mi;
+      f32[v + i] = vi;
+      if (ams) { vi = Math.max(f32[vm + i], vi); f32[vm + i] = vi; }
+      // A Float32Array store rounds: the last operation needs no fround of its own.
+      if (mode === MODE_ADAPTIVE) f32[p + i] = pi - fr(fr(mi * st) / fr(fr(Math.sqrt(vi)) + eps));
+      else if (mode === MODE_MOMENTUM) f32[p + i] = pi - fr(mi * st);
+    }
+  }
+}
+
+export function createJsKernel(): Kernel {
+  const memory = new ArrayBufferMemory(1);
+  return {
+    backend: 'js',
+    memory,
+    heapBase: 0,
+    step: (table, count) => jsStep(memory.buffer, table, count),
+  };
+}

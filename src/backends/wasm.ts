@@ -1,0 +1,54 @@
+// Loads the kernels with the standard WebAssembly API from bytes embedded in the JS.
+// (@assemblyscript/loader is deprecated upstream and would only add glue: the kernels take
+// plain integer addresses and export their memory, so nothing needs marshalling.)
+import type { Kernel } from './kernel.js';
+import { SCALAR_WASM, SIMD_WASM } from './wasm-bytes.js';
+
+export type WasmBackend = 'simd' | 'scalar';
+
+const EXPORT: Record<WasmBackend, string> = { simd: 'radam_f32_simd_u4', scalar: 'radam_f32_scalar' };
+const BYTES: Record<WasmBackend, string> = { simd: SIMD_WASM, scalar: SCALAR_WASM };
+const compiled: Partial<Record<WasmBackend, Promise<WebAssembly.Module>>> = {};
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(base64);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+export function hasWebAssembly(): boolean {
+  return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
+}
+
+/** Whether this runtime accepts the build: the SIMD build fails validation where 128-bit SIMD is missing. */
+export function wasmSupported(backend: WasmBackend): boolean {
+  try {
+    return hasWebAssembly() && WebAssembly.validate(decode(BYTES[backend]));
+  } catch {
+    return false;
+  }
+}
+
+function compile(backend: WasmBackend): Promise<WebAssembly.Module> {
+  let m = compiled[backend];
+  if (!m) {
+    m = WebAssembly.compile(decode(BYTES[backend]));
+    compiled[backend] = m;
+    m.catch(() => { delete compiled[backend]; }); // let a later call retry
+  }
+  return m;
+}
+
+/** A fresh instance (with its own memory) of the simd or scalar build. */
+export async function createWasmKernel(backend: WasmBackend): Promise<Kernel> {
+  const instance = await WebAssembly.instantiate(await compile(backend), {});
+  const exports = instance.exports as Record<string, unknown>;
+  const step = exports[EXPORT[backend]] as (table: number, count: number) => void;
+  return {
+    backend,
+    memory: exports.memory as WebAssembly.Memory,
+    heapBase: (exports.heapBase as () => number)(),
+    step,
+  };
+}

@@ -1,0 +1,33 @@
+// The step table shared by the kernels (assembly/radam.ts, src/backends/js.ts) and the optimizer.
+// This file is compiled by both asc and tsc, so it holds only untyped integer constants.
+//
+// One entry per tensor, ENTRY_BYTES long. Pointers and counts are i32; scalars are f32, computed in
+// float64 once per step by src/scalars.ts and rounded to float32 when written.
+
+export const ENTRY_BYTES = 64;
+// i32 fields (byte offsets)
+export const E_PARAM = 0; // p
+export const E_GRAD = 4; // g
+export const E_EXP_AVG = 8; // m
+export const E_EXP_AVG_SQ = 12; // v
+export const E_MAX_EXP_AVG_SQ = 16; // vmax (amsgrad only)
+export const E_SIZE = 20; // element count
+export const E_FLAGS = 24; // MODE_* | FLAG_*
+// f32 fields (byte offsets)
+export const E_GRAD_SIGN = 28; // -1 with maximize, else 1
+export const E_WEIGHT_DECAY = 32; // coupled (L2) weight decay, used with FLAG_COUPLED_DECAY
+export const E_PARAM_DECAY = 36; // 1 - lr*wd for decoupled weight decay, else exactly 1
+export const E_BETA1 = 40;
+export const E_ONE_MINUS_BETA1 = 44;
+export const E_BETA2 = 48;
+export const E_ONE_MINUS_BETA2 = 52;
+export const E_EPS = 56;
+export const E_STEP_SIZE = 60; // MODE_ADAPTIVE: lr*r_t*sqrt(1-b2^t)/(1-b1^t); MODE_MOMENTUM: lr/(1-b1^t)
+
+// flags
+export const MODE_MASK = 3;
+export const MODE_SKIP = 0; // below threshold, degenerateToSgd=false: moments update, param untouched
+export const MODE_MOMENTUM = 1; // below threshold: p -= lr * m / (1-b1^t)
+export const MODE_ADAPTIVE = 2; // rectified: p -= step * m / (sqrt(v) + eps)
+export const FLAG_AMSGRAD = 4;
+export const FLAG_COUPLED_DECAY = 8;

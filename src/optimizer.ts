@@ -1,0 +1,427 @@
+// RAdam: parameter groups, parameters in linear memory, the step, and save/restore.
+import { Arena, alignUp } from './arena.js';
+import { createJsKernel } from './backends/js.js';
+import type { Kernel } from './backends/kernel.js';
+import { createWasmKernel, hasWebAssembly, wasmSupported } from './backends/wasm.js';
+import {
+  ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
+  E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
+  E_EPS, E_STEP_SIZE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+} from './layout.js';
+import {
+  DEFAULTS, formatValue, resolveGroupOptions, validateBackend, validateOption,
+  type Backend, type GroupOptions, type Hyperparameters, type RAdamOptions,
+} from './options.js';
+import { stepScalars, type StepScalars } from './scalars.js';
+
+/** A parameter's initial values, or its length (zeros). */
+export type ParamInit = Float32Array | Float64Array | readonly number[] | number;
+
+/** The state of one parameter in a state dict. */
+export interface ParamState {
+  step: number;
+  expAvg: Float32Array;
+  expAvgSq: Float32Array;
+  /** Only with amsgrad. */
+  maxExpAvgSq?: Float32Array;
+}
+
+/** A group's hyperparameters and the (flat) indices of its params, as torch lays out param_groups. */
+export interface GroupState extends Hyperparameters {
+  params: number[];
+}
+
+/** Everything `loadStateDict` restores; plain data that survives structuredClone. */
+export interface RAdamStateDict {
+  format: 'radam-wasm';
+  version: 1;
+  groups: GroupState[];
+  /** Indexed by param: params are numbered through the groups in order, as in torch. */
+  state: ParamState[];
+}
+
+const QUANTITIES = ['data', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
+
+/** A tensor registered with the optimizer; its arrays are live views into linear memory. */
+export class Param {
+  /** Number of elements. */
+  readonly size: number;
+  /** @internal byte addresses of data, grad, expAvg, expAvgSq, maxExpAvgSq (0 without amsgrad) */
+  readonly ptrs: readonly number[];
+  /** @internal steps taken */
+  _step = 0;
+  /** @internal position of this param's entry in the step table */
+  _slot = -1;
+  private views: (Float32Array | null)[] = [];
+  private generation = -1;
+
+  /** @internal */
+  constructor(readonly group: ParamGroup, size: number, ptrs: number[]) {
+    this.size = size;
+    this.ptrs = ptrs;
+  }
+
+  /** Steps taken by this parameter (torch's state['step']). */
+  get step(): number {
+    this.group.optimizer._check();
+    return this._step;
+  }
+
+  /** The parameter values. */
+  get data(): Float32Array { return this.view(0) as Float32Array; }
+  /** The gradient: write it before each `step()`. */
+  get grad(): Float32Array { return this.view(1) as Float32Array; }
+  /** First moment (torch's exp_avg). */
+  get expAvg(): Float32Array { return this.view(2) as Float32Array; }
+  /** Second moment (torch's exp_avg_sq). */
+  get expAvgSq(): Float32Array { return this.view(3) as Float32Array; }
+  /** Running maximum of the second moment with amsgrad, else null. */
+  get maxExpAvgSq(): Float32Array | null { return this.view(4); }
+
+  // Views are re-created after the memory grew (growth detaches every view of the old buffer).
+  private view(k: number): Float32Array | null {
+    const opt = this.group.optimizer._check();
+    if (this.generation !== opt._arena.generation) {
+      const buffer = opt._kernel.memory.buffer;
+      this.views = this.ptrs.map((ptr) => (ptr ? new Float32Array(buffer, ptr, this.size) : null));
+      this.generation = opt._arena.generation;
+    }
+    return this.views[k];
+  }
+}
+
+/** A parameter group: hyperparameters shared by its params, writable between steps (validated). */
+export class ParamGroup {
+  /** @internal */
+  _hp: Hyperparameters;
+  /** @internal */
+  readonly _params: Param[] = [];
+
+  /** @internal */
+  constructor(readonly optimizer: RAdam, hp: Hyperparameters) {
+    this._hp = hp;
+  }
+
+  /** The params of this group, in the order they were added. */
+  get params(): readonly Param[] { return this._params.slice(); }
+
+  get lr(): number { return this._hp.lr; }
+  set lr(x: number) { this._hp.lr = validateOption('lr', x); }
+  get betas(): readonly [number, number] { return this._hp.betas; }
+  set betas(x: readonly [number, number]) { this._hp.betas = validateOption('betas', x); }
+  get eps(): number { return this._hp.eps; }
+  set eps(x: number) { this._hp.eps = validateOption('eps', x); }
+  get weightDecay(): number { return this._hp.weightDecay; }
+  set weightDecay(x: number) { this._hp.weightDecay = validateOption('weightDecay', x); }
+  get decoupledWeightDecay(): boolean { return this._hp.decoupledWeightDecay; }
+  set decoupledWeightDecay(x: boolean) { this._hp.decoupledWeightDecay = validateOption('decoupledWeightDecay', x); }
+  get maximize(): boolean { return this._hp.maximize; }
+  set maximize(x: boolean) { this._hp.maximize = validateOption('maximize', x); }
+  get threshold(): number { return this._hp.threshold; }
+  set threshold(x: number) { this._hp.threshold = validateOption('threshold', x); }
+  get degenerateToSgd(): boolean { return this._hp.degenerateToSgd; }
+  set degenerateToSgd(x: boolean) { this._hp.degenerateToSgd = validateOption('degenerateToSgd', x); }
+  /** Fixed when the group is created: it decides whether params get a maxExpAvgSq buffer. */
+  get amsgrad(): boolean { return this._hp.amsgrad; }
+
+  /** Registers a parameter: initial values (copied into linear memory) or a length (zeros). */
+  addParam(init: ParamInit): Param {
+    return this.optimizer._addParam(this, init);
+  }
+}
+
+function toValues(init: unknown): { size: number; values: ArrayLike<number> | null } {
+  if (typeof init === 'number') {
+    if (!Number.isSafeInteger(init) || init < 0) {
+      throw new RangeError(`Invalid param length: ${formatValue(init)} (expected a non-negative integer)`);
+    }
+    return { size: init, values: null };
+  }
+  if (init instanceof Float32Array || init instanceof Float64Array) return { size: init.length, values: init };
+  if (Array.isArray(init)) {
+    for (let i = 0; i < init.length; i++) {
+      if (typeof init[i] !== 'number') {
+        throw new TypeError(`Invalid param init: element ${i} is ${formatValue(init[i])} (expected a number)`);
+      }
+    }
+    return { size: init.length, values: init };
+  }
+  throw new TypeError(`Invalid param init: ${formatValue(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`);
+}
+
+export class RAdam {
+  /** @internal */
+  readonly _kernel: Kernel;
+  /** @internal */
+  readonly _arena: Arena;
+  private readonly _groups: ParamGroup[] = [];
+  private readonly order: Param[] = []; // table order: the order params were added
+  private table = 0;
+  private tableCapacity = 0;
+  private disposed = false;
+
+  private constructor(kernel: Kernel, hp: Hyperparameters) {
+    this._kernel = kernel;
+    this._arena = new Arena(kernel.memory, kernel.heapBase);
+    this._groups.push(new ParamGroup(this, hp));
+    this.growTable(16);
+  }
+
+  /**
+   * Creates an optimizer. Every option is optional (defaults are torch's); the options other than
+   * `backend` are the hyperparameters of the default group, which later groups inherit.
+   */
+  static async create(options: RAdamOptions = {}): Promise<RAdam> {
+    const backend = validateBackend((options as RAdamOptions | undefined)?.backend);
+    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend']);
+    return new RAdam(await createKernel(backend), hp);
+  }
+
+  /** The backend actually used. */
+  get backend(): Backend {
+    return this._kernel.backend;
+  }
+
+  /** The parameter groups; `groups[0]` is the default group. */
+  get groups(): readonly ParamGroup[] {
+    return this._groups.slice();
+  }
+
+  /** All params, numbered through the groups in order (the numbering of stateDict). */
+  get params(): readonly Param[] {
+    return this._groups.flatMap((g) => g._params);
+  }
+
+  /** Bytes of linear memory in use (params, gradients, state and the step table). */
+  get memoryBytes(): number {
+    return this._arena.used;
+  }
+
+  /** Adds a group whose unspecified hyperparameters are those of the default group. */
+  addGroup(options: GroupOptions = {}): ParamGroup {
+    this._check();
+    const group = new ParamGroup(this, resolveGroupOptions(options, { ...this._groups[0]._hp }));
+    this._groups.push(group);
+    return group;
+  }
+
+  /** Registers a parameter in the default group. */
+  addParam(init: ParamInit): Param {
+    return this._addParam(this._groups[0], init);
+  }
+
+  /** @internal */
+  _addParam(group: ParamGroup, init: ParamInit): Param {
+    this._check();
+    const { size, values } = toValues(init);
+    const stride = alignUp(size * 4);
+    const count = group._hp.amsgrad ? 5 : 4;
+    if (this.order.length === this.tableCapacity) this.growTable(this.tableCapacity * 2);
+    const base = this._arena.alloc(stride * count);
+    const ptrs = [0, 1, 2, 3, 4].map((k) => (k < count ? base + k * stride : 0));
+    const param = new Param(group, size, ptrs);
+    if (values) param.data.set(values);
+    param._slot = this.order.length;
+    const i32 = new Int32Array(this._kernel.memory.buffer, this.table + param._slot * ENTRY_BYTES, ENTRY_BYTES / 4);
+    i32[E_PARAM / 4] = ptrs[0];
+    i32[E_GRAD / 4] = ptrs[1];
+    i32[E_EXP_AVG / 4] = ptrs[2];
+    i32[E_EXP_AVG_SQ / 4] = ptrs[3];
+    i32[E_MAX_EXP_AVG_SQ / 4] = ptrs[4];
+    i32[E_SIZE / 4] = size;
+    this.order.push(param);
+    group._params.push(param);
+    return param;
+  }
+
+  private growTable(capacity: number): void {
+    const table = this._arena.alloc(capacity * ENTRY_BYTES);
+    const bytes = new Uint8Array(this._kernel.memory.buffer);
+    bytes.copyWithin(table, this.table, this.table + this.order.length * ENTRY_BYTES);
+    this.table = table;
+    this.tableCapacity = capacity;
+  }
+
+  /**
+   * Takes one optimization step for every param, using the gradients in `param.grad`.
+   * The per-step scalars are computed once per (group, step count) in float64; one kernel call
+   * then walks all tensors.
+   */
+  step(): void {
+    this._check();
+    const { i32, f32 } = this.tableViews();
+    for (const group of this._groups) {
+      const hp = group._hp;
+      const coupled = !hp.decoupledWeightDecay && hp.weightDecay !== 0;
+      const flags = (hp.amsgrad ? FLAG_AMSGRAD : 0) | (coupled ? FLAG_COUPLED_DECAY : 0);
+      let t = -1;
+      let s: StepScalars | undefined;
+      for (const param of group._params) {
+        // Params of a group normally share their step count: the scalars are computed once.
+        if (param._step + 1 !== t) {
+          t = param._step + 1;
+          s = stepScalars(t, hp);
+        }
+        const e = param._slot * (ENTRY_BYTES / 4);
+        i32[e + E_FLAGS / 4] = s!.mode | flags;
+        f32[e + E_GRAD_SIGN / 4] = hp.maximize ? -1 : 1;
+        f32[e + E_WEIGHT_DECAY / 4] = coupled ? hp.weightDecay : 0;
+        f32[e + E_PARAM_DECAY / 4] = s!.paramDecay;
+        f32[e + E_BETA1 / 4] = hp.betas[0];
+        f32[e + E_ONE_MINUS_BETA1 / 4] = 1 - hp.betas[0];
+        f32[e + E_BETA2 / 4] = hp.betas[1];
+        f32[e + E_ONE_MINUS_BETA2 / 4] = 1 - hp.betas[1];
+        f32[e + E_EPS / 4] = hp.eps;
+        f32[e + E_STEP_SIZE / 4] = s!.stepSize;
+      }
+    }
+    this._kernel.step(this.table, this.order.length);
+    for (const param of this.order) param._step++;
+  }
+
+  private tableCache = { generation: -1, table: -1, i32: new Int32Array(0), f32: new Float32Array(0) };
+
+  private tableViews(): { i32: Int32Array; f32: Float32Array } {
+    const c = this.tableCache;
+    if (c.generation !== this._arena.generation || c.table !== this.table || c.i32.length !== this.order.length * (ENTRY_BYTES / 4)) {
+      const buffer = this._kernel.memory.buffer;
+      const words = this.order.length * (ENTRY_BYTES / 4);
+      this.tableCache = { generation: this._arena.generation, table: this.table, i32: new Int32Array(buffer, this.table, words), f32: new Float32Array(buffer, this.table, words) };
+    }
+    return this.tableCache;
+  }
+
+  /** Sets every gradient to zero. */
+  zeroGrad(): void {
+    this._check();
+    for (const param of this.order) param.grad.fill(0);
+  }
+
+  /** The groups' hyperparameters and every param's step count and moments (copies). */
+  stateDict(): RAdamStateDict {
+    this._check();
+    let index = 0;
+    const groups = this._groups.map((g) => ({
+      ...g._hp,
+      betas: [g._hp.betas[0], g._hp.betas[1]] as [number, number],
+      params: g._params.map(() => index++),
+    }));
+    const state = this.params.map((p) => {
+      const s: ParamState = { step: p._step, expAvg: p.expAvg.slice(), expAvgSq: p.expAvgSq.slice() };
+      if (p.maxExpAvgSq) s.maxExpAvgSq = p.maxExpAvgSq.slice();
+      return s;
+    });
+    return { format: 'radam-wasm', version: 1, groups, state };
+  }
+
+  /**
+   * Restores the groups' hyperparameters and the params' state (not the param values), like torch.
+   * The whole dict is checked first: on any mismatch it throws, saying what differs, and changes nothing.
+   */
+  loadStateDict(sd: RAdamStateDict): void {
+    this._check();
+    const where = 'loadStateDict';
+    if (sd === null || typeof sd !== 'object') throw new TypeError(`${where}: expected a state dict object, got ${formatValue(sd)}`);
+    if (!Array.isArray(sd.groups)) throw new TypeError(`${where}: the state dict has no "groups" array`);
+    if (!Array.isArray(sd.state)) throw new TypeError(`${where}: the state dict has no "state" array`);
+    if (sd.groups.length !== this._groups.length) {
+      throw new RangeError(`${where}: the state dict has ${sd.groups.length} groups, this optimizer has ${this._groups.length}`);
+    }
+    const params = this.params;
+    if (sd.state.length !== params.length) {
+      throw new RangeError(`${where}: the state dict has state for ${sd.state.length} params, this optimizer has ${params.length}`);
+    }
+    const hps: Hyperparameters[] = [];
+    let index = 0;
+    sd.groups.forEach((gs, k) => {
+      const group = this._groups[k];
+      if (gs === null || typeof gs !== 'object' || !Array.isArray(gs.params)) {
+        throw new TypeError(`${where}: group ${k} has no "params" array`);
+      }
+      if (gs.params.length !== group._params.length) {
+        throw new RangeError(`${where}: group ${k} has ${gs.params.length} params in the state dict, ${group._params.length} in this optimizer`);
+      }
+      gs.params.forEach((pi, j) => {
+        if (pi !== index + j) throw new RangeError(`${where}: group ${k} lists param ${formatValue(pi)} at position ${j}, expected ${index + j}`);
+      });
+      index += gs.params.length;
+      const { params: _, ...given } = gs;
+      for (const key of Object.keys(DEFAULTS)) {
+        if (!(key in given)) throw new TypeError(`${where}: group ${k} is missing "${key}"`);
+      }
+      let hp: Hyperparameters;
+      try {
+        hp = resolveGroupOptions(given, group._hp);
+      } catch (e) {
+        const Ctor = e instanceof RangeError ? RangeError : TypeError;
+        throw new Ctor(`${where}: group ${k}: ${(e as Error).message}`);
+      }
+      if (hp.amsgrad !== group._hp.amsgrad) {
+        throw new RangeError(`${where}: group ${k} has amsgrad ${hp.amsgrad} in the state dict, ${group._hp.amsgrad} in this optimizer`);
+      }
+      hps.push(hp);
+    });
+    params.forEach((p, i) => {
+      const s = sd.state[i];
+      const what = `param ${i} (group ${this._groups.indexOf(p.group)}, size ${p.size})`;
+      if (s === null || typeof s !== 'object') throw new TypeError(`${where}: state of ${what} is ${formatValue(s)}`);
+      if (!Number.isSafeInteger(s.step) || s.step < 0) {
+        throw new RangeError(`${where}: state of ${what} has step ${formatValue(s.step)} (expected a non-negative integer)`);
+      }
+      const names: (keyof ParamState)[] = p.maxExpAvgSq ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq'];
+      for (const name of names) {
+        const a = s[name] as unknown;
+        if (a === undefined) throw new TypeError(`${where}: state of ${what} is missing "${name}"`);
+        if (!(a instanceof Float32Array || a instanceof Float64Array || Array.isArray(a))) {
+          throw new TypeError(`${where}: state of ${what}: "${name}" is ${formatValue(a)} (expected a Float32Array)`);
+        }
+        if (a.length !== p.size) {
+          throw new RangeError(`${where}: state of ${what}: "${name}" has ${a.length} elements, the param has ${p.size}`);
+        }
+      }
+    });
+    // Everything checked: apply.
+    hps.forEach((hp, k) => { this._groups[k]._hp = hp; });
+    params.forEach((p, i) => {
+      const s = sd.state[i];
+      p._step = s.step;
+      p.expAvg.set(s.expAvg);
+      p.expAvgSq.set(s.expAvgSq);
+      if (p.maxExpAvgSq) p.maxExpAvgSq.set(s.maxExpAvgSq as Float32Array);
+    });
+  }
+
+  /** Releases the linear memory; any later use of the optimizer or its params throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    (this as { _kernel: Kernel | null })._kernel = null;
+    this._groups.length = 0;
+    this.order.length = 0;
+  }
+
+  /** @internal throws when disposed */
+  _check(): this {
+    if (this.disposed) throw new Error('RAdam: this optimizer has been disposed');
+    return this;
+  }
+}
+
+async function createKernel(choice: ReturnType<typeof validateBackend>): Promise<Kernel> {
+  if (choice === 'js') return createJsKernel();
+  if (choice === 'auto') {
+    if (!hasWebAssembly()) return createJsKernel();
+    for (const b of ['simd', 'scalar'] as const) {
+      if (!wasmSupported(b)) continue;
+      try {
+        return await createWasmKernel(b);
+      } catch {
+        /* e.g. a content security policy that forbids compiling WebAssembly: try the next */
+      }
+    }
+    return createJsKernel();
+  }
+  if (!hasWebAssembly()) throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
+  if (!wasmSupported(choice)) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
+  return createWasmKernel(choice);
+}

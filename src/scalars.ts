@@ -1,0 +1,62 @@
+// Per-step scalars: pure float64 functions of (t, hyperparameters), computed once per step and
+// tested on their own against torch's values (test/scalars.test.ts, fixtures from scalars.json).
+import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SKIP } from './layout.js';
+import type { Hyperparameters } from './options.js';
+
+/** The rectification terms of step `t` (1-based), exactly as torch.optim.RAdam computes them. */
+export interface Rectification {
+  /** rho_inf = 2/(1-beta2) - 1: the maximum length of the approximated simple moving average. */
+  rhoInf: number;
+  /** rho_t = rho_inf - 2 t beta2^t / (1-beta2^t). */
+  rhoT: number;
+  /** rho_t > threshold: the adaptive (Adam) step is taken, scaled by rT. */
+  rectified: boolean;
+  /** sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t)) when rectified, else null. */
+  rT: number | null;
+  /** 1 - beta1^t */
+  biasCorrection1: number;
+  /** 1 - beta2^t */
+  biasCorrection2: number;
+  /** sqrt(1 - beta2^t) */
+  sqrtBiasCorrection2: number;
+}
+
+export function rectification(t: number, beta1: number, beta2: number, threshold = 5): Rectification {
+  const beta2t = beta2 ** t;
+  const biasCorrection1 = 1 - beta1 ** t;
+  const biasCorrection2 = 1 - beta2t;
+  const rhoInf = 2 / (1 - beta2) - 1;
+  const rhoT = rhoInf - (2 * t * beta2t) / biasCorrection2;
+  // threshold >= 4 (validated) keeps every factor positive; rho_inf <= 4 never gets here.
+  const rectified = rhoT > threshold;
+  const rT = rectified
+    ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
+    : null;
+  return { rhoInf, rhoT, rectified, rT, biasCorrection1, biasCorrection2, sqrtBiasCorrection2: Math.sqrt(biasCorrection2) };
+}
+
+/** What the kernel needs for one tensor at one step (written to its table entry as float32). */
+export interface StepScalars {
+  mode: typeof MODE_SKIP | typeof MODE_MOMENTUM | typeof MODE_ADAPTIVE;
+  /** Adaptive: lr * r_t * sqrt(1-beta2^t) / (1-beta1^t). Momentum: lr / (1-beta1^t). Skip: 0. */
+  stepSize: number;
+  /** 1 - lr*wd with decoupled weight decay, else exactly 1. */
+  paramDecay: number;
+}
+
+export type StepHyperparameters = Pick<Hyperparameters, 'lr' | 'betas' | 'weightDecay' | 'decoupledWeightDecay' | 'threshold' | 'degenerateToSgd'>;
+
+/**
+ * The scalars of step `t`. The kernel computes p -= stepSize * m / (sqrt(v) + eps), which is
+ * torch's p -= lr * (m/(1-b1^t)) * r_t * sqrt(1-b2^t) / (sqrt(v) + eps) with the scalar factors
+ * folded in float64, or p -= stepSize * m below the threshold.
+ */
+export function stepScalars(t: number, h: StepHyperparameters): StepScalars {
+  const r = rectification(t, h.betas[0], h.betas[1], h.threshold);
+  const paramDecay = h.decoupledWeightDecay ? 1 - h.lr * h.weightDecay : 1;
+  if (r.rectified) {
+    return { mode: MODE_ADAPTIVE, stepSize: (h.lr * (r.rT as number) * r.sqrtBiasCorrection2) / r.biasCorrection1, paramDecay };
+  }
+  if (h.degenerateToSgd) return { mode: MODE_MOMENTUM, stepSize: h.lr / r.biasCorrection1, paramDecay };
+  return { mode: MODE_SKIP, stepSize: 0, paramDecay };
+}
