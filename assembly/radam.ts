@@ -68,12 +68,15 @@ type Adaptive = u32;
     const vgs = f32x4.splat(gs), vwd = f32x4.splat(wd), vpd = f32x4.splat(pd);
     const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
     const veps = f32x4.splat(eps), vst = f32x4.splat(st);
-    for (; i + 16 <= n; i += 16) {
-      vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 0, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
-      vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 16, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
-      vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 32, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
-      vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 48, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
-      p += 64; g += 64; m += 64; v += 64; vm += 64;
+    // Only the rectified mode runs past the first few steps, so only it is unrolled (code size).
+    if (sizeof<MODE>() == sizeof<Adaptive>()) {
+      for (; i + 16 <= n; i += 16) {
+        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 0, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
+        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 16, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
+        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 32, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
+        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 48, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
+        p += 64; g += 64; m += 64; v += 64; vm += 64;
+      }
     }
     for (; i + 4 <= n; i += 4) {
       vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 0, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);

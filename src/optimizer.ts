@@ -412,7 +412,7 @@ async function createKernel(choice: ReturnType<typeof validateBackend>): Promise
   if (choice === 'auto') {
     if (!hasWebAssembly()) return createJsKernel();
     for (const b of ['simd', 'scalar'] as const) {
-      if (!wasmSupported(b)) continue;
+      if (!(await wasmSupported(b))) continue;
       try {
         return await createWasmKernel(b);
       } catch {
@@ -422,6 +422,6 @@ async function createKernel(choice: ReturnType<typeof validateBackend>): Promise
     return createJsKernel();
   }
   if (!hasWebAssembly()) throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
-  if (!wasmSupported(choice)) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
+  if (!(await wasmSupported(choice))) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
   return createWasmKernel(choice);
 }

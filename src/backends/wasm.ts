@@ -2,12 +2,15 @@
 // (@assemblyscript/loader is deprecated upstream and would only add glue: the kernels take
 // plain integer addresses and export their memory, so nothing needs marshalling.)
 import type { Kernel } from './kernel.js';
-import { SCALAR_WASM, SIMD_WASM } from './wasm-bytes.js';
 
 export type WasmBackend = 'simd' | 'scalar';
 
 const EXPORT: Record<WasmBackend, string> = { simd: 'radam_f32_simd_u4', scalar: 'radam_f32_scalar' };
-const BYTES: Record<WasmBackend, string> = { simd: SIMD_WASM, scalar: SCALAR_WASM };
+// Each build's bytes are a module of their own, loaded only when that backend is asked for.
+const BYTES: Record<WasmBackend, () => Promise<{ WASM_BASE64: string }>> = {
+  simd: () => import('./simd-bytes.js'),
+  scalar: () => import('./scalar-bytes.js'),
+};
 const compiled: Partial<Record<WasmBackend, Promise<WebAssembly.Module>>> = {};
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -21,10 +24,12 @@ export function hasWebAssembly(): boolean {
   return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
 }
 
+const bytes = async (backend: WasmBackend) => decode((await BYTES[backend]()).WASM_BASE64);
+
 /** Whether this runtime accepts the build: the SIMD build fails validation where 128-bit SIMD is missing. */
-export function wasmSupported(backend: WasmBackend): boolean {
+export async function wasmSupported(backend: WasmBackend): Promise<boolean> {
   try {
-    return hasWebAssembly() && WebAssembly.validate(decode(BYTES[backend]));
+    return hasWebAssembly() && WebAssembly.validate(await bytes(backend));
   } catch {
     return false;
   }
@@ -33,7 +38,7 @@ export function wasmSupported(backend: WasmBackend): boolean {
 function compile(backend: WasmBackend): Promise<WebAssembly.Module> {
   let m = compiled[backend];
   if (!m) {
-    m = WebAssembly.compile(decode(BYTES[backend]));
+    m = bytes(backend).then((b) => WebAssembly.compile(b));
     compiled[backend] = m;
     m.catch(() => { delete compiled[backend]; }); // let a later call retry
   }

@@ -1,0 +1,36 @@
+// The built package, imported by its name as a user would (Node resolves 'radam-wasm' to this
+// folder through package.json "exports"). `npm test` builds dist/ before running the tests.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('the published entry point', () => {
+  it("import 'radam-wasm' works from the build and picks simd", () => {
+    const script = `
+      import { RAdam, stepScalars } from 'radam-wasm';
+      const opt = await RAdam.create({ lr: 0.1 });
+      const w = opt.addParam([1, 2, 3]);
+      for (let t = 0; t < 8; t++) { w.grad.set(w.data); opt.step(); }
+      console.log(JSON.stringify({ backend: opt.backend, data: Array.from(w.data), mode: stepScalars(8, opt.groups[0]).mode }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }));
+    expect(out.backend).toBe('simd');
+    expect(out.mode).toBe(2);
+    out.data.forEach((x: number, i: number) => expect(x).toBeLessThan(i + 1));
+  });
+
+  it('ships types and no file reads: the wasm bytes are embedded in the JS', () => {
+    const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8'));
+    expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
+    expect(pkg.sideEffects).toBe(false);
+    expect(fs.existsSync(`${root}/dist/index.d.ts`)).toBe(true);
+    for (const b of ['simd', 'scalar']) {
+      expect(fs.readFileSync(`${root}/dist/backends/${b}-bytes.js`, 'utf8')).toMatch(/WASM_BASE64 = 'AGFzbQ/); // "\0asm" in base64
+    }
+    const all = fs.readdirSync(`${root}/dist`, { recursive: true }).filter((f) => String(f).endsWith('.js'))
+      .map((f) => fs.readFileSync(`${root}/dist/${f}`, 'utf8')).join('\n');
+    expect(all).not.toMatch(/node:fs|readFile|fetch\(/);
+  });
+});
