@@ -21,6 +21,7 @@
 // rectified (adaptive) path, which is what is measured and asserted.
 import asc from 'assemblyscript/asc';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,6 +161,20 @@ function gitInfo() {
   } catch {
     return null;
   }
+}
+
+// dist/ is what runs, and it can be rebuilt from a working tree that differs from HEAD: record which
+// kernels the build produced (build/ and dist/ come from the same `npm run build`).
+function buildInfo() {
+  const info = { distBuilt: fs.statSync(path.join(ROOT, 'dist/index.js')).mtime.toISOString() };
+  for (const target of ['simd', 'scalar']) {
+    const file = path.join(ROOT, `build/radam.${target}.wasm`);
+    if (fs.existsSync(file)) {
+      const bytes = fs.readFileSync(file);
+      info[target] = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex').slice(0, 16) };
+    }
+  }
+  return info;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,6 +365,7 @@ const meta = {
   node: process.version,
   v8: process.versions.v8,
   git: gitInfo(),
+  build: buildInfo(),
   loadavgStart: os.loadavg(),
   harness: { kind: 'hand-rolled, round-robin interleaved', targetMsPerSample: TARGET_MS, warmupMs: WARMUP_MS, rounds: ROUNDS, quick: QUICK },
   unit: 'ns per element per step (median over rounds); ratios: median of per-round ratios',

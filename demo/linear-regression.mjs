@@ -93,5 +93,5 @@ let err = 0;
 for (let j = 0; j < D; j++) err = Math.max(err, Math.abs(w.data[j] - wTrue[j]));
 console.log(`\nmax |w - w*| after training: ${err.toExponential(2)} (noise 0.1); bias ${b.data[0].toFixed(4)} (true 0.5)`);
 console.log(`optimizer time over ${steps} steps: radam-wasm ${(tWasm / steps * 1e3).toFixed(1)} us/step, plain JS ${(tPlain / steps * 1e3).toFixed(1)} us/step`);
-console.log('(at this size the step is tiny; `npm run bench` compares the kernels at realistic sizes)');
+console.log('(the step is tiny at this size; `npm run bench:kernel` measures the kernels at realistic sizes)');
 opt.dispose();
