@@ -6,7 +6,7 @@
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, MODE_MASK, MODE_SKIP, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  E_EPS, E_STEP_SIZE, E_FLUSH_BELOW, MODE_MASK, MODE_SKIP, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
 } from '../src/layout';
 
 /** Steps `count` tensors described by the table at `table` (see src/layout.ts). */
@@ -24,17 +24,22 @@ function stepEntry(e: usize): void {
   // Instantiate the loop per combination of the options that change the memory traffic or the
   // operation sequence, so the loops carry no per-element branches. (Constant bool arguments to an
   // @inline function are not enough: Binaryen folds such near-identical copies back into one loop
-  // with the branches inside.)
+  // with the branches inside.) The momentum and skip modes run for the first few steps only: they
+  // always apply the flush threshold, which is 0 (a no-op) unless flushSubnormals is on.
   if (mode == MODE_ADAPTIVE) {
-    if (ams) { if (coupled) run<On, On, Adaptive>(e, n); else run<On, Off, Adaptive>(e, n); }
-    else { if (coupled) run<Off, On, Adaptive>(e, n); else run<Off, Off, Adaptive>(e, n); }
+    if (load<f32>(e, E_FLUSH_BELOW) != 0) byOptions<Adaptive, On>(e, n, ams, coupled);
+    else byOptions<Adaptive, Off>(e, n, ams, coupled);
   } else if (mode == MODE_MOMENTUM) {
-    if (ams) { if (coupled) run<On, On, Momentum>(e, n); else run<On, Off, Momentum>(e, n); }
-    else { if (coupled) run<Off, On, Momentum>(e, n); else run<Off, Off, Momentum>(e, n); }
+    byOptions<Momentum, On>(e, n, ams, coupled);
   } else {
-    if (ams) { if (coupled) run<On, On, Skip>(e, n); else run<On, Off, Skip>(e, n); }
-    else { if (coupled) run<Off, On, Skip>(e, n); else run<Off, Off, Skip>(e, n); }
+    byOptions<Skip, On>(e, n, ams, coupled);
   }
+}
+
+// @ts-ignore: decorator
+@inline function byOptions<MODE, FLUSH>(e: usize, n: i32, ams: bool, coupled: bool): void {
+  if (ams) { if (coupled) run<On, On, MODE, FLUSH>(e, n); else run<On, Off, MODE, FLUSH>(e, n); }
+  else { if (coupled) run<Off, On, MODE, FLUSH>(e, n); else run<Off, Off, MODE, FLUSH>(e, n); }
 }
 
 // Compile-time switches, told apart by size: `if (sizeof<T>() == ...)` is resolved by asc, which
@@ -48,7 +53,7 @@ type Adaptive = u32;
 @inline function on<T>(): bool { return sizeof<T>() == sizeof<On>(); }
 
 // @ts-ignore: decorator
-@inline function run<AMS, COUPLED, MODE>(e: usize, n: i32): void {
+@inline function run<AMS, COUPLED, MODE, FLUSH>(e: usize, n: i32): void {
   let p = <usize>load<u32>(e, E_PARAM);
   let g = <usize>load<u32>(e, E_GRAD);
   let m = <usize>load<u32>(e, E_EXP_AVG);
@@ -63,43 +68,49 @@ type Adaptive = u32;
   const c2 = load<f32>(e, E_ONE_MINUS_BETA2);
   const eps = load<f32>(e, E_EPS);
   const st = load<f32>(e, E_STEP_SIZE);
+  const fl = load<f32>(e, E_FLUSH_BELOW);
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vgs = f32x4.splat(gs), vwd = f32x4.splat(wd), vpd = f32x4.splat(pd);
     const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
-    const veps = f32x4.splat(eps), vst = f32x4.splat(st);
+    const veps = f32x4.splat(eps), vst = f32x4.splat(st), vfl = f32x4.splat(fl);
     // Only the rectified mode runs past the first few steps, so only it is unrolled (code size).
     if (sizeof<MODE>() == sizeof<Adaptive>()) {
       for (; i + 16 <= n; i += 16) {
-        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 0, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
-        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 16, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
-        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 32, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
-        vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 48, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
+        vec<AMS, COUPLED, MODE, FLUSH>(p, g, m, v, vm, 0, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, vfl);
+        vec<AMS, COUPLED, MODE, FLUSH>(p, g, m, v, vm, 16, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, vfl);
+        vec<AMS, COUPLED, MODE, FLUSH>(p, g, m, v, vm, 32, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, vfl);
+        vec<AMS, COUPLED, MODE, FLUSH>(p, g, m, v, vm, 48, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, vfl);
         p += 64; g += 64; m += 64; v += 64; vm += 64;
       }
     }
     for (; i + 4 <= n; i += 4) {
-      vec<AMS, COUPLED, MODE>(p, g, m, v, vm, 0, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst);
+      vec<AMS, COUPLED, MODE, FLUSH>(p, g, m, v, vm, 0, vgs, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, vfl);
       p += 16; g += 16; m += 16; v += 16; vm += 16;
     }
   }
   for (; i < n; i++) {
-    elem<AMS, COUPLED, MODE>(p, g, m, v, vm, gs, wd, pd, b1, c1, b2, c2, eps, st);
+    elem<AMS, COUPLED, MODE, FLUSH>(p, g, m, v, vm, gs, wd, pd, b1, c1, b2, c2, eps, st, fl);
     p += 4; g += 4; m += 4; v += 4; vm += 4;
   }
 }
 
 // The element update. src/backends/js.ts mirrors this sequence with Math.fround at each operation.
 // @ts-ignore: decorator
-@inline function elem<AMS, COUPLED, MODE>(
+@inline function elem<AMS, COUPLED, MODE, FLUSH>(
   p: usize, g: usize, m: usize, v: usize, vm: usize,
-  gs: f32, wd: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32,
+  gs: f32, wd: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32, fl: f32,
 ): void {
   let gi = load<f32>(g) * gs;
   const pi = load<f32>(p) * pd;
   if (on<COUPLED>()) gi = gi + wd * pi;
-  const mi = load<f32>(m) * b1 + gi * c1;
+  let mi = load<f32>(m) * b1 + gi * c1;
   let vi = load<f32>(v) * b2 + (gi * gi) * c2;
+  if (on<FLUSH>()) {
+    // Subnormal moments become +0 (fl = FLT_MIN), or nothing happens (fl = 0). NaN compares false: kept.
+    if (abs<f32>(mi) < fl) mi = 0;
+    if (abs<f32>(vi) < fl) vi = 0;
+  }
   store<f32>(m, mi);
   store<f32>(v, vi);
   if (on<AMS>()) { vi = max<f32>(load<f32>(vm), vi); store<f32>(vm, vi); }
@@ -109,15 +120,19 @@ type Adaptive = u32;
 
 // The same update on four lanes, at byte offset `o` from each pointer.
 // @ts-ignore: decorator
-@inline function vec<AMS, COUPLED, MODE>(
+@inline function vec<AMS, COUPLED, MODE, FLUSH>(
   p: usize, g: usize, m: usize, v: usize, vm: usize, o: usize,
-  gs: v128, wd: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
+  gs: v128, wd: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128, fl: v128,
 ): void {
   let gi = f32x4.mul(v128.load(g + o), gs);
   const pi = f32x4.mul(v128.load(p + o), pd);
   if (on<COUPLED>()) gi = f32x4.add(gi, f32x4.mul(wd, pi));
-  const mi = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gi, c1));
+  let mi = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gi, c1));
   let vi = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(gi, gi), c2));
+  if (on<FLUSH>()) {
+    mi = v128.andnot(mi, f32x4.lt(f32x4.abs(mi), fl));
+    vi = v128.andnot(vi, f32x4.lt(f32x4.abs(vi), fl));
+  }
   v128.store(m + o, mi);
   v128.store(v + o, vi);
   if (on<AMS>()) { vi = f32x4.max(v128.load(vm + o), vi); v128.store(vm + o, vi); }

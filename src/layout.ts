@@ -4,7 +4,7 @@
 // One entry per tensor, ENTRY_BYTES long. Pointers and counts are i32; scalars are f32, computed in
 // float64 once per step by src/scalars.ts and rounded to float32 when written.
 
-export const ENTRY_BYTES = 64;
+export const ENTRY_BYTES = 80;
 // i32 fields (byte offsets)
 export const E_PARAM = 0; // p
 export const E_GRAD = 4; // g
@@ -23,6 +23,7 @@ export const E_BETA2 = 48;
 export const E_ONE_MINUS_BETA2 = 52;
 export const E_EPS = 56;
 export const E_STEP_SIZE = 60; // MODE_ADAPTIVE: lr*r_t*sqrt(1-b2^t)/(1-b1^t); MODE_MOMENTUM: lr/(1-b1^t)
+export const E_FLUSH_BELOW = 64; // new m, v with |x| below this become +0: FLT_MIN with flushSubnormals, else 0 (never)
 
 // flags
 export const MODE_MASK = 3;

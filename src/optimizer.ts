@@ -6,7 +6,7 @@ import { createWasmKernel, hasWebAssembly, wasmSupported } from './backends/wasm
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  E_EPS, E_STEP_SIZE, E_FLUSH_BELOW, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
 } from './layout.js';
 import {
   DEFAULTS, formatValue, resolveGroupOptions, validateBackend, validateOption,
@@ -40,7 +40,8 @@ export interface RAdamStateDict {
   state: ParamState[];
 }
 
-const QUANTITIES = ['data', 'grad', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const;
+/** The smallest normal float32, 2^-126. */
+const FLT_MIN = 1.1754943508222875e-38;
 
 /** A tensor registered with the optimizer; its arrays are live views into linear memory. */
 export class Param {
@@ -121,6 +122,8 @@ export class ParamGroup {
   set threshold(x: number) { this._hp.threshold = validateOption('threshold', x); }
   get degenerateToSgd(): boolean { return this._hp.degenerateToSgd; }
   set degenerateToSgd(x: boolean) { this._hp.degenerateToSgd = validateOption('degenerateToSgd', x); }
+  get flushSubnormals(): boolean { return this._hp.flushSubnormals; }
+  set flushSubnormals(x: boolean) { this._hp.flushSubnormals = validateOption('flushSubnormals', x); }
   /** Fixed when the group is created: it decides whether params get a maxExpAvgSq buffer. */
   get amsgrad(): boolean { return this._hp.amsgrad; }
 
@@ -273,6 +276,7 @@ export class RAdam {
         f32[e + E_ONE_MINUS_BETA2 / 4] = 1 - hp.betas[1];
         f32[e + E_EPS / 4] = hp.eps;
         f32[e + E_STEP_SIZE / 4] = s!.stepSize;
+        f32[e + E_FLUSH_BELOW / 4] = hp.flushSubnormals ? FLT_MIN : 0;
       }
     }
     this._kernel.step(this.table, this.order.length);

@@ -24,6 +24,11 @@ export interface GroupOptions {
   threshold?: number;
   /** Below the threshold: a bias-corrected momentum step (true, torch) or no parameter change (false). Default true. */
   degenerateToSgd?: boolean;
+  /**
+   * Store subnormal m and v (|x| < 2^-126) as +0, so that long runs where some gradients stay zero
+   * do not fall off the x86 subnormal-arithmetic cliff. Default false (torch keeps them).
+   */
+  flushSubnormals?: boolean;
 }
 
 export interface RAdamOptions extends GroupOptions {
@@ -43,6 +48,7 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
   amsgrad: false,
   threshold: 5,
   degenerateToSgd: true,
+  flushSubnormals: false,
 });
 
 const show = (x: unknown): string =>
@@ -84,7 +90,7 @@ export function validateOption<K extends keyof Hyperparameters>(key: K, value: u
       }
       return Object.freeze([beta('beta1 (betas[0])', value[0]), beta('beta2 (betas[1])', value[1])]) as unknown as Hyperparameters[K];
     }
-    case 'decoupledWeightDecay': case 'maximize': case 'amsgrad': case 'degenerateToSgd':
+    case 'decoupledWeightDecay': case 'maximize': case 'amsgrad': case 'degenerateToSgd': case 'flushSubnormals':
       return boolean(key, value) as Hyperparameters[K];
     default: throw new TypeError(`Unknown option: ${show(key)}`);
   }

@@ -17,6 +17,7 @@ function randomGroup(r: () => number): GroupOptions {
     amsgrad: r() < 0.4,
     threshold: pick(r, [4, 5, 5, 6.5]),
     degenerateToSgd: r() < 0.7,
+    flushSubnormals: r() < 0.3,
   };
 }
 
@@ -91,5 +92,41 @@ describe('backends agree bit for bit', () => {
     expectSame('scalar vs js', runs[1].params, runs[2].params);
     expect(Number.isNaN(runs[0].params[0].data[2])).toBe(true);
     expect(Number.isFinite(runs[0].params[0].data[3])).toBe(true);
+  });
+});
+
+describe('flushSubnormals', () => {
+  // Gradient 1e-20 once, then zeros, betas 0.5: v = 5e-41 is subnormal from step 1 on and reaches
+  // zero by underflow near step 60; m = 5e-21 * 0.5^(t-1) turns subnormal at step 60.
+  const FLT_MIN = 2 ** -126;
+  async function decay(backend: Backend, flushSubnormals: boolean) {
+    const opt = await RAdam.create({ backend, flushSubnormals, betas: [0.5, 0.5] });
+    const w = opt.addParam(19);
+    const at: Record<number, { m: number; v: number }> = {};
+    for (let t = 1; t <= 60; t++) {
+      w.grad.fill(t === 1 ? 1e-20 : 0);
+      opt.step();
+      at[t] = { m: w.expAvg[0], v: w.expAvgSq[0] };
+    }
+    return { opt, params: [w], at };
+  }
+
+  it('keeps subnormal m and v by default, as torch does', async () => {
+    const { at } = await decay('simd', false);
+    expect(at[5].v).toBeGreaterThan(0);
+    expect(at[5].v).toBeLessThan(FLT_MIN);
+    expect(at[60].m).toBeGreaterThan(0);
+    expect(at[60].m).toBeLessThan(FLT_MIN);
+  });
+
+  it('stores them as +0 with the option, identically on every backend, leaving normal values alone', async () => {
+    const runs = await Promise.all(BACKENDS.map((b) => decay(b, true)));
+    expectSame('simd vs scalar', runs[0].params, runs[1].params);
+    expectSame('scalar vs js', runs[1].params, runs[2].params);
+    for (const { at } of runs) {
+      expect(Object.is(at[1].v, 0)).toBe(true);
+      expect(at[59].m).toBe(Math.fround(5e-21 * 0.5 ** 58)); // still normal: untouched
+      expect(Object.is(at[60].m, 0)).toBe(true);
+    }
   });
 });
