@@ -19,20 +19,18 @@
 // Every case is warmed up first (>= 10 calls and >= WARMUP_MS): V8 runs wasm in its baseline
 // compiler (Liftoff) until the function is hot, and the optimizer has to be past step 5 for the
 // rectified (adaptive) path, which is what is measured and asserted.
-import asc from 'assemblyscript/asc';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RAdam } from '../dist/index.js';
+import { ROOT, allocator, ascModule } from './lib/asc.mjs';
 import {
   ENTRY_BYTES, E_FLAGS, E_GRAD_SIGN, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2,
   E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE, MODE_MASK, MODE_ADAPTIVE,
 } from '../dist/layout.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const QUICK = process.argv.includes('--quick'); // smoke test of the script itself, not for results
 const TARGET_MS = 10;
 const WARMUP_MS = QUICK ? 100 : 400;
@@ -253,38 +251,9 @@ async function benchFused() {
 // 3. Unroll factor.
 
 const VARIANTS_TS = 'bench/unroll/variants.ts';
-const VARIANTS_WASM = 'bench/unroll/variants.wasm';
 const UNROLLS = [1, 2, 4, 8];
 
-// The documented command, run from the repository root (so asc also applies asconfig.json's
-// options, as `npx asc` there does); skipped when the .wasm is newer than its source.
-async function variantsModule() {
-  const ts = path.join(ROOT, VARIANTS_TS), wasm = path.join(ROOT, VARIANTS_WASM);
-  if (!fs.existsSync(wasm) || fs.statSync(wasm).mtimeMs < fs.statSync(ts).mtimeMs) {
-    log(`compiling ${VARIANTS_TS}`);
-    const { error, stderr } = await asc.main([
-      VARIANTS_TS, '--baseDir', ROOT, '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--use', 'abort=',
-      '-O3', '--outFile', VARIANTS_WASM,
-    ]);
-    if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
-  }
-  const { instance } = await WebAssembly.instantiate(fs.readFileSync(wasm), {});
-  return instance.exports;
-}
-
-/** Bump allocator over the variants module's memory: four 64-byte aligned arrays of n floats. */
-function allocator(exports) {
-  const mem = exports.memory;
-  let top = Math.ceil(exports.heapBase() / 64) * 64;
-  return (n) => {
-    const stride = Math.ceil((n * 4) / 64) * 64;
-    const base = top;
-    top += 4 * stride;
-    const need = Math.ceil(top / 65536) - mem.buffer.byteLength / 65536;
-    if (need > 0) mem.grow(need);
-    return { n, p: base, g: base + stride, m: base + 2 * stride, v: base + 3 * stride };
-  };
-}
+const variantsModule = () => ascModule(VARIANTS_TS, log);
 
 const view = (mem, ptr, n) => new Float32Array(mem.buffer, ptr, n);
 
@@ -423,7 +392,8 @@ console.log(table(
   ])),
 ));
 
-const out = path.join(ROOT, 'bench/results/kernel.json');
+// --quick results are a smoke test: they go next to, not over, the full run's.
+const out = path.join(ROOT, QUICK ? 'bench/results/kernel.quick.json' : 'bench/results/kernel.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(`${out}.tmp`, `${JSON.stringify({ meta, backends, fused, unroll }, null, 2)}\n`);
 fs.renameSync(`${out}.tmp`, out); // a run that is interrupted leaves the previous results intact

@@ -1,10 +1,11 @@
 // The step table shared by the kernels (assembly/radam.ts, src/backends/js.ts) and the optimizer.
 // This file is compiled by both asc and tsc, so it holds only untyped integer constants.
 //
-// One entry per tensor, ENTRY_BYTES long. Pointers and counts are i32; scalars are f32, computed in
+// One entry per tensor, ENTRY_BYTES long. Pointers are u32 byte addresses (memory may exceed 2 GiB),
+// the count and flags i32; scalars are f32, computed in
 // float64 once per step by src/scalars.ts and rounded to float32 when written.
 
-export const ENTRY_BYTES = 80;
+export const ENTRY_BYTES = 64;
 // i32 fields (byte offsets)
 export const E_PARAM = 0; // p
 export const E_GRAD = 4; // g
@@ -23,7 +24,6 @@ export const E_BETA2 = 48;
 export const E_ONE_MINUS_BETA2 = 52;
 export const E_EPS = 56;
 export const E_STEP_SIZE = 60; // MODE_ADAPTIVE: lr*r_t*sqrt(1-b2^t)/(1-b1^t); MODE_MOMENTUM: lr/(1-b1^t)
-export const E_FLUSH_BELOW = 64; // new m, v with |x| below this become +0: FLT_MIN with flushSubnormals, else 0 (never)
 
 // flags
 export const MODE_MASK = 3;
@@ -32,3 +32,4 @@ export const MODE_MOMENTUM = 1; // below threshold: p -= lr * m / (1-b1^t)
 export const MODE_ADAPTIVE = 2; // rectified: p -= step * m / (sqrt(v) + eps)
 export const FLAG_AMSGRAD = 4;
 export const FLAG_COUPLED_DECAY = 8;
+export const FLAG_FLUSH_SUBNORMALS = 16; // store new m, v that are subnormal (exponent bits 0) as +0

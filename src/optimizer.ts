@@ -6,7 +6,7 @@ import { createWasmKernel, hasWebAssembly, wasmSupported } from './backends/wasm
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, E_FLUSH_BELOW, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  E_EPS, E_STEP_SIZE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS,
 } from './layout.js';
 import {
   DEFAULTS, formatValue, resolveGroupOptions, validateBackend, validateOption,
@@ -40,8 +40,6 @@ export interface RAdamStateDict {
   state: ParamState[];
 }
 
-/** The smallest normal float32, 2^-126. */
-const FLT_MIN = 1.1754943508222875e-38;
 
 /** A tensor registered with the optimizer; its arrays are live views into linear memory. */
 export class Param {
@@ -266,7 +264,7 @@ export class RAdam {
           s = stepScalars(t, hp);
         }
         const e = param._slot * (ENTRY_BYTES / 4);
-        i32[e + E_FLAGS / 4] = s!.mode | flags;
+        i32[e + E_FLAGS / 4] = s!.mode | flags | (s!.flush ? FLAG_FLUSH_SUBNORMALS : 0);
         f32[e + E_GRAD_SIGN / 4] = hp.maximize ? -1 : 1;
         f32[e + E_WEIGHT_DECAY / 4] = coupled ? hp.weightDecay : 0;
         f32[e + E_PARAM_DECAY / 4] = s!.paramDecay;
@@ -276,7 +274,6 @@ export class RAdam {
         f32[e + E_ONE_MINUS_BETA2 / 4] = 1 - hp.betas[1];
         f32[e + E_EPS / 4] = hp.eps;
         f32[e + E_STEP_SIZE / 4] = s!.stepSize;
-        f32[e + E_FLUSH_BELOW / 4] = hp.flushSubnormals ? FLT_MIN : 0;
       }
     }
     this._kernel.step(this.table, this.order.length);

@@ -96,14 +96,15 @@ describe('backends agree bit for bit', () => {
 });
 
 describe('flushSubnormals', () => {
-  // Gradient 1e-20 once, then zeros, betas 0.5: v = 5e-41 is subnormal from step 1 on and reaches
-  // zero by underflow near step 60; m = 5e-21 * 0.5^(t-1) turns subnormal at step 60.
+  // Gradient 1e-20 once, then zeros, betas 0.5: v = 5e-41 is subnormal from step 1 on (and would
+  // underflow to zero near step 60); m = 5e-21 * 0.5^(t-1) turns subnormal at step 60. With the
+  // option, steps 8, 16, ... (FLUSH_INTERVAL) store subnormal m and v as +0.
   const FLT_MIN = 2 ** -126;
   async function decay(backend: Backend, flushSubnormals: boolean) {
     const opt = await RAdam.create({ backend, flushSubnormals, betas: [0.5, 0.5] });
     const w = opt.addParam(19);
     const at: Record<number, { m: number; v: number }> = {};
-    for (let t = 1; t <= 60; t++) {
+    for (let t = 1; t <= 64; t++) {
       w.grad.fill(t === 1 ? 1e-20 : 0);
       opt.step();
       at[t] = { m: w.expAvg[0], v: w.expAvgSq[0] };
@@ -113,20 +114,24 @@ describe('flushSubnormals', () => {
 
   it('keeps subnormal m and v by default, as torch does', async () => {
     const { at } = await decay('simd', false);
-    expect(at[5].v).toBeGreaterThan(0);
-    expect(at[5].v).toBeLessThan(FLT_MIN);
-    expect(at[60].m).toBeGreaterThan(0);
-    expect(at[60].m).toBeLessThan(FLT_MIN);
+    for (const t of [1, 7, 8, 16]) {
+      expect(at[t].v).toBeGreaterThan(0);
+      expect(at[t].v).toBeLessThan(FLT_MIN);
+    }
+    expect(at[64].m).toBeGreaterThan(0);
+    expect(at[64].m).toBeLessThan(FLT_MIN);
   });
 
-  it('stores them as +0 with the option, identically on every backend, leaving normal values alone', async () => {
+  it('stores them as +0 every 8th step, identically on every backend, leaving normal values alone', async () => {
     const runs = await Promise.all(BACKENDS.map((b) => decay(b, true)));
     expectSame('simd vs scalar', runs[0].params, runs[1].params);
     expectSame('scalar vs js', runs[1].params, runs[2].params);
     for (const { at } of runs) {
-      expect(Object.is(at[1].v, 0)).toBe(true);
+      expect(at[7].v).toBeGreaterThan(0); // subnormal, not yet flushed
+      expect(Object.is(at[8].v, 0)).toBe(true);
       expect(at[59].m).toBe(Math.fround(5e-21 * 0.5 ** 58)); // still normal: untouched
-      expect(Object.is(at[60].m, 0)).toBe(true);
+      expect(at[60].m).toBeLessThan(FLT_MIN); // subnormal between flush steps
+      expect(Object.is(at[64].m, 0)).toBe(true);
     }
   });
 });

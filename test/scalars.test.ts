@@ -63,6 +63,12 @@ describe('stepScalars(t, hyperparameters)', () => {
     expect(rel(s.stepSize, (0.01 * r.rT! * Math.sqrt(1 - 0.999 ** 100)) / (1 - 0.9 ** 100))).toBeLessThan(1e-15);
   });
 
+  it('flushSubnormals flushes on every FLUSH_INTERVAL-th step only', () => {
+    const on = { ...hp, flushSubnormals: true };
+    expect(Array.from({ length: 24 }, (_, k) => stepScalars(k + 1, on).flush).flatMap((f, k) => (f ? [k + 1] : []))).toEqual([8, 16, 24]);
+    expect(stepScalars(8, hp).flush).toBe(false);
+  });
+
   it('decoupled weight decay scales params by 1 - lr*wd; otherwise by exactly 1', () => {
     expect(stepScalars(10, { ...hp, weightDecay: 0.1, decoupledWeightDecay: true }).paramDecay).toBeCloseTo(1 - 0.001, 15);
     expect(stepScalars(10, { ...hp, weightDecay: 0.1 }).paramDecay).toBe(1);

@@ -6,11 +6,13 @@ import { ArrayBufferMemory } from '../arena.js';
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, E_FLUSH_BELOW, MODE_MASK, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  E_EPS, E_STEP_SIZE, MODE_MASK, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  FLAG_FLUSH_SUBNORMALS,
 } from '../layout.js';
 import type { Kernel } from './kernel.js';
 
 const fr = Math.fround;
+const FLT_MIN = 2 ** -126;
 
 export function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
   const i32 = new Int32Array(buffer);
@@ -23,21 +25,23 @@ export function jsStep(buffer: ArrayBuffer, table: number, count: number): void 
     const mode = flags & MODE_MASK;
     const ams = (flags & FLAG_AMSGRAD) !== 0;
     const coupled = (flags & FLAG_COUPLED_DECAY) !== 0;
+    const flush = (flags & FLAG_FLUSH_SUBNORMALS) !== 0;
     const p = i32[e + E_PARAM / 4] >>> 2, g = i32[e + E_GRAD / 4] >>> 2;
     const m = i32[e + E_EXP_AVG / 4] >>> 2, v = i32[e + E_EXP_AVG_SQ / 4] >>> 2;
     const vm = i32[e + E_MAX_EXP_AVG_SQ / 4] >>> 2;
     const gs = f32[e + E_GRAD_SIGN / 4], wd = f32[e + E_WEIGHT_DECAY / 4], pd = f32[e + E_PARAM_DECAY / 4];
     const b1 = f32[e + E_BETA1 / 4], c1 = f32[e + E_ONE_MINUS_BETA1 / 4];
     const b2 = f32[e + E_BETA2 / 4], c2 = f32[e + E_ONE_MINUS_BETA2 / 4];
-    const eps = f32[e + E_EPS / 4], st = f32[e + E_STEP_SIZE / 4], fl = f32[e + E_FLUSH_BELOW / 4];
+    const eps = f32[e + E_EPS / 4], st = f32[e + E_STEP_SIZE / 4];
     for (let i = 0; i < n; i++) {
       let gi = fr(f32[g + i] * gs);
       const pi = fr(f32[p + i] * pd);
       if (coupled) gi = fr(gi + fr(wd * pi));
       let mi = fr(fr(f32[m + i] * b1) + fr(gi * c1));
       let vi = fr(fr(f32[v + i] * b2) + fr(fr(gi * gi) * c2));
-      if (Math.abs(mi) < fl) mi = 0;
-      if (Math.abs(vi) < fl) vi = 0;
+      // For a float32, zero exponent bits (zero or subnormal) <=> |x| < 2^-126.
+      if (flush && Math.abs(mi) < FLT_MIN) mi = 0;
+      if (flush && Math.abs(vi) < FLT_MIN) vi = 0;
       f32[m + i] = mi;
       f32[v + i] = vi;
       if (ams) { vi = Math.max(f32[vm + i], vi); f32[vm + i] = vi; }

@@ -1,0 +1,156 @@
+// npm run bench [-- --quick]
+//
+// One optimizer step, side by side in one run: radam-wasm (simd, scalar, js), a plain JavaScript
+// loop, TensorFlow.js 4.22 (cpu and wasm backends: built-in Adam and RAdam written with ops) and
+// the memory-bandwidth roofline, at N = 4,096 ... 16,777,216 elements; then 200 mixed tensors vs
+// one tensor, and the subnormal state with and without flushSubnormals.
+//
+// Harness: benchmark.js measures each case (its samples are seconds per step). Cases are sampled in
+// rounds, one benchmark.js run of every case per round with the order rotated, so that a noisy
+// spell of a shared machine hits every case alike; a case's figure is the median over rounds of its
+// per-run median, and ratios are medians of per-round ratios.
+//
+// Writes bench/results/latest.json (machine, runtime, versions, raw samples) and latest.svg, and
+// the table in README.md; --quick (a reduced set, under a minute) writes bench/results/quick.*.
+import Benchmark from 'benchmark';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lib/asc.mjs';
+import { machine, median, writeResults } from './lib/report.mjs';
+import { radamWasm } from './impls/radam-wasm.mjs';
+import { plainJs } from './impls/plain-js.mjs';
+import { tfjsAdam, tfjsRAdam, tfjsReady } from './impls/tfjs.mjs';
+import { roofline } from './impls/roofline.mjs';
+import { RAdam } from '../dist/index.js';
+
+const QUICK = process.argv.includes('--quick');
+const SIZES = QUICK ? [4096, 65536, 1 << 20] : [4096, 65536, 1 << 20, 1 << 24];
+const log = (...a) => console.error(...a);
+
+const rounds = (n) => (QUICK ? 2 : n >= 1 << 24 ? 3 : 5);
+const benchOptions = (n) => ({ maxTime: QUICK ? 0.08 : 0.3, minSamples: n >= 1 << 20 || QUICK ? 2 : 5, initCount: 1 });
+
+/** The implementations compared at every size. */
+const CASES = [
+  { id: 'simd', label: 'radam-wasm simd', make: (n) => radamWasm('simd', [n]) },
+  { id: 'scalar', label: 'radam-wasm scalar', make: (n) => radamWasm('scalar', [n]) },
+  { id: 'js', label: 'radam-wasm js', make: (n) => radamWasm('js', [n]) },
+  { id: 'plain-js', label: 'plain JS loop', make: (n) => plainJs(n) },
+  { id: 'tfjs-wasm-adam', label: 'tfjs-wasm Adam', make: (n) => tfjsAdam('wasm', n) },
+  { id: 'tfjs-wasm-radam', label: 'tfjs-wasm RAdam (ops)', make: (n) => tfjsRAdam('wasm', n) },
+  { id: 'tfjs-cpu-adam', label: 'tfjs-cpu Adam', make: (n) => tfjsAdam('cpu', n) },
+  { id: 'tfjs-cpu-radam', label: 'tfjs-cpu RAdam (ops)', make: (n) => tfjsRAdam('cpu', n) },
+  { id: 'roofline', label: 'roofline (traffic only)', make: (n) => roofline(n, log) },
+];
+
+/**
+ * Samples the prepared cases `instances` ({ id, label, elems, step, activate? }) in rotated rounds.
+ * Returns per case: ns per element per round (median of that round's benchmark.js samples) and
+ * the raw samples (seconds per step).
+ */
+async function measure(title, instances, nRounds, options) {
+  const out = Object.fromEntries(instances.map((c) => [c.id, { label: c.label, elems: c.elems, rounds: [], samples: [] }]));
+  for (let r = 0; r < nRounds; r++) {
+    for (let j = 0; j < instances.length; j++) {
+      const c = instances[(j + r) % instances.length];
+      await c.activate?.();
+      const b = new Benchmark(c.label, c.step, options);
+      b.run();
+      if (b.error) throw b.error;
+      const ns = (median(b.stats.sample) * 1e9) / c.elems;
+      out[c.id].rounds.push(ns);
+      out[c.id].samples.push(b.stats.sample);
+      log(`  ${title} round ${r + 1}/${nRounds}  ${c.label.padEnd(24)} ${ns.toPrecision(3).padStart(8)} ns/element`);
+    }
+  }
+  for (const c of Object.values(out)) c.ns = median(c.rounds);
+  return out;
+}
+
+/** Median over rounds of a/b, for two cases measured in the same rounds. */
+const pairedRatio = (a, b) => median(a.rounds.map((x, i) => x / b.rounds[i]));
+
+async function bySize(n) {
+  const instances = [];
+  for (const c of CASES) {
+    log(`  N=${n}: preparing ${c.label}`);
+    instances.push({ ...c, elems: n, ...(await c.make(n)) });
+  }
+  const res = await measure(`N=${n}`, instances, rounds(n), benchOptions(n));
+  instances.forEach((c) => c.dispose());
+  for (const c of Object.values(res)) {
+    c.gbPerS = (28 / c.ns); // 28 bytes per element per step: read p, g, m, v, write p, m, v
+  }
+  for (const [id, c] of Object.entries(res)) {
+    c.timesSimd = pairedRatio(c, res.simd); // > 1: slower than simd
+    c.ofRoofline = pairedRatio(res.roofline, c); // share of the bandwidth ceiling reached
+    if (id === 'roofline') c.ofRoofline = 1;
+  }
+  return res;
+}
+
+/** 200 tensors of mixed sizes (100 matrix + bias pairs) vs one tensor of the same total. */
+async function manyTensors() {
+  const sizes = Array.from({ length: 100 }, (_, k) => 64 * (1 + (k % 16))).flatMap((b) => [b * 18, b]);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const many = await radamWasm('simd', sizes), one = await radamWasm('simd', [total]);
+  const res = await measure('tensors', [
+    { id: 'one', label: `simd, 1 tensor`, elems: total, ...one },
+    { id: 'many', label: `simd, ${sizes.length} tensors`, elems: total, ...many },
+  ], QUICK ? 2 : 7, benchOptions(total));
+  many.dispose(); one.dispose();
+  return { sizes: sizes.length, total, ...res, manyOverOne: pairedRatio(res.many, res.one) };
+}
+
+/**
+ * v holding subnormals, as after a long run where some gradients stay zero (m has underflowed to
+ * zero long before: it decays by beta1). Each round restores that state, since stepping decays it.
+ */
+async function subnormals() {
+  const n = 1 << 20;
+  const normal = await radamWasm('simd', [n]);
+  const make = async (flushSubnormals) => {
+    const c = await radamWasm('simd', [n], { flushSubnormals });
+    c.params[0].grad.fill(0);
+    const sd = c.opt.stateDict();
+    sd.state[0].step = 1000;
+    sd.state[0].expAvg.fill(0);
+    let s = 7;
+    sd.state[0].expAvgSq = Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 + 0.01) * 1e-39);
+    return { ...c, activate: () => c.opt.loadStateDict(sd) };
+  };
+  const sub = await make(false), flushed = await make(true);
+  const res = await measure('subnormals', [
+    { id: 'normal', label: 'simd, normal state', elems: n, ...normal },
+    { id: 'subnormal', label: 'simd, subnormal v', elems: n, ...sub },
+    { id: 'flushed', label: 'simd, subnormal v, flush', elems: n, ...flushed },
+  ], QUICK ? 2 : 7, benchOptions(n));
+  [normal, sub, flushed].forEach((c) => c.dispose());
+  return { n, ...res, subnormalOverNormal: pairedRatio(res.subnormal, res.normal), flushedOverNormal: pairedRatio(res.flushed, res.normal) };
+}
+
+const t0 = Date.now();
+const { version: tfjsVersion } = await tfjsReady();
+const probe = await RAdam.create();
+log(`radam-wasm bench${QUICK ? ' --quick' : ''}: sizes ${SIZES.join(', ')}; backend auto = ${probe.backend}`);
+probe.dispose();
+const sizes = {};
+for (const n of SIZES) sizes[n] = await bySize(n);
+const tensors = await manyTensors();
+const sub = await subnormals();
+const pkg = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+const meta = {
+  ...machine(),
+  date: new Date().toISOString(),
+  seconds: Math.round((Date.now() - t0) / 1000),
+  quick: QUICK,
+  versions: {
+    'radam-wasm': JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
+    '@tensorflow/tfjs-core': tfjsVersion,
+    '@tensorflow/tfjs-backend-wasm': pkg('@tensorflow/tfjs-backend-wasm'),
+    benchmark: pkg('benchmark'),
+    assemblyscript: pkg('assemblyscript'),
+  },
+  harness: { rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])), benchmarkOptions: benchOptions(4096), bytesPerElement: 28 },
+};
+writeResults({ meta, sizes, tensors, subnormals: sub }, QUICK);

@@ -1,0 +1,166 @@
+// The benchmark's output: tables on stdout, targets, JSON with raw samples, an SVG chart, and the
+// README's copy of the last full run's table.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ROOT } from './asc.mjs';
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) / 2;
+  return (s[Math.floor(i)] + s[Math.ceil(i)]) / 2;
+}
+
+export function machine() {
+  let git = null;
+  try {
+    git = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch { /* not a checkout */ }
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    os: `${os.platform()} ${os.release()} ${os.arch()}`,
+    runtime: `node ${process.version} (v8 ${process.versions.v8})`,
+    git,
+  };
+}
+
+const fmt = (x, digits = 3) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(digits));
+const pad = (rows) => {
+  const w = rows[0].map((_, k) => Math.max(...rows.map((r) => String(r[k]).length)));
+  return rows.map((r) => r.map((c, k) => (k === 0 ? String(c).padEnd(w[k]) : String(c).padStart(w[k]))).join('  ')).join('\n');
+};
+
+function sizeRows(res) {
+  return Object.values(res).map((c) => [
+    c.label, fmt(c.ns), c.gbPerS.toFixed(1), `${Math.round(c.ofRoofline * 100)}%`, `${fmt(c.timesSimd)}x`,
+  ]);
+}
+const HEAD = ['implementation', 'ns/element', 'GB/s', '% roofline', 'time vs simd'];
+
+/** Each target of issue 3, met or short, from the measured ratios. */
+export function targets({ sizes, tensors, subnormals }) {
+  const out = [];
+  const add = (what, value, ok, need) => out.push({ what, value, need, ok });
+  for (const [n, r] of Object.entries(sizes)) {
+    if (+n >= 65536) {
+      add(`simd vs plain JS loop, N=${n}`, r['plain-js'].timesSimd, r['plain-js'].timesSimd >= 12, '>= 12x');
+      add(`simd vs tfjs-wasm Adam, N=${n}`, r['tfjs-wasm-adam'].timesSimd, r['tfjs-wasm-adam'].timesSimd >= 8, '>= 8x');
+    } else {
+      add(`simd vs tfjs-wasm Adam, N=${n}`, r['tfjs-wasm-adam'].timesSimd, r['tfjs-wasm-adam'].timesSimd >= 25, '>= 25x');
+    }
+    add(`simd vs tfjs-cpu Adam, N=${n}`, r['tfjs-cpu-adam'].timesSimd, r['tfjs-cpu-adam'].timesSimd >= 200, '>= 200x');
+  }
+  const big = sizes[1 << 24];
+  if (big) add('simd share of the roofline, N=16777216', big.simd.ofRoofline, big.simd.ofRoofline >= 0.85, '>= 85%');
+  add(`${tensors.sizes} mixed tensors / one tensor (${tensors.total} elements)`, tensors.manyOverOne, tensors.manyOverOne <= 1.15, '<= 1.15x');
+  add('subnormal v with flushSubnormals / normal state', subnormals.flushedOverNormal, subnormals.flushedOverNormal <= 1.1, '<= 1.1x');
+  return out;
+}
+
+function render(results) {
+  const { meta, sizes, tensors, subnormals } = results;
+  const parts = [];
+  for (const [n, res] of Object.entries(sizes)) parts.push(`N = ${(+n).toLocaleString('en-US')}\n${pad([HEAD, ...sizeRows(res)])}`);
+  parts.push(pad([
+    ['many tensors (simd)', 'ns/element'],
+    [tensors.one.label, fmt(tensors.one.ns)],
+    [tensors.many.label, fmt(tensors.many.ns)],
+    ['ratio (paired)', `${tensors.manyOverOne.toFixed(3)}x`],
+  ]));
+  parts.push(pad([
+    [`subnormals (simd, N=${subnormals.n})`, 'ns/element', 'vs normal'],
+    [subnormals.normal.label, fmt(subnormals.normal.ns), '1x'],
+    [subnormals.subnormal.label, fmt(subnormals.subnormal.ns), `${subnormals.subnormalOverNormal.toFixed(2)}x`],
+    [subnormals.flushed.label, fmt(subnormals.flushed.ns), `${subnormals.flushedOverNormal.toFixed(2)}x`],
+  ]));
+  const t = targets(results);
+  parts.push(pad([['target', 'measured', 'needed', ''], ...t.map((x) => [
+    x.what, x.need.endsWith('%') ? `${Math.round(x.value * 100)}%` : `${x.value.toFixed(2)}x`, x.need, x.ok ? 'met' : 'SHORT',
+  ])]));
+  const header = `${meta.cpu}, ${meta.cores} cores, ${meta.runtime}; tfjs ${meta.versions['@tensorflow/tfjs-core']}; ${meta.seconds} s${meta.quick ? ' (--quick)' : ''}`;
+  return { header, text: parts.join('\n\n'), targets: t };
+}
+
+/** Log-log chart of ns/element by N, one line per implementation. */
+export function chart({ meta, sizes }) {
+  const W = 760, H = 440, L = 70, R = 210, T = 40, B = 50;
+  const ns = Object.keys(sizes).map(Number);
+  const ids = Object.keys(sizes[ns[0]]);
+  const all = ns.flatMap((n) => ids.map((id) => sizes[n][id].ns));
+  const y0 = Math.floor(Math.log10(Math.min(...all))), y1 = Math.ceil(Math.log10(Math.max(...all)));
+  const x = (n) => L + ((Math.log2(n) - Math.log2(ns[0])) / Math.max(1, Math.log2(ns.at(-1)) - Math.log2(ns[0]))) * (W - L - R);
+  const y = (v) => T + ((y1 - Math.log10(v)) / (y1 - y0)) * (H - T - B);
+  const colors = ['#d62728', '#ff7f0e', '#bcbd22', '#7f7f7f', '#1f77b4', '#17becf', '#9467bd', '#e377c2', '#2ca02c'];
+  const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${L}" y="22" font-size="14" font-weight="bold">ns per element per optimizer step (log scale; lower is faster)</text>`];
+  for (let e = y0; e <= y1; e++) {
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/>`,
+      `<text x="${L - 6}" y="${y(10 ** e) + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)}</text>`);
+  }
+  for (const n of ns) {
+    out.push(`<line x1="${x(n)}" x2="${x(n)}" y1="${T}" y2="${H - B}" stroke="#eee"/>`,
+      `<text x="${x(n)}" y="${H - B + 18}" text-anchor="middle">${n >= 1 << 20 ? `${n / (1 << 20)}M` : `${n / 1024}K`}</text>`);
+  }
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">N (elements, one tensor)</text>`);
+  ids.forEach((id, k) => {
+    const c = colors[k % colors.length];
+    const pts = ns.map((n) => `${x(n).toFixed(1)},${y(sizes[n][id].ns).toFixed(1)}`);
+    const dash = id === 'roofline' ? ' stroke-dasharray="5,4"' : '';
+    out.push(`<polyline fill="none" stroke="${c}" stroke-width="${id === 'simd' ? 3 : 1.8}"${dash} points="${pts.join(' ')}"/>`);
+    for (const p of pts) { const [px, py] = p.split(','); out.push(`<circle cx="${px}" cy="${py}" r="3" fill="${c}"/>`); }
+    out.push(`<line x1="${W - R + 15}" x2="${W - R + 40}" y1="${T + 10 + k * 20}" y2="${T + 10 + k * 20}" stroke="${c}" stroke-width="3"${dash}/>`,
+      `<text x="${W - R + 46}" y="${T + 14 + k * 20}">${esc(sizes[ns[0]][id].label)}</text>`);
+  });
+  out.push(`<text x="${L}" y="${H - 1}" font-size="10" fill="#666">${esc(`${meta.cpu}, ${meta.cores} cores, ${meta.runtime}, ${meta.date.slice(0, 10)}`)}</text>`, '</svg>');
+  return out.join('\n');
+}
+
+function readmeBlock(results, rendered) {
+  const rows = [];
+  for (const [n, res] of Object.entries(results.sizes)) {
+    for (const c of Object.values(res)) {
+      rows.push(`| ${(+n).toLocaleString('en-US')} | ${c.label} | ${fmt(c.ns)} | ${c.gbPerS.toFixed(1)} | ${Math.round(c.ofRoofline * 100)}% | ${fmt(c.timesSimd)}x |`);
+    }
+  }
+  return [
+    `Last full run: ${rendered.header}, ${results.meta.date.slice(0, 10)}.`,
+    '',
+    '![ns per element by N and implementation](bench/results/latest.svg)',
+    '',
+    '| N | implementation | ns/element | GB/s | % roofline | time vs simd |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `200 mixed tensors vs one tensor of the same total (simd): ${results.tensors.manyOverOne.toFixed(3)}x. ` +
+      `Subnormal v: ${results.subnormals.subnormalOverNormal.toFixed(2)}x the normal-state time, ` +
+      `${results.subnormals.flushedOverNormal.toFixed(2)}x with \`flushSubnormals: true\`.`,
+    '',
+    '| target | measured | needed | |',
+    '|---|---|---|---|',
+    ...rendered.targets.map((x) => `| ${x.what} | ${x.need.endsWith('%') ? `${Math.round(x.value * 100)}%` : `${x.value.toFixed(2)}x`} | ${x.need} | ${x.ok ? 'met' : '**short**'} |`),
+  ].join('\n');
+}
+
+export function writeResults(results, quick) {
+  const rendered = render(results);
+  console.log(`\n${rendered.header}\n\n${rendered.text}`);
+  const dir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, quick ? 'quick' : 'latest');
+  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ ...results, targets: rendered.targets }, null, 1)}\n`);
+  fs.writeFileSync(`${base}.svg`, `${chart(results)}\n`);
+  console.error(`\nwrote ${path.relative(ROOT, base)}.json and .svg`);
+  if (quick) return;
+  const readme = path.join(ROOT, 'README.md');
+  const text = fs.readFileSync(readme, 'utf8');
+  const re = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
+  if (re.test(text)) {
+    fs.writeFileSync(readme, text.replace(re, `$1${readmeBlock(results, rendered)}$2`));
+    console.error('updated the table in README.md');
+  }
+}
