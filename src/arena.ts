@@ -32,6 +32,12 @@ export class Arena {
     return this.top;
   }
 
+  /** Gives back everything allocated since `used` was `mark` (zeroing it, so it is fresh again). */
+  release(mark: number): void {
+    if (mark < this.top) new Uint8Array(this.memory.buffer, mark, this.top - mark).fill(0);
+    this.top = mark;
+  }
+
   /**
    * Reserves `bytes` zeroed bytes at a 64-byte aligned address, growing the memory when needed.
    * Throws a RangeError, changing nothing, when the memory cannot hold them.

@@ -77,6 +77,11 @@ export class Param {
   /** Running maximum of the second moment with amsgrad, else null. */
   get maxExpAvgSq(): Float32Array | null { return this.view(4); }
 
+  /** @internal drops the views (and with them the memory) on dispose */
+  _release(): void {
+    this.views = [];
+  }
+
   // Views are re-created after the memory grew (growth detaches every view of the old buffer).
   private view(k: number): Float32Array | null {
     const opt = this.group.optimizer._check();
@@ -104,24 +109,29 @@ export class ParamGroup {
   /** The params of this group, in the order they were added. */
   get params(): readonly Param[] { return this._params.slice(); }
 
+  private set<K extends keyof Hyperparameters>(key: K, x: unknown): void {
+    this.optimizer._check();
+    this._hp[key] = validateOption(key, x);
+  }
+
   get lr(): number { return this._hp.lr; }
-  set lr(x: number) { this._hp.lr = validateOption('lr', x); }
+  set lr(x: number) { this.set('lr', x); }
   get betas(): readonly [number, number] { return this._hp.betas; }
-  set betas(x: readonly [number, number]) { this._hp.betas = validateOption('betas', x); }
+  set betas(x: readonly [number, number]) { this.set('betas', x); }
   get eps(): number { return this._hp.eps; }
-  set eps(x: number) { this._hp.eps = validateOption('eps', x); }
+  set eps(x: number) { this.set('eps', x); }
   get weightDecay(): number { return this._hp.weightDecay; }
-  set weightDecay(x: number) { this._hp.weightDecay = validateOption('weightDecay', x); }
+  set weightDecay(x: number) { this.set('weightDecay', x); }
   get decoupledWeightDecay(): boolean { return this._hp.decoupledWeightDecay; }
-  set decoupledWeightDecay(x: boolean) { this._hp.decoupledWeightDecay = validateOption('decoupledWeightDecay', x); }
+  set decoupledWeightDecay(x: boolean) { this.set('decoupledWeightDecay', x); }
   get maximize(): boolean { return this._hp.maximize; }
-  set maximize(x: boolean) { this._hp.maximize = validateOption('maximize', x); }
+  set maximize(x: boolean) { this.set('maximize', x); }
   get threshold(): number { return this._hp.threshold; }
-  set threshold(x: number) { this._hp.threshold = validateOption('threshold', x); }
+  set threshold(x: number) { this.set('threshold', x); }
   get degenerateToSgd(): boolean { return this._hp.degenerateToSgd; }
-  set degenerateToSgd(x: boolean) { this._hp.degenerateToSgd = validateOption('degenerateToSgd', x); }
+  set degenerateToSgd(x: boolean) { this.set('degenerateToSgd', x); }
   get flushSubnormals(): boolean { return this._hp.flushSubnormals; }
-  set flushSubnormals(x: boolean) { this._hp.flushSubnormals = validateOption('flushSubnormals', x); }
+  set flushSubnormals(x: boolean) { this.set('flushSubnormals', x); }
   /** Fixed when the group is created: it decides whether params get a maxExpAvgSq buffer. */
   get amsgrad(): boolean { return this._hp.amsgrad; }
 
@@ -180,22 +190,22 @@ export class RAdam {
 
   /** The backend actually used. */
   get backend(): Backend {
-    return this._kernel.backend;
+    return this._check()._kernel.backend;
   }
 
   /** The parameter groups; `groups[0]` is the default group. */
   get groups(): readonly ParamGroup[] {
-    return this._groups.slice();
+    return this._check()._groups.slice();
   }
 
   /** All params, numbered through the groups in order (the numbering of stateDict). */
   get params(): readonly Param[] {
-    return this._groups.flatMap((g) => g._params);
+    return this._check()._groups.flatMap((g) => g._params);
   }
 
   /** Bytes of linear memory in use (params, gradients, state and the step table). */
   get memoryBytes(): number {
-    return this._arena.used;
+    return this._check()._arena.used;
   }
 
   /** Adds a group whose unspecified hyperparameters are those of the default group. */
@@ -217,8 +227,18 @@ export class RAdam {
     const { size, values } = toValues(init);
     const stride = alignUp(size * 4);
     const count = group._hp.amsgrad ? 5 : 4;
-    if (this.order.length === this.tableCapacity) this.growTable(this.tableCapacity * 2);
-    const base = this._arena.alloc(stride * count);
+    const mark = this._arena.used, table = this.table, capacity = this.tableCapacity;
+    let base: number;
+    try {
+      if (this.order.length === this.tableCapacity) this.growTable(this.tableCapacity * 2);
+      base = this._arena.alloc(stride * count);
+    } catch (e) {
+      // Out of memory: undo a table growth (the old table is intact: growTable copies).
+      this._arena.release(mark);
+      this.table = table;
+      this.tableCapacity = capacity;
+      throw e;
+    }
     const ptrs = [0, 1, 2, 3, 4].map((k) => (k < count ? base + k * stride : 0));
     const param = new Param(group, size, ptrs);
     if (values) param.data.set(values);
@@ -262,6 +282,9 @@ export class RAdam {
         if (param._step + 1 !== t) {
           t = param._step + 1;
           s = stepScalars(t, hp);
+          if (!Number.isFinite(Math.fround(s.stepSize)) || !Number.isFinite(Math.fround(s.paramDecay))) {
+            throw new RangeError(`step: the step size of group ${this._groups.indexOf(group)} at step ${t} overflows float32 (lr ${hp.lr}, step size ${s.stepSize})`);
+          }
         }
         const e = param._slot * (ENTRY_BYTES / 4);
         i32[e + E_FLAGS / 4] = s!.mode | flags | (s!.flush ? FLAG_FLUSH_SUBNORMALS : 0);
@@ -323,6 +346,9 @@ export class RAdam {
     this._check();
     const where = 'loadStateDict';
     if (sd === null || typeof sd !== 'object') throw new TypeError(`${where}: expected a state dict object, got ${formatValue(sd)}`);
+    if (sd.format !== 'radam-wasm' || sd.version !== 1) {
+      throw new TypeError(`${where}: not a radam-wasm version 1 state dict (format ${formatValue(sd.format)}, version ${formatValue(sd.version)})`);
+    }
     if (!Array.isArray(sd.groups)) throw new TypeError(`${where}: the state dict has no "groups" array`);
     if (!Array.isArray(sd.state)) throw new TypeError(`${where}: the state dict has no "state" array`);
     if (sd.groups.length !== this._groups.length) {
@@ -332,9 +358,9 @@ export class RAdam {
     if (sd.state.length !== params.length) {
       throw new RangeError(`${where}: the state dict has state for ${sd.state.length} params, this optimizer has ${params.length}`);
     }
-    const hps: Hyperparameters[] = [];
+    // Check and convert everything first; apply only from the converted copies.
     let index = 0;
-    sd.groups.forEach((gs, k) => {
+    const hps = sd.groups.map((gs, k): Hyperparameters => {
       const group = this._groups[k];
       if (gs === null || typeof gs !== 'object' || !Array.isArray(gs.params)) {
         throw new TypeError(`${where}: group ${k} has no "params" array`);
@@ -348,7 +374,7 @@ export class RAdam {
       index += gs.params.length;
       const { params: _, ...given } = gs;
       for (const key of Object.keys(DEFAULTS)) {
-        if (!(key in given)) throw new TypeError(`${where}: group ${k} is missing "${key}"`);
+        if ((given as Record<string, unknown>)[key] === undefined) throw new TypeError(`${where}: group ${k} is missing "${key}"`);
       }
       let hp: Hyperparameters;
       try {
@@ -360,43 +386,51 @@ export class RAdam {
       if (hp.amsgrad !== group._hp.amsgrad) {
         throw new RangeError(`${where}: group ${k} has amsgrad ${hp.amsgrad} in the state dict, ${group._hp.amsgrad} in this optimizer`);
       }
-      hps.push(hp);
+      return hp;
     });
-    params.forEach((p, i) => {
+    const states = params.map((p, i) => {
       const s = sd.state[i];
-      const what = `param ${i} (group ${this._groups.indexOf(p.group)}, size ${p.size})`;
-      if (s === null || typeof s !== 'object') throw new TypeError(`${where}: state of ${what} is ${formatValue(s)}`);
+      const what = `state of param ${i} (group ${this._groups.indexOf(p.group)}, size ${p.size})`;
+      if (s === null || typeof s !== 'object') throw new TypeError(`${where}: ${what} is ${formatValue(s)}`);
       if (!Number.isSafeInteger(s.step) || s.step < 0) {
-        throw new RangeError(`${where}: state of ${what} has step ${formatValue(s.step)} (expected a non-negative integer)`);
+        throw new RangeError(`${where}: ${what} has step ${formatValue(s.step)} (expected a non-negative integer)`);
       }
-      const names: (keyof ParamState)[] = p.maxExpAvgSq ? ['expAvg', 'expAvgSq', 'maxExpAvgSq'] : ['expAvg', 'expAvgSq'];
-      for (const name of names) {
+      const names = p.maxExpAvgSq ? (['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const) : (['expAvg', 'expAvgSq'] as const);
+      const arrays = names.map((name) => {
         const a = s[name] as unknown;
-        if (a === undefined) throw new TypeError(`${where}: state of ${what} is missing "${name}"`);
+        if (a === undefined) throw new TypeError(`${where}: ${what} is missing "${name}"`);
         if (!(a instanceof Float32Array || a instanceof Float64Array || Array.isArray(a))) {
-          throw new TypeError(`${where}: state of ${what}: "${name}" is ${formatValue(a)} (expected a Float32Array)`);
+          throw new TypeError(`${where}: ${what}: "${name}" is ${formatValue(a)} (expected a Float32Array)`);
         }
         if (a.length !== p.size) {
-          throw new RangeError(`${where}: state of ${what}: "${name}" has ${a.length} elements, the param has ${p.size}`);
+          throw new RangeError(`${where}: ${what}: "${name}" has ${a.length} elements, the param has ${p.size}`);
         }
-      }
+        if (Array.isArray(a)) {
+          const bad = a.findIndex((x) => typeof x !== 'number');
+          if (bad >= 0) throw new TypeError(`${where}: ${what}: "${name}" element ${bad} is ${formatValue(a[bad])} (expected a number)`);
+        }
+        return Float32Array.from(a as ArrayLike<number>);
+      });
+      return { step: s.step, arrays };
     });
-    // Everything checked: apply.
     hps.forEach((hp, k) => { this._groups[k]._hp = hp; });
     params.forEach((p, i) => {
-      const s = sd.state[i];
-      p._step = s.step;
-      p.expAvg.set(s.expAvg);
-      p.expAvgSq.set(s.expAvgSq);
-      if (p.maxExpAvgSq) p.maxExpAvgSq.set(s.maxExpAvgSq as Float32Array);
+      p._step = states[i].step;
+      const [m, v, vmax] = states[i].arrays;
+      p.expAvg.set(m);
+      p.expAvgSq.set(v);
+      if (vmax) p.maxExpAvgSq!.set(vmax);
     });
   }
 
-  /** Releases the linear memory; any later use of the optimizer or its params throws. */
+  /** Releases the linear memory; any later use of the optimizer, its groups or params throws. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    (this as { _kernel: Kernel | null })._kernel = null;
+    for (const p of this.order) p._release();
+    const self = this as unknown as { _kernel: Kernel | null; _arena: Arena | null };
+    self._kernel = null;
+    self._arena = null;
     this._groups.length = 0;
     this.order.length = 0;
   }

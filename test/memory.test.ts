@@ -74,29 +74,36 @@ describe.each(['simd', 'scalar', 'js'] as Backend[])('memory (%s)', (backend) =>
     opt.dispose();
   });
 
-  it('a disposed optimizer and its params throw on use', async () => {
+  it('a disposed optimizer, its groups and params throw on use', async () => {
     const opt = await RAdam.create({ backend });
+    const g = opt.groups[0];
     const p = opt.addParam(3);
     opt.dispose();
     opt.dispose(); // idempotent
-    const msg = /disposed/;
-    expect(() => opt.step()).toThrow(msg);
-    expect(() => opt.addParam(1)).toThrow(msg);
-    expect(() => opt.stateDict()).toThrow(msg);
-    expect(() => p.data).toThrow(msg);
-    expect(() => p.step).toThrow(msg);
+    const msg = /RAdam: this optimizer has been disposed/;
+    for (const use of [
+      () => opt.step(), () => opt.addParam(1), () => opt.stateDict(), () => opt.backend, () => opt.groups,
+      () => opt.params, () => opt.memoryBytes, () => p.data, () => p.grad, () => p.step, () => g.addParam(2),
+      () => { g.lr = 5; },
+    ]) expect(use).toThrow(msg);
   });
 
-  it('asking for more than wasm32 can address throws a clear error and changes nothing', async () => {
+  it.each([1, 16])('asking for more than wasm32 can address throws a clear error and changes nothing (%i params before)', async (count) => {
     const opt = await RAdam.create({ backend });
-    const w = opt.addParam([1, 2]);
+    const ws = Array.from({ length: count }, () => opt.addParam([1, 2]));
     const used = opt.memoryBytes;
+    // With 16 params the step table is full: the failed call must also undo its growth.
     expect(() => opt.addParam(300_000_000)).toThrow(/Out of memory.*4096 MiB/);
     expect(opt.memoryBytes).toBe(used);
-    expect(opt.params.length).toBe(1);
-    w.grad.set([1, 1]);
+    expect(opt.params.length).toBe(count);
+    ws.forEach((w) => w.grad.set([1, 1]));
     opt.step();
-    expect(w.step).toBe(1);
+    ws.forEach((w) => { expect(w.step).toBe(1); expect(w.data[0]).toBeCloseTo(1 - 1e-3, 6); });
+    const next = opt.addParam([5]); // and the table still grows correctly afterwards
+    next.grad.set([1]);
+    opt.step();
+    expect(next.data[0]).toBeCloseTo(5 - 1e-3, 6);
+    expect(ws[0].step).toBe(2);
     opt.dispose();
   });
 });

@@ -76,6 +76,18 @@ describe('group hyperparameters', () => {
   });
 });
 
+describe('step', () => {
+  it('refuses a step size that overflows float32, naming lr, and changes nothing', async () => {
+    const opt = await RAdam.create({ lr: 1e38 }); // finite, but lr / (1 - 0.9) is not a float32
+    const w = opt.addParam([1, -99]);
+    w.grad.set([1, 1]);
+    const before = [w.data.slice(), w.expAvg.slice(), w.step];
+    expect(() => opt.step()).toThrow(/step: the step size of group 0 at step 1 overflows float32 \(lr 1e\+38/);
+    expect([w.data.slice(), w.expAvg.slice(), w.step]).toEqual(before);
+    opt.dispose();
+  });
+});
+
 describe('addParam', () => {
   const bad: [string, unknown, RegExp][] = [
     ['a negative length', -1, /Invalid param length: -1 \(expected a non-negative integer\)/],

@@ -7,9 +7,15 @@ const G0 = { lr: 0.02, betas: [0.9, 0.99] as const, weightDecay: 0.01 };
 const G1 = { lr: 0.05, amsgrad: true, decoupledWeightDecay: true, weightDecay: 0.1, maximize: true };
 const SIZES = [[5, 33], [17, 0, 1]];
 
+// Differs from G0 and G1 in every option but amsgrad (structural): loading must restore them all.
+const WRONG = {
+  lr: 9, betas: [0.1, 0.2] as const, eps: 0.5, weightDecay: 0.7, decoupledWeightDecay: true, maximize: true,
+  threshold: 7.5, degenerateToSgd: false, flushSubnormals: true,
+};
+
 async function build(backend: Backend, wrong = false) {
-  const opt = await RAdam.create({ ...(wrong ? { lr: 9, betas: [0.1, 0.2] as const } : G0), backend });
-  const g1 = opt.addGroup(wrong ? { amsgrad: true, lr: 3 } : G1);
+  const opt = await RAdam.create({ ...(wrong ? WRONG : G0), backend });
+  const g1 = opt.addGroup(wrong ? { ...WRONG, amsgrad: true, decoupledWeightDecay: false, maximize: false } : G1);
   const r = rng(5);
   const params = [...SIZES[0].map((n) => opt.addParam(gradient(r, n))), ...SIZES[1].map((n) => g1.addParam(gradient(r, n)))];
   return { opt, params };
@@ -41,8 +47,7 @@ describe.each([['simd', 'simd'], ['scalar', 'scalar'], ['js', 'js'], ['simd', 'j
       const second = await build(to, true);
       second.params.forEach((p, i) => p.data.set(values[i]));
       second.opt.loadStateDict(sd);
-      expect(second.opt.groups[0].lr).toBe(G0.lr);
-      expect(second.opt.groups[1].maximize).toBe(true);
+      expect(second.opt.stateDict().groups).toEqual(sd.groups);
       train(second, 20, 50);
 
       const a = snapshot(whole), b = snapshot(second);
@@ -101,6 +106,12 @@ describe('loadStateDict refuses a state dict of another structure, changing noth
     ['another amsgrad setting', (sd) => { sd.groups[0].amsgrad = true; }, /group 0 has amsgrad true in the state dict, false in this optimizer/],
     ['no groups', (sd) => { delete (sd as Partial<RAdamStateDict>).groups; }, /no "groups" array/],
     ['a moment that is not an array', (sd) => { (sd.state[0] as unknown as Record<string, unknown>).expAvg = 'x'; }, /"expAvg" is "x"/],
+    // These must fail in the check phase, before the groups or earlier params are touched.
+    ['a BigInt in a moment of the last param', (sd) => { (sd.state[4] as unknown as Record<string, unknown>).expAvg = [1n]; }, /param 4 .*"expAvg" element 0 is \[object BigInt\]/],
+    ['a string in a moment', (sd) => { (sd.state[1] as unknown as Record<string, unknown[]>).expAvgSq = Array(33).fill('x'); }, /param 1 .*"expAvgSq" element 0 is "x" \(expected a number\)/],
+    ['an undefined hyperparameter', (sd) => { (sd.groups[1] as unknown as Record<string, unknown>).eps = undefined; }, /group 1 is missing "eps"/],
+    ['another format', (sd) => { (sd as unknown as Record<string, unknown>).format = 'torch'; }, /not a radam-wasm version 1 state dict \(format "torch", version 1\)/],
+    ['another version', (sd) => { (sd as unknown as Record<string, unknown>).version = 2; }, /version 2/],
   ];
 
   it.each(cases)('%s', async (_, corrupt, message) => {

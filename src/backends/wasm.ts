@@ -26,13 +26,17 @@ export function hasWebAssembly(): boolean {
 
 const bytes = async (backend: WasmBackend) => decode((await BYTES[backend]()).WASM_BASE64);
 
+const supported: Partial<Record<WasmBackend, Promise<boolean>>> = {};
+
 /** Whether this runtime accepts the build: the SIMD build fails validation where 128-bit SIMD is missing. */
-export async function wasmSupported(backend: WasmBackend): Promise<boolean> {
-  try {
-    return hasWebAssembly() && WebAssembly.validate(await bytes(backend));
-  } catch {
-    return false;
-  }
+export function wasmSupported(backend: WasmBackend): Promise<boolean> {
+  return (supported[backend] ??= (async () => {
+    try {
+      return hasWebAssembly() && WebAssembly.validate(await bytes(backend));
+    } catch {
+      return false;
+    }
+  })());
 }
 
 function compile(backend: WasmBackend): Promise<WebAssembly.Module> {

@@ -35,7 +35,11 @@ type Snapshot = Float32Array[][]; // [quantity][tensor]
 /** Runs a case; returns param/exp_avg/exp_avg_sq at each recorded step. */
 export async function runCase(c: GoldenCase, backend: Backend): Promise<Map<number, Snapshot>> {
   const build = async (wrongHp: boolean) => {
-    const hp = (k: number) => (wrongHp ? { lr: 7, betas: [0.5, 0.25] as const } : groupOptions(c.groups[k]));
+    // The wrong hyperparameters differ from the case's in every option but amsgrad (structural).
+    const hp = (k: number) => (wrongHp ? {
+      lr: 7, betas: [0.5, 0.25] as const, eps: 0.5, weightDecay: 0.3, decoupledWeightDecay: !c.groups[k].decoupled,
+      maximize: !c.groups[k].maximize, threshold: 6.5, degenerateToSgd: false, flushSubnormals: true,
+    } : groupOptions(c.groups[k]));
     const opt = await RAdam.create({ ...hp(0), backend });
     const groups = [opt.groups[0]];
     for (let k = 1; k < c.groups.length; k++) groups.push(opt.addGroup(hp(k)));
