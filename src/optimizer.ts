@@ -2,7 +2,7 @@
 import { Arena, alignUp } from './arena.js';
 import { createJsKernel } from './backends/js.js';
 import type { Kernel } from './backends/kernel.js';
-import { createWasmKernel, hasWebAssembly, wasmSupported } from './backends/wasm.js';
+import { compileWasm, createWasmKernel, hasWebAssembly, wasmSupported } from './backends/wasm.js';
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
@@ -10,7 +10,7 @@ import {
 } from './layout.js';
 import {
   DEFAULTS, formatValue, resolveGroupOptions, validateBackend, validateOption,
-  type Backend, type GroupOptions, type Hyperparameters, type RAdamOptions,
+  type Backend, type BackendChoice, type GroupOptions, type Hyperparameters, type RAdamOptions,
 } from './options.js';
 import { stepScalars, type StepScalars } from './scalars.js';
 
@@ -183,9 +183,28 @@ export class RAdam {
    * `backend` are the hyperparameters of the default group, which later groups inherit.
    */
   static async create(options: RAdamOptions = {}): Promise<RAdam> {
-    const backend = validateBackend((options as RAdamOptions | undefined)?.backend);
+    const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
+    resolveGroupOptions(options, { ...DEFAULTS }, ['backend']); // validate before loading anything
+    await RAdam.ready(choice);
+    return RAdam.createSync(options);
+  }
+
+  /**
+   * Loads and compiles the kernel a backend choice resolves to, once per process, and says which
+   * backend that is. After it, `createSync` with that choice works.
+   */
+  static ready(backend: BackendChoice = 'auto'): Promise<Backend> {
+    const choice = validateBackend(backend);
+    return (ready[choice] ??= resolveBackend(choice).catch((e) => { delete ready[choice]; throw e; }));
+  }
+
+  /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
+  static createSync(options: RAdamOptions = {}): RAdam {
+    const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
     const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend']);
-    return new RAdam(await createKernel(backend), hp);
+    const backend = settled[choice];
+    if (!backend) throw new Error(`RAdam.createSync: backend '${choice}' is not loaded yet: await RAdam.ready('${choice}') first`);
+    return new RAdam(backend === 'js' ? createJsKernel() : createWasmKernel(backend), hp);
   }
 
   /** The backend actually used. */
@@ -269,6 +288,11 @@ export class RAdam {
    * then walks all tensors.
    */
   step(): void {
+    this._step(null);
+  }
+
+  /** @internal steps only the params in `active` (all when null); the others keep their state and step count */
+  _step(active: ReadonlySet<Param> | null): void {
     this._check();
     const { i32, f32 } = this.tableViews();
     for (const group of this._groups) {
@@ -287,6 +311,7 @@ export class RAdam {
           }
         }
         const e = param._slot * (ENTRY_BYTES / 4);
+        i32[e + E_SIZE / 4] = !active || active.has(param) ? param.size : 0; // the kernel skips size 0
         i32[e + E_FLAGS / 4] = s!.mode | flags | (s!.flush ? FLAG_FLUSH_SUBNORMALS : 0);
         f32[e + E_GRAD_SIGN / 4] = hp.maximize ? -1 : 1;
         f32[e + E_WEIGHT_DECAY / 4] = coupled ? hp.weightDecay : 0;
@@ -300,7 +325,7 @@ export class RAdam {
       }
     }
     this._kernel.step(this.table, this.order.length);
-    for (const param of this.order) param._step++;
+    for (const param of this.order) if (!active || active.has(param)) param._step++;
   }
 
   private tableCache = { generation: -1, table: -1, i32: new Int32Array(0), f32: new Float32Array(0) };
@@ -442,21 +467,28 @@ export class RAdam {
   }
 }
 
-async function createKernel(choice: ReturnType<typeof validateBackend>): Promise<Kernel> {
-  if (choice === 'js') return createJsKernel();
+const ready: Partial<Record<BackendChoice, Promise<Backend>>> = {};
+const settled: Partial<Record<BackendChoice, Backend>> = { js: 'js' };
+
+async function resolveBackend(choice: BackendChoice): Promise<Backend> {
+  let backend: Backend = 'js';
   if (choice === 'auto') {
-    if (!hasWebAssembly()) return createJsKernel();
     for (const b of ['simd', 'scalar'] as const) {
-      if (!(await wasmSupported(b))) continue;
+      if (!hasWebAssembly() || !(await wasmSupported(b))) continue;
       try {
-        return await createWasmKernel(b);
+        await compileWasm(b);
+        backend = b;
+        break;
       } catch {
         /* e.g. a content security policy that forbids compiling WebAssembly: try the next */
       }
     }
-    return createJsKernel();
+  } else if (choice !== 'js') {
+    if (!hasWebAssembly()) throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
+    if (!(await wasmSupported(choice))) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
+    await compileWasm(choice);
+    backend = choice;
   }
-  if (!hasWebAssembly()) throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
-  if (!(await wasmSupported(choice))) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
-  return createWasmKernel(choice);
+  settled[choice] = backend;
+  return backend;
 }

@@ -121,20 +121,25 @@ export function chart({ meta, sizes }) {
 }
 
 function readmeBlock(results, rendered) {
-  const rows = [];
-  for (const [n, res] of Object.entries(results.sizes)) {
-    for (const c of Object.values(res)) {
-      rows.push(`| ${(+n).toLocaleString('en-US')} | ${c.label} | ${fmt(c.ns)} | ${c.gbPerS.toFixed(1)} | ${Math.round(c.ofRoofline * 100)}% | ${fmt(c.timesSimd)}x |`);
-    }
-  }
+  const ns = Object.keys(results.sizes);
+  const ids = Object.keys(results.sizes[ns[0]]);
+  const short = (n) => (n >= 1 << 20 ? `${n / (1 << 20)}M` : `${n / 1024}K`);
+  const rows = ids.map((id) => `| ${results.sizes[ns[0]][id].label} | ${ns.map((n) => {
+    const c = results.sizes[n][id];
+    return `${fmt(c.ns)} (${fmt(c.timesSimd)}x)`;
+  }).join(' | ')} |`);
+  const simd = ns.map((n) => results.sizes[n].simd);
   return [
     `Last full run: ${rendered.header}, ${results.meta.date.slice(0, 10)}.`,
     '',
     '![ns per element by N and implementation](bench/results/latest.svg)',
     '',
-    '| N | implementation | ns/element | GB/s | % roofline | time vs simd |',
-    '|---|---|---|---|---|---|',
+    `ns per element per step, and in parentheses the time relative to radam-wasm simd (lower is faster):`,
+    '',
+    `| implementation | ${ns.map((n) => `N = ${short(+n)}`).join(' | ')} |`,
+    `|---|${ns.map(() => '---').join('|')}|`,
     ...rows,
+    `| simd: GB/s of the 28 B/element traffic, % of the roofline | ${simd.map((c) => `${c.gbPerS.toFixed(1)}, ${Math.round(c.ofRoofline * 100)}%`).join(' | ')} |`,
     '',
     `200 mixed tensors vs one tensor of the same total (simd): ${results.tensors.manyOverOne.toFixed(3)}x. ` +
       `Subnormal v: ${results.subnormals.subnormalOverNormal.toFixed(2)}x the normal-state time, ` +
@@ -146,6 +151,17 @@ function readmeBlock(results, rendered) {
   ].join('\n');
 }
 
+/** Re-renders the README table from a saved results file: node bench/lib/report.mjs [file]. */
+export function updateReadme(results) {
+  const rendered = render(results);
+  const readme = path.join(ROOT, 'README.md');
+  const text = fs.readFileSync(readme, 'utf8');
+  const re = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
+  if (!re.test(text)) return false;
+  fs.writeFileSync(readme, text.replace(re, `$1${readmeBlock(results, rendered)}$2`));
+  return true;
+}
+
 export function writeResults(results, quick) {
   const rendered = render(results);
   console.log(`\n${rendered.header}\n\n${rendered.text}`);
@@ -155,12 +171,11 @@ export function writeResults(results, quick) {
   fs.writeFileSync(`${base}.json`, `${JSON.stringify({ ...results, targets: rendered.targets }, null, 1)}\n`);
   fs.writeFileSync(`${base}.svg`, `${chart(results)}\n`);
   console.error(`\nwrote ${path.relative(ROOT, base)}.json and .svg`);
-  if (quick) return;
-  const readme = path.join(ROOT, 'README.md');
-  const text = fs.readFileSync(readme, 'utf8');
-  const re = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
-  if (re.test(text)) {
-    fs.writeFileSync(readme, text.replace(re, `$1${readmeBlock(results, rendered)}$2`));
-    console.error('updated the table in README.md');
-  }
+  if (!quick && updateReadme(results)) console.error('updated the table in README.md');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const file = process.argv[2] ?? path.join(ROOT, 'bench/results/latest.json');
+  updateReadme(JSON.parse(fs.readFileSync(file, 'utf8')));
+  fs.writeFileSync(file.replace(/\.json$/, '.svg'), `${chart(JSON.parse(fs.readFileSync(file, 'utf8')))}\n`);
 }

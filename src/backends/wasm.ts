@@ -12,6 +12,10 @@ const BYTES: Record<WasmBackend, () => Promise<{ WASM_BASE64: string }>> = {
   scalar: () => import('./scalar-bytes.js'),
 };
 const compiled: Partial<Record<WasmBackend, Promise<WebAssembly.Module>>> = {};
+const modules: Partial<Record<WasmBackend, WebAssembly.Module>> = {}; // the settled ones, for sync use
+// One instance made ahead, asynchronously, per build: Chrome refuses a synchronous
+// `new WebAssembly.Instance` of a module over 4 KB on the main thread.
+const spares: Partial<Record<WasmBackend, WebAssembly.Instance>> = {};
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
@@ -39,19 +43,36 @@ export function wasmSupported(backend: WasmBackend): Promise<boolean> {
   })());
 }
 
-function compile(backend: WasmBackend): Promise<WebAssembly.Module> {
+/** Compiles the build once per process; throws where compiling is forbidden (e.g. by a CSP). */
+export function compileWasm(backend: WasmBackend): Promise<WebAssembly.Module> {
   let m = compiled[backend];
   if (!m) {
-    m = bytes(backend).then((b) => WebAssembly.compile(b));
+    m = bytes(backend).then((b) => WebAssembly.compile(b)).then(async (module) => {
+      spares[backend] = await WebAssembly.instantiate(module, {});
+      modules[backend] = module;
+      return module;
+    });
     compiled[backend] = m;
-    m.catch(() => { delete compiled[backend]; }); // let a later call retry
+    m.catch(() => { delete compiled[backend]; }); // a failure may be retried
   }
   return m;
 }
 
-/** A fresh instance (with its own memory) of the simd or scalar build. */
-export async function createWasmKernel(backend: WasmBackend): Promise<Kernel> {
-  const instance = await WebAssembly.instantiate(await compile(backend), {});
+function refill(backend: WasmBackend): void {
+  WebAssembly.instantiate(modules[backend]!, {}).then((instance) => { spares[backend] ??= instance; }, () => {});
+}
+
+/** A fresh instance (with its own memory) of a build that compileWasm has compiled. */
+export function createWasmKernel(backend: WasmBackend): Kernel {
+  const module = modules[backend];
+  if (!module) throw new Error(`the ${backend} build is not compiled yet`);
+  let instance = spares[backend];
+  if (instance) {
+    delete spares[backend];
+    refill(backend);
+  } else {
+    instance = new WebAssembly.Instance(module, {});
+  }
   const exports = instance.exports as Record<string, unknown>;
   const step = exports[EXPORT[backend]] as (table: number, count: number) => void;
   return {
