@@ -3,7 +3,8 @@
 // One optimizer step, side by side in one run: radam-wasm (simd, scalar, js), a plain JavaScript
 // loop, TensorFlow.js 4.22 (cpu and wasm backends: built-in Adam and RAdam written with ops) and
 // the memory-bandwidth roofline, at N = 4,096 ... 16,777,216 elements; then 200 mixed tensors vs
-// one tensor, and the subnormal state with and without flushSubnormals.
+// one tensor, the subnormal state with and without flushSubnormals, and model.fit time per epoch
+// with radam-wasm/tfjs's RAdamOptimizer vs tf.train.adam (bench/fit.mjs).
 //
 // Harness: benchmark.js measures each case (its samples are seconds per step). Cases are sampled in
 // rounds, one benchmark.js run of every case per round with the order rotated, so that a noisy
@@ -21,6 +22,7 @@ import { radamWasm } from './impls/radam-wasm.mjs';
 import { plainJs } from './impls/plain-js.mjs';
 import { tfjsAdam, tfjsRAdam, tfjsReady } from './impls/tfjs.mjs';
 import { roofline } from './impls/roofline.mjs';
+import { fitBench } from './fit.mjs';
 import { RAdam } from '../dist/index.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -138,6 +140,7 @@ const sizes = {};
 for (const n of SIZES) sizes[n] = await bySize(n);
 const tensors = await manyTensors();
 const sub = await subnormals();
+const fit = await fitBench({ quick: QUICK, log });
 const pkg = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 const meta = {
   ...machine(),
@@ -148,9 +151,10 @@ const meta = {
     'radam-wasm': JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
     '@tensorflow/tfjs-core': tfjsVersion,
     '@tensorflow/tfjs-backend-wasm': pkg('@tensorflow/tfjs-backend-wasm'),
+    '@tensorflow/tfjs-layers': pkg('@tensorflow/tfjs-layers'),
     benchmark: pkg('benchmark'),
     assemblyscript: pkg('assemblyscript'),
   },
   harness: { rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])), benchmarkOptions: benchOptions(4096), bytesPerElement: 28 },
 };
-writeResults({ meta, sizes, tensors, subnormals: sub }, QUICK);
+writeResults({ meta, sizes, tensors, subnormals: sub, fit }, QUICK);

@@ -70,6 +70,8 @@ export class RAdamOptimizer extends tf.Optimizer {
   private readonly backendChoice: BackendChoice;
   private readonly slots = new Map<string, Slot>();
   private pending = new Map<string, Pending>();
+  /** Where applyGradients spends its time, summed over calls: reading gradients (dataSync into linear memory), the kernel step, writing the new values back. */
+  readonly timings = { calls: 0, readMs: 0, stepMs: 0, writeMs: 0 };
 
   constructor(config: RAdamOptimizerConfig = {}) {
     super();
@@ -121,6 +123,7 @@ export class RAdamOptimizer extends tf.Optimizer {
       if (!slot) this.checkPending(variable);
       work.push([slot, variable, grad]);
     }
+    const t0 = performance.now();
     const active = new Set<Param>();
     for (const [known, variable, grad] of work) {
       const slot = known ?? this.addSlot(variable);
@@ -128,7 +131,9 @@ export class RAdamOptimizer extends tf.Optimizer {
       slot.param.grad.set(grad.dataSync() as Float32Array);
       active.add(slot.param);
     }
+    const t1 = performance.now();
     this.core._step(active);
+    const t2 = performance.now();
     for (const slot of this.slots.values()) {
       if (!active.has(slot.param)) continue;
       const value = tf.tensor(slot.param.data.slice(), slot.variable.shape, 'float32');
@@ -136,6 +141,11 @@ export class RAdamOptimizer extends tf.Optimizer {
       value.dispose();
       slot.dataId = slot.variable.dataId;
     }
+    const t = this.timings;
+    t.calls++;
+    t.readMs += t1 - t0;
+    t.stepMs += t2 - t1;
+    t.writeMs += performance.now() - t2;
     this.incrementIterations();
   }
 

@@ -21,6 +21,24 @@ describe('the published entry point', () => {
     out.data.forEach((x: number, i: number) => expect(x).toBeLessThan(i + 1));
   });
 
+  it("import 'radam-wasm/tfjs' gives a tf.Optimizer registered as 'RAdam'", () => {
+    const script = `
+      import * as tf from '@tensorflow/tfjs-core';
+      import '@tensorflow/tfjs-backend-cpu';
+      import { RAdamOptimizer } from 'radam-wasm/tfjs';
+      await tf.setBackend('cpu');
+      const opt = await RAdamOptimizer.create({ learningRate: 0.1 });
+      const v = tf.variable(tf.tensor1d([1, 2]), true, 'w');
+      opt.applyGradients({ w: tf.tensor1d([2, 4]) }); // the gradient of sum(w^2)
+      const [cls] = tf.serialization.SerializationMap.getMap().classNameMap.RAdam;
+      console.log(JSON.stringify({ isOptimizer: opt instanceof tf.Optimizer, registered: cls === RAdamOptimizer, v: Array.from(v.dataSync()), backend: opt.backend }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!);
+    expect(out).toMatchObject({ isOptimizer: true, registered: true, backend: 'simd' });
+    // Step 1 is the momentum step p -= lr * m / (1 - b1) = lr * g, with g = 2p.
+    expect(out.v[0]).toBeCloseTo(1 - 0.1 * 2, 5);
+    expect(out.v[1]).toBeCloseTo(2 - 0.1 * 4, 5);
+  });
+
   it('ships types and no file reads: the wasm bytes are embedded in the JS', () => {
     const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8'));
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ROOT } from './asc.mjs';
+import { fitTable } from '../fit.mjs';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,7 +42,8 @@ function sizeRows(res) {
 const HEAD = ['implementation', 'ns/element', 'GB/s', '% roofline', 'time vs simd'];
 
 /** Each target of issue 3, met or short, from the measured ratios. */
-export function targets({ sizes, tensors, subnormals }) {
+export function targets(results) {
+  const { sizes, tensors, subnormals } = results;
   const out = [];
   const add = (what, value, ok, need) => out.push({ what, value, need, ok });
   for (const [n, r] of Object.entries(sizes)) {
@@ -57,6 +59,11 @@ export function targets({ sizes, tensors, subnormals }) {
   if (big) add('simd share of the roofline, N=16777216', big.simd.ofRoofline, big.simd.ofRoofline >= 0.85, '>= 85%');
   add(`${tensors.sizes} mixed tensors / one tensor (${tensors.total} elements)`, tensors.manyOverOne, tensors.manyOverOne <= 1.15, '<= 1.15x');
   add('subnormal v with flushSubnormals / normal state', subnormals.flushedOverNormal, subnormals.flushedOverNormal <= 1.1, '<= 1.1x');
+  for (const s of results.fit ?? []) {
+    for (const b of ['wasm', 'cpu']) {
+      add(`model.fit epoch, tf.train.adam / RAdamOptimizer, tfjs-${b}, batch ${s.batch}`, s[b].adamOverRadam, s[b].adamOverRadam > 1, '> 1x');
+    }
+  }
   return out;
 }
 
@@ -76,6 +83,9 @@ function render(results) {
     [subnormals.subnormal.label, fmt(subnormals.subnormal.ns), `${subnormals.subnormalOverNormal.toFixed(2)}x`],
     [subnormals.flushed.label, fmt(subnormals.flushed.ns), `${subnormals.flushedOverNormal.toFixed(2)}x`],
   ]));
+  if (results.fit) {
+    parts.push(pad([['model.fit, MLP 512-1024-512-1', 'optimizer', 'ms/epoch', 'optimizer ms/epoch', 'share'], ...fitTable(results.fit)]));
+  }
   const t = targets(results);
   parts.push(pad([['target', 'measured', 'needed', ''], ...t.map((x) => [
     x.what, x.need.endsWith('%') ? `${Math.round(x.value * 100)}%` : `${x.value.toFixed(2)}x`, x.need, x.ok ? 'met' : 'SHORT',
@@ -141,6 +151,14 @@ function readmeBlock(results, rendered) {
     ...rows,
     `| simd: GB/s of the 28 B/element traffic, % of the roofline | ${simd.map((c) => `${c.gbPerS.toFixed(1)}, ${Math.round(c.ofRoofline * 100)}%`).join(' | ')} |`,
     '',
+    ...(results.fit ? [
+      `\`model.fit\` of an MLP with ${results.fit[0].wasm.radam.params.toLocaleString('en-US')} parameters (512-1024-512-1), ms per epoch:`,
+      '',
+      '| setting | optimizer | ms/epoch | optimizer ms/epoch | optimizer share |',
+      '|---|---|---|---|---|',
+      ...fitTable(results.fit).map((r) => `| ${r.join(' | ')} |`),
+      '',
+    ] : []),
     `200 mixed tensors vs one tensor of the same total (simd): ${results.tensors.manyOverOne.toFixed(3)}x. ` +
       `Subnormal v: ${results.subnormals.subnormalOverNormal.toFixed(2)}x the normal-state time, ` +
       `${results.subnormals.flushedOverNormal.toFixed(2)}x with \`flushSubnormals: true\`.`,
