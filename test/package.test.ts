@@ -39,6 +39,14 @@ describe('the published entry point', () => {
     expect(out.v[1]).toBeCloseTo(2 - 0.1 * 4, 5);
   });
 
+  it('examples/tfjs-fit.mjs trains, saves with the optimizer, loads and resumes', () => {
+    const out = execFileSync(process.execPath, ['examples/tfjs-fit.mjs'], { cwd: root, encoding: 'utf8' });
+    expect(out).toMatch(/loaded: RAdam at iteration 160/);
+    const losses = [...out.matchAll(/loss ([\d.]+) -> ([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(losses[0][1]).toBeLessThan(losses[0][0] / 10);
+    expect(losses[1][0]).toBeLessThan(losses[0][0] / 10); // resumed, not restarted
+  });
+
   it('ships types and no file reads: the wasm bytes are embedded in the JS', () => {
     const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8'));
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
