@@ -1,7 +1,19 @@
 // radam-wasm: the RAdam optimizer on a fused WebAssembly SIMD kernel.
-export { RAdam, ParamGroup, Param } from './optimizer.js';
+import { RAdam as Core } from './optimizer.js';
+import { embeddedKernels } from './backends/embedded.js';
+import type { KernelSource } from './backends/wasm.js';
+
+// Each entry point names where its kernels come from as a static field of its own RAdam class:
+// plain data flow, so a bundler cannot drop it as a side effect (the workerd entry does the same
+// with .wasm modules).
+/** RAdam, with its kernels embedded in the JS. */
+export class RAdam extends Core {
+  static override kernels: KernelSource | null = embeddedKernels;
+}
+
+export { ParamGroup, Param } from './optimizer.js';
 export type { ParamInit, ParamState, GroupState, RAdamStateDict } from './optimizer.js';
 export { DEFAULTS } from './options.js';
 export type { Backend, BackendChoice, GroupOptions, RAdamOptions, Hyperparameters } from './options.js';
-export { rectification, stepScalars } from './scalars.js';
+export { rectification, stepScalars, FLUSH_INTERVAL } from './scalars.js';
 export type { Rectification, StepScalars, StepHyperparameters } from './scalars.js';

@@ -2,7 +2,7 @@
 import { Arena, alignUp } from './arena.js';
 import { createJsKernel } from './backends/js.js';
 import type { Kernel } from './backends/kernel.js';
-import { compileWasm, createWasmKernel, hasWebAssembly, wasmSupported } from './backends/wasm.js';
+import { compileWasm, createWasmKernel, hasWebAssembly, wasmSupported, type KernelSource } from './backends/wasm.js';
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
@@ -171,7 +171,11 @@ export class RAdam {
   private tableCapacity = 0;
   private disposed = false;
 
-  private constructor(kernel: Kernel, hp: Hyperparameters) {
+  /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
+  static kernels: KernelSource | null = null;
+
+  /** @internal use RAdam.create or RAdam.createSync */
+  protected constructor(kernel: Kernel, hp: Hyperparameters) {
     this._kernel = kernel;
     this._arena = new Arena(kernel.memory, kernel.heapBase);
     this._groups.push(new ParamGroup(this, hp));
@@ -185,8 +189,8 @@ export class RAdam {
   static async create(options: RAdamOptions = {}): Promise<RAdam> {
     const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
     resolveGroupOptions(options, { ...DEFAULTS }, ['backend']); // validate before loading anything
-    await RAdam.ready(choice);
-    return RAdam.createSync(options);
+    await this.ready(choice);
+    return this.createSync(options);
   }
 
   /**
@@ -194,17 +198,26 @@ export class RAdam {
    * backend that is. After it, `createSync` with that choice works.
    */
   static ready(backend: BackendChoice = 'auto'): Promise<Backend> {
-    const choice = validateBackend(backend);
-    return (ready[choice] ??= resolveBackend(choice).catch((e) => { delete ready[choice]; throw e; }));
+    let choice: BackendChoice;
+    try {
+      choice = validateBackend(backend);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const r = loading(this.kernels);
+    return (r.ready[choice] ??= resolveBackend(this.kernels, choice).then(
+      (b) => (r.settled[choice] = b),
+      (e) => { delete r.ready[choice]; throw e; },
+    ));
   }
 
   /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
   static createSync(options: RAdamOptions = {}): RAdam {
     const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
     const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend']);
-    const backend = settled[choice];
+    const backend = choice === 'js' ? 'js' : loading(this.kernels).settled[choice];
     if (!backend) throw new Error(`RAdam.createSync: backend '${choice}' is not loaded yet: await RAdam.ready('${choice}') first`);
-    return new RAdam(backend === 'js' ? createJsKernel() : createWasmKernel(backend), hp);
+    return new this(backend === 'js' ? createJsKernel() : createWasmKernel(this.kernels!, backend), hp);
   }
 
   /** The backend actually used. */
@@ -467,28 +480,36 @@ export class RAdam {
   }
 }
 
-const ready: Partial<Record<BackendChoice, Promise<Backend>>> = {};
-const settled: Partial<Record<BackendChoice, Backend>> = { js: 'js' };
+interface Loading {
+  ready: Partial<Record<BackendChoice, Promise<Backend>>>;
+  settled: Partial<Record<BackendChoice, Backend>>;
+}
+const NO_KERNELS = {} as KernelSource;
+const loadings = new WeakMap<KernelSource, Loading>();
+function loading(source: KernelSource | null): Loading {
+  const key = source ?? NO_KERNELS;
+  let l = loadings.get(key);
+  if (!l) loadings.set(key, (l = { ready: {}, settled: {} }));
+  return l;
+}
 
-async function resolveBackend(choice: BackendChoice): Promise<Backend> {
-  let backend: Backend = 'js';
+async function resolveBackend(source: KernelSource | null, choice: BackendChoice): Promise<Backend> {
+  if (choice === 'js') return 'js';
+  const usable = source !== null && hasWebAssembly();
   if (choice === 'auto') {
     for (const b of ['simd', 'scalar'] as const) {
-      if (!hasWebAssembly() || !(await wasmSupported(b))) continue;
+      if (!usable || !(await wasmSupported(source, b))) continue;
       try {
-        await compileWasm(b);
-        backend = b;
-        break;
+        await compileWasm(source, b);
+        return b;
       } catch {
         /* e.g. a content security policy that forbids compiling WebAssembly: try the next */
       }
     }
-  } else if (choice !== 'js') {
-    if (!hasWebAssembly()) throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
-    if (!(await wasmSupported(choice))) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
-    await compileWasm(choice);
-    backend = choice;
+    return 'js';
   }
-  settled[choice] = backend;
-  return backend;
+  if (!usable) throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
+  if (!(await wasmSupported(source, choice))) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
+  await compileWasm(source, choice);
+  return choice;
 }

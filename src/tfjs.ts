@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** tfjs's `{ name, tensor }` pair (not exported from tfjs-core's index). */
 type NamedTensor = { name: string; tensor: tf.Tensor };
-import { RAdam, type Param } from './optimizer.js';
+import { RAdam } from './index.js';
+import type { Param } from './optimizer.js';
 import { DEFAULTS, type BackendChoice } from './options.js';
 
 /** The optimizer's config: tfjs's Adam keys (learningRate, beta1, beta2, epsilon) plus RAdam's. */
@@ -134,9 +135,12 @@ export class RAdamOptimizer extends tf.Optimizer {
     const t1 = performance.now();
     this.core._step(active);
     const t2 = performance.now();
+    // tfjs-wasm copies new tensor values into its heap at once; other backends (cpu, webgl) keep
+    // the array, so they get a copy of ours.
+    const copies = tf.getBackend() !== 'wasm';
     for (const slot of this.slots.values()) {
       if (!active.has(slot.param)) continue;
-      const value = tf.tensor(slot.param.data.slice(), slot.variable.shape, 'float32');
+      const value = tf.tensor(copies ? slot.param.data.slice() : slot.param.data, slot.variable.shape, 'float32');
       slot.variable.assign(value);
       value.dispose();
       slot.dataId = slot.variable.dataId;

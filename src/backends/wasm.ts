@@ -1,42 +1,44 @@
-// Loads the kernels with the standard WebAssembly API from bytes embedded in the JS.
-// (@assemblyscript/loader is deprecated upstream and would only add glue: the kernels take
-// plain integer addresses and export their memory, so nothing needs marshalling.)
+// Loads the kernels with the standard WebAssembly API. Where the module comes from is the entry
+// point's business (a KernelSource): bytes embedded in the JS (src/backends/embedded.ts) or, on
+// Cloudflare workerd, which forbids compiling bytes at run time, .wasm modules (src/workerd.ts).
+// (@assemblyscript/loader is deprecated upstream and would only add glue: the kernels take plain
+// integer addresses and export their memory, so nothing needs marshalling.)
 import type { Kernel } from './kernel.js';
 
 export type WasmBackend = 'simd' | 'scalar';
 
-const EXPORT: Record<WasmBackend, string> = { simd: 'radam_f32_simd_u4', scalar: 'radam_f32_scalar' };
-// Each build's bytes are a module of their own, loaded only when that backend is asked for.
-const BYTES: Record<WasmBackend, () => Promise<{ WASM_BASE64: string }>> = {
-  simd: () => import('./simd-bytes.js'),
-  scalar: () => import('./scalar-bytes.js'),
-};
-const compiled: Partial<Record<WasmBackend, Promise<WebAssembly.Module>>> = {};
-const modules: Partial<Record<WasmBackend, WebAssembly.Module>> = {}; // the settled ones, for sync use
-// One instance made ahead, asynchronously, per build: Chrome refuses a synchronous
-// `new WebAssembly.Instance` of a module over 4 KB on the main thread.
-const spares: Partial<Record<WasmBackend, WebAssembly.Instance>> = {};
+/** Per build: its bytes, or the module already compiled. */
+export type KernelSource = Record<WasmBackend, () => Promise<Uint8Array<ArrayBuffer> | WebAssembly.Module>>;
 
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  const s = atob(base64);
-  const bytes = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-  return bytes;
+const EXPORT: Record<WasmBackend, string> = { simd: 'radam_f32_simd_u4', scalar: 'radam_f32_scalar' };
+
+interface Loaded {
+  supported?: Promise<boolean>;
+  compiled?: Promise<WebAssembly.Module>;
+  module?: WebAssembly.Module; // settled, for synchronous use
+  // One instance made ahead, asynchronously: Chrome refuses a synchronous
+  // `new WebAssembly.Instance` of a module over 4 KB on the main thread.
+  spare?: WebAssembly.Instance;
 }
+const loaded = new WeakMap<KernelSource, Record<WasmBackend, Loaded>>();
+const state = (source: KernelSource, backend: WasmBackend): Loaded => {
+  let s = loaded.get(source);
+  if (!s) loaded.set(source, (s = { simd: {}, scalar: {} }));
+  return s[backend];
+};
 
 export function hasWebAssembly(): boolean {
   return typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
 }
 
-const bytes = async (backend: WasmBackend) => decode((await BYTES[backend]()).WASM_BASE64);
-
-const supported: Partial<Record<WasmBackend, Promise<boolean>>> = {};
-
 /** Whether this runtime accepts the build: the SIMD build fails validation where 128-bit SIMD is missing. */
-export function wasmSupported(backend: WasmBackend): Promise<boolean> {
-  return (supported[backend] ??= (async () => {
+export function wasmSupported(source: KernelSource, backend: WasmBackend): Promise<boolean> {
+  const s = state(source, backend);
+  return (s.supported ??= (async () => {
     try {
-      return hasWebAssembly() && WebAssembly.validate(await bytes(backend));
+      if (!hasWebAssembly()) return false;
+      const m = await source[backend]();
+      return m instanceof WebAssembly.Module || WebAssembly.validate(m);
     } catch {
       return false;
     }
@@ -44,41 +46,35 @@ export function wasmSupported(backend: WasmBackend): Promise<boolean> {
 }
 
 /** Compiles the build once per process; throws where compiling is forbidden (e.g. by a CSP). */
-export function compileWasm(backend: WasmBackend): Promise<WebAssembly.Module> {
-  let m = compiled[backend];
-  if (!m) {
-    m = bytes(backend).then((b) => WebAssembly.compile(b)).then(async (module) => {
-      spares[backend] = await WebAssembly.instantiate(module, {});
-      modules[backend] = module;
+export function compileWasm(source: KernelSource, backend: WasmBackend): Promise<WebAssembly.Module> {
+  const s = state(source, backend);
+  if (!s.compiled) {
+    s.compiled = source[backend]().then((m) => (m instanceof WebAssembly.Module ? m : WebAssembly.compile(m))).then(async (module) => {
+      s.spare = await WebAssembly.instantiate(module, {});
+      s.module = module;
       return module;
     });
-    compiled[backend] = m;
-    m.catch(() => { delete compiled[backend]; }); // a failure may be retried
+    s.compiled.catch(() => { delete s.compiled; }); // a failure may be retried
   }
-  return m;
-}
-
-function refill(backend: WasmBackend): void {
-  WebAssembly.instantiate(modules[backend]!, {}).then((instance) => { spares[backend] ??= instance; }, () => {});
+  return s.compiled;
 }
 
 /** A fresh instance (with its own memory) of a build that compileWasm has compiled. */
-export function createWasmKernel(backend: WasmBackend): Kernel {
-  const module = modules[backend];
-  if (!module) throw new Error(`the ${backend} build is not compiled yet`);
-  let instance = spares[backend];
+export function createWasmKernel(source: KernelSource, backend: WasmBackend): Kernel {
+  const s = state(source, backend);
+  if (!s.module) throw new Error(`the ${backend} build is not compiled yet`);
+  let instance = s.spare;
   if (instance) {
-    delete spares[backend];
-    refill(backend);
+    s.spare = undefined;
+    WebAssembly.instantiate(s.module, {}).then((i) => { s.spare ??= i; }, () => {});
   } else {
-    instance = new WebAssembly.Instance(module, {});
+    instance = new WebAssembly.Instance(s.module, {});
   }
   const exports = instance.exports as Record<string, unknown>;
-  const step = exports[EXPORT[backend]] as (table: number, count: number) => void;
   return {
     backend,
     memory: exports.memory as WebAssembly.Memory,
     heapBase: (exports.heapBase as () => number)(),
-    step,
+    step: exports[EXPORT[backend]] as (table: number, count: number) => void,
   };
 }

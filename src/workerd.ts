@@ -1,0 +1,21 @@
+// The `workerd` export condition: Cloudflare Workers forbid compiling WebAssembly from bytes at
+// run time, so this entry imports the kernels as .wasm modules (compiled when the worker is
+// deployed, as xxhash-wasm does). Everything else is shared with the default entry.
+import { RAdam as Core } from './optimizer.js';
+import type { KernelSource } from './backends/wasm.js';
+import scalar from './radam.scalar.wasm';
+import simd from './radam.simd.wasm';
+
+const workerdKernels: KernelSource = { simd: async () => simd, scalar: async () => scalar };
+
+/** RAdam, with its kernels imported as WebAssembly modules. */
+export class RAdam extends Core {
+  static override kernels: KernelSource | null = workerdKernels;
+}
+
+export { ParamGroup, Param } from './optimizer.js';
+export type { ParamInit, ParamState, GroupState, RAdamStateDict } from './optimizer.js';
+export { DEFAULTS } from './options.js';
+export type { Backend, BackendChoice, GroupOptions, RAdamOptions, Hyperparameters } from './options.js';
+export { rectification, stepScalars, FLUSH_INTERVAL } from './scalars.js';
+export type { Rectification, StepScalars, StepHyperparameters } from './scalars.js';
