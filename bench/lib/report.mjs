@@ -61,7 +61,9 @@ export function targets(results) {
   add('subnormal v with flushSubnormals / normal state', subnormals.flushedOverNormal, subnormals.flushedOverNormal <= 1.1, '<= 1.1x');
   for (const s of results.fit ?? []) {
     for (const b of ['wasm', 'cpu']) {
-      add(`model.fit epoch, tf.train.adam / RAdamOptimizer, tfjs-${b}, batch ${s.batch}`, s[b].adamOverRadam, s[b].adamOverRadam > 1, '> 1x');
+      // Epoch times of a noisy shared machine differ by ~2% run to run: say so where it decides.
+      const r = s[b].adamOverRadam;
+      add(`model.fit epoch, tf.train.adam / RAdamOptimizer, tfjs-${b}, batch ${s.batch}${Math.abs(r - 1) < 0.02 ? ' (within noise)' : ''}`, r, r > 1, '> 1x');
     }
   }
   return out;
