@@ -1,0 +1,25 @@
+// The smoke test every runtime runs: backend detection, then a few torch golden cases on the
+// backend 'auto' picked and on every other backend the runtime supports, judged with the golden
+// tolerance. No imports of its own: the caller passes the RAdam it loaded and the cases.
+import { runCase, worstError, TOLERANCE } from '../support/golden-runner.mjs';
+
+export async function smoke(RAdam, cases) {
+  const probe = await RAdam.create();
+  const auto = probe.backend;
+  probe.dispose();
+  const results = [];
+  for (const backend of ['simd', 'scalar', 'js']) {
+    let ready = true;
+    try { await RAdam.ready(backend); } catch { ready = false; }
+    if (!ready) { results.push({ backend, skipped: 'not supported here' }); continue; }
+    for (const c of cases) {
+      let worst, error;
+      try { worst = worstError(c, await runCase(RAdam, c, backend)); } catch (e) { error = String(e?.message ?? e); }
+      results.push({ backend, name: c.name, worst, ok: error === undefined && worst <= TOLERANCE, error });
+    }
+  }
+  return { auto, webassembly: typeof WebAssembly === 'object', results };
+}
+
+/** The golden cases the matrix runs: small, and covering both step modes, 0/1 elements, options. */
+export const SMOKE_CASES = ['defaults', 'one_element', 'empty_tensor', 'maximize', 'decoupled_weight_decay_0.1', 'large_1031'];
