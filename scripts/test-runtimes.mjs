@@ -2,7 +2,7 @@
 // and torch golden cases at the golden tolerance, test/runtimes/smoke.mjs) in Node, headless
 // Chromium (dist/ loaded as plain ES modules, and an esbuild bundle made with no configuration),
 // Bun, Deno and Cloudflare workerd; plus the browser example, screenshotted. A runtime whose binary
-// is missing is skipped, loudly; any failure fails the run. Writes test/runtimes/last-run.json
+// is missing is skipped, loudly; any failure fails the run. Writes build/runtimes/last-run.json
 // and the support table in README.md.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -64,6 +64,10 @@ const runtimes = [
     run: async () => lastJson(await run(BIN('deno'), ['run', '--allow-read', 'test/runtimes/cli.mjs', '../../dist/index.js', path.join(OUT, 'cases.json')], { env: { ...process.env, NO_COLOR: '1' } })),
   },
   { name: 'Chromium (dist/ as ES modules)', bin: CHROMIUM, version: () => chromiumVersion, run: () => inChromium('/test/runtimes/browser.html') },
+  {
+    name: 'Chromium, CSP forbidding WebAssembly', bin: CHROMIUM, version: () => chromiumVersion, expectAuto: 'js',
+    run: () => inChromium('/test/runtimes/browser-csp.html'),
+  },
   { name: 'Chromium (esbuild bundle, no config)', bin: CHROMIUM, version: () => chromiumVersion, run: async () => { await bundleApp(); return inChromium('/build/runtimes/bundle/index.html'); } },
   { name: 'workerd', bin: BIN('workerd'), version: () => version(BIN('workerd'), ['--version']), run: inWorkerd },
 ];
@@ -191,6 +195,9 @@ for (const rt of runtimes) {
     const result = await rt.run();
     const ran = result.results.filter((r) => !r.skipped);
     const bad = ran.filter((r) => !r.ok);
+    // Where WebAssembly works, 'auto' must pick a wasm build; where it is forbidden, js.
+    const autoOk = rt.expectAuto ? result.auto === rt.expectAuto : result.auto !== 'js';
+    if (!autoOk) bad.push({ backend: 'auto', name: 'detection', error: `picked ${result.auto}, expected ${rt.expectAuto ?? 'simd or scalar'}` });
     entry = {
       name: rt.name, version: rt.version(), auto: result.auto,
       backends: [...new Set(ran.map((r) => r.backend))], worst: Math.max(...ran.map((r) => r.worst ?? Infinity)),
@@ -220,9 +227,10 @@ if (exists(CHROMIUM)) {
 await browser?.close();
 server?.close();
 
-fs.writeFileSync(path.join(ROOT, 'test/runtimes/last-run.json'), `${JSON.stringify(report, null, 1)}\n`);
+fs.writeFileSync(path.join(OUT, 'last-run.json'), `${JSON.stringify(report, null, 1)}\n`);
+// No date in the table: README.md changes only when a version or a result does.
 const table = [
-  `Last run: ${report.date.slice(0, 10)}, \`npm run test:runtimes\` (golden cases ${SMOKE_CASES.join(', ')} on every backend each runtime supports).`,
+  `From the last \`npm run test:runtimes\` (golden cases ${SMOKE_CASES.join(', ')} on every backend each runtime supports):`,
   '',
   '| runtime | version tested | backend picked (`auto`) | backends run | result |',
   '|---|---|---|---|---|',
