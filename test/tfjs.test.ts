@@ -103,7 +103,9 @@ describe.each(['cpu', 'wasm'])('RAdamOptimizer on the tfjs %s backend', (backend
     const before = loss(a);
     const got = await train(a, 60, steps), want = await train(b, 60, steps);
     expect(loss(a)).toBeLessThan(0.5 * before);
-    expect(worst(init, got, want)).toBeLessThan(1e-4);
+    const w = worst(init, got, want);
+    console.log(`tfjs-${backend} parity with RAdam in tfjs ops, 60 steps: worst error ${w.toExponential(2)} (golden metric)`);
+    expect(w).toBeLessThan(1e-4);
     expect(Math.abs(loss(a) - loss(b))).toBeLessThan(1e-4);
     tf.dispose([xs, ys]);
   });
