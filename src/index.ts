@@ -2,6 +2,7 @@
 import { RAdam as Core } from './optimizer.js';
 import { embeddedKernels } from './backends/embedded.js';
 import type { KernelSource } from './backends/wasm.js';
+import type { RAdamOptions } from './options.js';
 
 // Each entry point names where its kernels come from as a static field of its own RAdam class:
 // plain data flow, so a bundler cannot drop it as a side effect (the workerd entry does the same
@@ -9,6 +10,16 @@ import type { KernelSource } from './backends/wasm.js';
 /** RAdam, with its kernels embedded in the JS. */
 export class RAdam extends Core {
   static override kernels: KernelSource | null = embeddedKernels;
+}
+
+/**
+ * Adam (torch.optim.Adam's update) on the same kernel: RAdam with `rectify: false` by default,
+ * for fair comparisons and for users who want both from one library.
+ */
+export class Adam extends RAdam {
+  static override createSync(options: RAdamOptions = {}): RAdam {
+    return super.createSync({ rectify: false, ...options });
+  }
 }
 
 export { ParamGroup, Param } from './optimizer.js';

@@ -132,6 +132,9 @@ export class ParamGroup {
   set degenerateToSgd(x: boolean) { this.set('degenerateToSgd', x); }
   get flushSubnormals(): boolean { return this._hp.flushSubnormals; }
   set flushSubnormals(x: boolean) { this.set('flushSubnormals', x); }
+  /** false: this group takes plain Adam steps (see `Adam`). */
+  get rectify(): boolean { return this._hp.rectify; }
+  set rectify(x: boolean) { this.set('rectify', x); }
   /** Fixed when the group is created: it decides whether params get a maxExpAvgSq buffer. */
   get amsgrad(): boolean { return this._hp.amsgrad; }
 
@@ -333,7 +336,7 @@ export class RAdam {
         f32[e + E_ONE_MINUS_BETA1 / 4] = 1 - hp.betas[0];
         f32[e + E_BETA2 / 4] = hp.betas[1];
         f32[e + E_ONE_MINUS_BETA2 / 4] = 1 - hp.betas[1];
-        f32[e + E_EPS / 4] = hp.eps;
+        f32[e + E_EPS / 4] = s!.eps;
         f32[e + E_STEP_SIZE / 4] = s!.stepSize;
       }
     }

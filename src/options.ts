@@ -29,6 +29,11 @@ export interface GroupOptions {
    * do not fall off the x86 subnormal-arithmetic cliff. Default false (torch keeps them).
    */
   flushSubnormals?: boolean;
+  /**
+   * false: plain Adam (torch.optim.Adam's update), through the same kernel: every step is the
+   * adaptive step, unrectified. Default true (RAdam).
+   */
+  rectify?: boolean;
 }
 
 export interface RAdamOptions extends GroupOptions {
@@ -49,6 +54,7 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
   threshold: 5,
   degenerateToSgd: true,
   flushSubnormals: false,
+  rectify: true,
 });
 
 const show = (x: unknown): string =>
@@ -90,7 +96,7 @@ export function validateOption<K extends keyof Hyperparameters>(key: K, value: u
       }
       return Object.freeze([beta('beta1 (betas[0])', value[0]), beta('beta2 (betas[1])', value[1])]) as unknown as Hyperparameters[K];
     }
-    case 'decoupledWeightDecay': case 'maximize': case 'amsgrad': case 'degenerateToSgd': case 'flushSubnormals':
+    case 'decoupledWeightDecay': case 'maximize': case 'amsgrad': case 'degenerateToSgd': case 'flushSubnormals': case 'rectify':
       return boolean(key, value) as Hyperparameters[K];
     default: throw new TypeError(`Unknown option: ${show(key)}`);
   }

@@ -44,6 +44,8 @@ export interface StepScalars {
   paramDecay: number;
   /** Store subnormal m, v as +0 this step: with flushSubnormals, every FLUSH_INTERVAL-th step. */
   flush: boolean;
+  /** The epsilon the kernel adds to sqrt(v): eps for RAdam; eps * sqrt(1-beta2^t) for Adam (see below). */
+  eps: number;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface StepScalars {
 export const FLUSH_INTERVAL = 8;
 
 export type StepHyperparameters = Pick<Hyperparameters,
-  'lr' | 'betas' | 'weightDecay' | 'decoupledWeightDecay' | 'threshold' | 'degenerateToSgd' | 'flushSubnormals'>;
+  'lr' | 'betas' | 'eps' | 'weightDecay' | 'decoupledWeightDecay' | 'threshold' | 'degenerateToSgd' | 'flushSubnormals' | 'rectify'>;
 
 /**
  * The scalars of step `t`. The kernel computes p -= stepSize * m / (sqrt(v) + eps), which is
@@ -65,9 +67,16 @@ export function stepScalars(t: number, h: StepHyperparameters): StepScalars {
   const r = rectification(t, h.betas[0], h.betas[1], h.threshold);
   const paramDecay = h.decoupledWeightDecay ? 1 - h.lr * h.weightDecay : 1;
   const flush = h.flushSubnormals && t % FLUSH_INTERVAL === 0;
-  if (r.rectified) {
-    return { mode: MODE_ADAPTIVE, stepSize: (h.lr * (r.rT as number) * r.sqrtBiasCorrection2) / r.biasCorrection1, paramDecay, flush };
+  const eps = h.eps;
+  if (!h.rectify) {
+    // torch.optim.Adam: p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+    //                      = (lr*sqrt(1-b2^t)/(1-b1^t)) * m / (sqrt(v) + eps*sqrt(1-b2^t)).
+    const stepSize = (h.lr * r.sqrtBiasCorrection2) / r.biasCorrection1;
+    return { mode: MODE_ADAPTIVE, stepSize, paramDecay, flush, eps: eps * r.sqrtBiasCorrection2 };
   }
-  if (h.degenerateToSgd) return { mode: MODE_MOMENTUM, stepSize: h.lr / r.biasCorrection1, paramDecay, flush };
-  return { mode: MODE_SKIP, stepSize: 0, paramDecay, flush };
+  if (r.rectified) {
+    return { mode: MODE_ADAPTIVE, stepSize: (h.lr * (r.rT as number) * r.sqrtBiasCorrection2) / r.biasCorrection1, paramDecay, flush, eps };
+  }
+  if (h.degenerateToSgd) return { mode: MODE_MOMENTUM, stepSize: h.lr / r.biasCorrection1, paramDecay, flush, eps };
+  return { mode: MODE_SKIP, stepSize: 0, paramDecay, flush, eps };
 }

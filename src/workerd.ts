@@ -3,6 +3,7 @@
 // deployed, as xxhash-wasm does). Everything else is shared with the default entry.
 import { RAdam as Core } from './optimizer.js';
 import type { KernelSource } from './backends/wasm.js';
+import type { RAdamOptions } from './options.js';
 import scalar from './radam.scalar.wasm';
 import simd from './radam.simd.wasm';
 
@@ -11,6 +12,16 @@ const workerdKernels: KernelSource = { simd: async () => simd, scalar: async () 
 /** RAdam, with its kernels imported as WebAssembly modules. */
 export class RAdam extends Core {
   static override kernels: KernelSource | null = workerdKernels;
+}
+
+/**
+ * Adam (torch.optim.Adam's update) on the same kernel: RAdam with `rectify: false` by default,
+ * for fair comparisons and for users who want both from one library.
+ */
+export class Adam extends RAdam {
+  static override createSync(options: RAdamOptions = {}): RAdam {
+    return super.createSync({ rectify: false, ...options });
+  }
 }
 
 export { ParamGroup, Param } from './optimizer.js';

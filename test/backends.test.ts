@@ -18,6 +18,7 @@ function randomGroup(r: () => number): GroupOptions {
     threshold: pick(r, [4, 5, 5, 6.5]),
     degenerateToSgd: r() < 0.7,
     flushSubnormals: r() < 0.3,
+    rectify: r() < 0.8,
   };
 }
 

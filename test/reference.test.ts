@@ -7,7 +7,7 @@ import { gradient, rng } from './support/random.js';
 
 interface Ref { p: Float64Array; m: Float64Array; v: Float64Array; vmax: Float64Array; t: number }
 
-function referenceStep(s: Ref, grad: Float32Array, o: Required<Omit<GroupOptions, never>>) {
+function referenceStep(s: Ref, grad: Float32Array, o: typeof base) {
   const [b1, b2] = o.betas;
   s.t += 1;
   const t = s.t;
@@ -24,7 +24,9 @@ function referenceStep(s: Ref, grad: Float32Array, o: Required<Omit<GroupOptions
     s.vmax[i] = Math.max(s.vmax[i], s.v[i]);
     const v = o.amsgrad ? s.vmax[i] : s.v[i];
     const mhat = s.m[i] / bc1;
-    if (rhoT > o.threshold) {
+    if (!o.rectify) { // torch.optim.Adam
+      s.p[i] = p - (o.lr * mhat) / (Math.sqrt(v) / Math.sqrt(bc2) + o.eps);
+    } else if (rhoT > o.threshold) {
       const r = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
       s.p[i] = p - (o.lr * mhat * r * Math.sqrt(bc2)) / (Math.sqrt(v) + o.eps);
     } else if (o.degenerateToSgd) {
@@ -35,7 +37,7 @@ function referenceStep(s: Ref, grad: Float32Array, o: Required<Omit<GroupOptions
 
 const base = {
   lr: 0.01, betas: [0.9, 0.99] as const, eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false,
-  maximize: false, amsgrad: false, threshold: 5, degenerateToSgd: true,
+  maximize: false, amsgrad: false, threshold: 5, degenerateToSgd: true, flushSubnormals: false, rectify: true,
 };
 
 async function compare(backend: Backend, o: typeof base, n: number, steps = 40) {
@@ -68,6 +70,9 @@ const VARIANTS: [string, Partial<typeof base>][] = [
   ['degenerateToSgd=false + decoupled decay', { degenerateToSgd: false, weightDecay: 0.1, decoupledWeightDecay: true }],
   ['threshold 4 (the paper)', { threshold: 4 }],
   ['threshold 8', { threshold: 8, betas: [0.9, 0.9] }],
+  ['Adam (rectify: false)', { rectify: false }],
+  ['Adam, eps 1e-3 (where its placement matters)', { rectify: false, eps: 1e-3 }],
+  ['Adam + amsgrad + decoupled decay', { rectify: false, amsgrad: true, weightDecay: 0.1, decoupledWeightDecay: true }],
 ];
 
 describe.each(['simd', 'scalar', 'js'] as Backend[])('against a float64 reference (%s)', (backend) => {
