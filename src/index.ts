@@ -22,9 +22,4 @@ export class Adam extends RAdam {
   }
 }
 
-export { ParamGroup, Param } from './optimizer.js';
-export type { ParamInit, ParamState, GroupState, RAdamStateDict } from './optimizer.js';
-export { DEFAULTS } from './options.js';
-export type { Backend, BackendChoice, GroupOptions, RAdamOptions, Hyperparameters } from './options.js';
-export { rectification, stepScalars, FLUSH_INTERVAL } from './scalars.js';
-export type { Rectification, StepScalars, StepHyperparameters } from './scalars.js';
+export * from './public.js';

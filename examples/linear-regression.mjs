@@ -1,8 +1,8 @@
-// The interim main job: linear regression on generated data, trained by minibatch gradient descent
+// Linear regression on generated data, trained by minibatch gradient descent
 // with radam-wasm's RAdam and with the same RAdam written as a plain JavaScript loop (float64
 // arrays, the way a user would write it), printing the loss of both each epoch and the time spent
 // in the optimizer step.
-import { RAdam } from '../dist/index.js';
+import { RAdam } from 'radam-wasm';
 
 const N = 8192, D = 256, BATCH = 128, EPOCHS = 12, LR = 0.03;
 
