@@ -50,7 +50,7 @@ describe('the published entry point', () => {
   it('ships types and no file reads: the wasm bytes are embedded in the JS', () => {
     const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8'));
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
-    expect(pkg.sideEffects).toEqual(['./dist/tfjs.js']); // only the tfjs entry: it registers its class with tfjs
+    expect(pkg.sideEffects).toEqual(['./dist/tfjs.js', './dist/tfjs.workerd.js']); // only the tfjs entries: they register their class with tfjs
     expect(fs.existsSync(`${root}/dist/index.d.ts`)).toBe(true);
     for (const b of ['simd', 'scalar']) {
       expect(fs.readFileSync(`${root}/dist/backends/${b}-bytes.js`, 'utf8')).toMatch(/WASM_BASE64 = 'AGFzbQ/); // "\0asm" in base64

@@ -213,3 +213,86 @@ describe('RAdamOptimizer conventions', () => {
     opt.dispose();
   });
 });
+
+describe('RAdamOptimizer state through getWeights/setWeights', () => {
+  beforeAll(async () => { await tf.setBackend('cpu'); });
+  const grad = (vals: number[]) => tf.tensor1d(vals);
+  const weights = async (opt: RAdamOptimizer) => Object.fromEntries(await Promise.all((await opt.getWeights()).map(async (w) => [w.name, Array.from(await w.tensor.data())])));
+
+  it('getWeights holds the moments themselves: m = (1-b1) g and v = (1-b2) g^2 after one step', async () => {
+    const a = tf.variable(tf.tensor1d([1, 2]), true, 'values_a');
+    const opt = new RAdamOptimizer({ amsgrad: true });
+    opt.applyGradients({ values_a: grad([2, -4]) });
+    const w = await weights(opt);
+    expect(w['values_a/m']).toEqual([Math.fround(0.2), Math.fround(-0.4)].map((x) => Math.fround(x)));
+    expect(w['values_a/v'][1]).toBeCloseTo(0.016, 7);
+    expect(w['values_a/vhat']).toEqual(w['values_a/v']);
+    tf.dispose(a); opt.dispose();
+  });
+
+  it('state restored for a variable not trained yet is saved again, and that variable resumes at its own step', async () => {
+    const a = tf.variable(tf.tensor1d([1, 2]), true, 'later_a'), b = tf.variable(tf.tensor1d([3]), true, 'later_b');
+    const first = new RAdamOptimizer({ learningRate: 0.1 });
+    for (let t = 0; t < 3; t++) first.applyGradients({ later_a: grad([1, 1]), later_b: grad([1]) });
+    const saved = await first.getWeights();
+    const second = new RAdamOptimizer({ learningRate: 0.1 });
+    await second.setWeights(saved);
+    for (let t = 0; t < 4; t++) second.applyGradients({ later_a: grad([1, 1]) }); // later_b frozen meanwhile
+    const again = await weights(second); // saved again before later_b trained: its state is still there
+    expect(again['later_b/m']).toEqual(Array.from(await saved.find((w) => w.name === 'later_b/m')!.tensor.data()));
+    expect(again['later_b/step']).toEqual([3]);
+    second.applyGradients({ later_b: grad([1]) }); // its 4th step, not its 8th
+    const core = await RAdam.create({ lr: 0.1 }), p = core.addParam([3]);
+    for (let t = 0; t < 4; t++) { p.grad.set([1]); core.step(); }
+    expect(b.dataSync()[0]).toBe(p.data[0]);
+    tf.dispose([a, b]); first.dispose(); second.dispose(); core.dispose();
+  });
+
+  it('does not give a variable the state saved under the name of another registered variable', async () => {
+    const w1 = tf.variable(tf.tensor1d([0, 0]), true, 'amb/w_1'), w2 = tf.variable(tf.tensor1d([0, 0]), true, 'amb/w_2');
+    const first = new RAdamOptimizer();
+    first.applyGradients({ 'amb/w_2': grad([1e3, 1e3]) });
+    const saved = await first.getWeights();
+    const second = new RAdamOptimizer();
+    second.applyGradients({ 'amb/w_1': grad([1, 1]) }); // a slot with the same base name exists
+    await second.setWeights(saved);
+    expect((await weights(second))['amb/w_1/m'][0]).toBeCloseTo(0.1, 6); // untouched
+    second.applyGradients({ 'amb/w_2': grad([1e3, 1e3]) });
+    expect((await weights(second))['amb/w_2/m'][0]).toBeCloseTo(190, 3); // 0.9*100 + 0.1*1000
+    tf.dispose([w1, w2]); first.dispose(); second.dispose();
+  });
+
+  it('follows a variable disposed and created again under the same name', async () => {
+    let v = tf.variable(tf.tensor1d([5, 6]), true, 'recreated');
+    const opt = new RAdamOptimizer({ learningRate: 0.5 });
+    opt.applyGradients({ recreated: grad([1, 1]) });
+    v.dispose();
+    v = tf.variable(tf.tensor1d([5, 6]), true, 'recreated'); // same size: keeps its state, trains the new variable
+    opt.applyGradients({ recreated: grad([1, 1]) });
+    expect(v.dataSync()[0]).toBeLessThan(5);
+    v.dispose();
+    v = tf.variable(tf.tensor1d([1, 2, 3]), true, 'recreated'); // another size: starts afresh
+    opt.applyGradients({ recreated: grad([1, 1, 1]) });
+    expect(Array.from(v.dataSync()).map((x) => +x.toFixed(4))).toEqual([0.5, 1.5, 2.5]); // a first (momentum) step
+    tf.dispose(v); opt.dispose();
+  });
+
+  it('getWeights does not leak tensors across saves', async () => {
+    const a = tf.variable(tf.tensor1d([1, 2]), true, 'leak_a');
+    const opt = new RAdamOptimizer();
+    opt.applyGradients({ leak_a: grad([1, 1]) });
+    await opt.getWeights();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) await opt.getWeights();
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    tf.dispose(a);
+  });
+
+  it('accepts every core option in its config, rectify included, and refuses unknown keys', () => {
+    const opt = new RAdamOptimizer({ rectify: false, flushSubnormals: true });
+    expect(opt.getConfig()).toMatchObject({ rectify: false, flushSubnormals: true });
+    expect(() => new RAdamOptimizer({ lr: 0.5 } as never)).toThrow(/unknown config key "lr"/);
+    opt.dispose();
+  });
+});
