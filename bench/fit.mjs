@@ -55,6 +55,7 @@ async function fitSetting({ samples: SAMPLES, batch: BATCH }, epochs, log) {
       return { ...c, model: m, params: m.countParams(), timer: timed(c.optimizer), epochs: [], optimizerMs: [] };
     });
     for (const c of cases) await c.model.fit(xs, ys, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }); // warm-up
+    Object.assign(cases[0].optimizer.timings, { calls: 0, readMs: 0, stepMs: 0, writeMs: 0 }); // phases: timed epochs only
     for (let r = 0; r < epochs; r++) {
       for (let j = 0; j < cases.length; j++) {
         const c = cases[(j + r) % cases.length];

@@ -140,7 +140,8 @@ const sizes = {};
 for (const n of SIZES) sizes[n] = await bySize(n);
 const tensors = await manyTensors();
 const sub = await subnormals();
-const fit = await fitBench({ quick: QUICK, log });
+// --quick leaves out the model.fit section (minutes of tfjs training): `node bench/fit.mjs --quick` runs it alone.
+const fit = QUICK ? undefined : await fitBench({ log });
 const pkg = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 const meta = {
   ...machine(),

@@ -45,9 +45,10 @@ await new Promise((resolve, reject) => {
   let running = 0;
   for (let i = 0; i < threads; i++) {
     const w = new Worker(path.join(HERE, 'worker.mjs'));
+    let finished = false;
     const next = () => {
       const job = queue.shift();
-      if (!job) { w.terminate(); if (--running === 0) resolve(); return; }
+      if (!job) { finished = true; w.terminate(); if (--running === 0) resolve(); return; }
       w.postMessage(job);
     };
     w.on('message', (m) => {
@@ -58,6 +59,7 @@ await new Promise((resolve, reject) => {
       next();
     });
     w.on('error', reject);
+    w.on('exit', (code) => { if (!finished) reject(new Error(`a training worker stopped (exit code ${code}) before the grid was done`)); });
     running++;
     next();
   }
@@ -129,5 +131,6 @@ const block = [
 ].join('\n');
 const text = fs.readFileSync(readme, 'utf8').replace(/(<!-- demo:start -->\n)[\s\S]*?(\n<!-- demo:end -->)/, `$1${block}$2`);
 fs.writeFileSync(readme, text);
-fs.writeFileSync(path.join(OUT, 'results.json'), `${JSON.stringify({ setup: { ...SETUP, ...MODEL }, results: results.map(({ curve, ...r }) => r) }, null, 1)}\n`);
+const ordered = [...results].sort((a, b) => a.lr - b.lr || a.seed - b.seed || IDS.indexOf(a.optimizer) - IDS.indexOf(b.optimizer));
+fs.writeFileSync(path.join(OUT, 'results.json'), `${JSON.stringify({ setup: { ...SETUP, ...MODEL }, results: ordered.map(({ curve, ...r }) => r) }, null, 1)}\n`);
 console.log(`\nwrote demo/out/lr-robustness.svg, curves.svg, rectifier.svg, results.json (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

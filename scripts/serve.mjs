@@ -12,10 +12,17 @@ const TYPES = {
 
 /** Serves `root` on 127.0.0.1:`port` (0: any free port); resolves to the listening server. */
 export function serve(root, port = 8080) {
+  const inside = (file) => file === root || file.startsWith(root + path.sep);
   const server = http.createServer((req, res) => {
-    let file = path.join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (file.startsWith(root) && fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    if (!file.startsWith(root) || !fs.existsSync(file)) { res.writeHead(404).end('not found'); return; }
+    let file;
+    try {
+      file = path.join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    } catch {
+      res.writeHead(400).end('bad request');
+      return;
+    }
+    if (inside(file) && fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    if (!inside(file) || !fs.existsSync(file)) { res.writeHead(404).end('not found'); return; }
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     fs.createReadStream(file).pipe(res);
   });

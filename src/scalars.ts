@@ -50,7 +50,7 @@ export interface StepScalars {
 
 /**
  * With flushSubnormals the kernel flushes every 8th step, not every step: the flush costs ~20% of
- * a step (measured), so this way it costs ~3% while a value that decays into the subnormal range
+ * a step (measured), so this way it costs ~2.5% on average while a value that decays into the subnormal range
  * stays there at most 7 steps before it is stored as zero.
  */
 export const FLUSH_INTERVAL = 8;

@@ -47,6 +47,19 @@ describe('the published entry point', () => {
     expect(losses[1][0]).toBeLessThan(losses[0][0] / 10); // resumed, not restarted
   });
 
+  it.each([['radam-wasm', 'RAdam'], ['radam-wasm/tfjs', 'RAdamOptimizer']])(
+    "under the workerd condition %s imports the kernels as .wasm modules, with no embedded bytes", async (spec, name) => {
+      const esbuild = await import('esbuild');
+      const out = await esbuild.build({
+        stdin: { contents: `export { ${name} } from '${spec}';`, resolveDir: root }, bundle: true, format: 'esm', write: false,
+        conditions: ['workerd', 'worker', 'browser'], platform: 'neutral', external: ['*.wasm', '@tensorflow/tfjs-core'], logLevel: 'silent',
+      });
+      const code = out.outputFiles[0].text;
+      expect(code).toMatch(/from "\.\/radam\.simd\.wasm"/);
+      expect(code).toMatch(/from "\.\/radam\.scalar\.wasm"/);
+      expect(code).not.toMatch(/WASM_BASE64|AGFzbQ/);
+    });
+
   it('ships types and no file reads: the wasm bytes are embedded in the JS', () => {
     const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8'));
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
