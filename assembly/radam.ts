@@ -5,7 +5,7 @@
 // element update, so both builds (and src/backends/js.ts) produce identical bits.
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
-  E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
+  E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
   E_EPS, E_STEP_SIZE, MODE_MASK, MODE_SKIP, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
   FLAG_FLUSH_SUBNORMALS,
 } from '../src/layout';
@@ -61,7 +61,7 @@ type Adaptive = u32;
   let m = <usize>load<u32>(e, E_EXP_AVG);
   let v = <usize>load<u32>(e, E_EXP_AVG_SQ);
   let vm = <usize>load<u32>(e, E_MAX_EXP_AVG_SQ);
-  const gs = load<f32>(e, E_GRAD_SIGN);
+  const gs = load<f32>(e, E_GRAD_SCALE);
   const wd = load<f32>(e, E_WEIGHT_DECAY);
   const pd = load<f32>(e, E_PARAM_DECAY);
   const b1 = load<f32>(e, E_BETA1);

@@ -5,7 +5,7 @@
 // the count and flags i32; scalars are f32, computed in
 // float64 once per step by src/scalars.ts and rounded to float32 when written.
 
-export const ENTRY_BYTES = 64;
+export const ENTRY_BYTES = 80;
 // i32 fields (byte offsets)
 export const E_PARAM = 0; // p
 export const E_GRAD = 4; // g
@@ -15,7 +15,7 @@ export const E_MAX_EXP_AVG_SQ = 16; // vmax (amsgrad only)
 export const E_SIZE = 20; // element count
 export const E_FLAGS = 24; // MODE_* | FLAG_*
 // f32 fields (byte offsets)
-export const E_GRAD_SIGN = 28; // -1 with maximize, else 1
+export const E_GRAD_SCALE = 28; // the gradient's factor: -1 with maximize, times the clipping coefficient
 export const E_WEIGHT_DECAY = 32; // coupled (L2) weight decay, used with FLAG_COUPLED_DECAY
 export const E_PARAM_DECAY = 36; // 1 - lr*wd for decoupled weight decay, else exactly 1
 export const E_BETA1 = 40;
@@ -24,6 +24,8 @@ export const E_BETA2 = 48;
 export const E_ONE_MINUS_BETA2 = 52;
 export const E_EPS = 56;
 export const E_STEP_SIZE = 60; // MODE_ADAPTIVE: lr*r_t*sqrt(1-b2^t)/(1-b1^t); MODE_MOMENTUM: lr/(1-b1^t)
+export const E_SLOW = 64; // u32: Lookahead's slow weights, or 0
+export const E_SUMSQ = 72; // f64, written by grad_sumsq: the sum of the squared gradient
 
 // flags
 export const MODE_MASK = 3;

@@ -5,14 +5,15 @@ import type { Kernel } from './backends/kernel.js';
 import { compileWasm, createWasmKernel, hasWebAssembly, wasmSupported, type KernelSource } from './backends/wasm.js';
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
-  E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS,
+  E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
+  E_EPS, E_STEP_SIZE, E_SLOW, E_SUMSQ, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS,
 } from './layout.js';
 import {
-  DEFAULTS, formatValue, resolveGroupOptions, validateBackend, validateOption,
-  type Backend, type BackendChoice, type GroupOptions, type Hyperparameters, type RAdamOptions,
+  DEFAULTS, STEP_OPTION_KEYS, formatValue, resolveGroupOptions, validateBackend, validateOption, validateStepOptions,
+  type Backend, type BackendChoice, type GroupOptions, type Hyperparameters, type RAdamOptions, type StepOptions,
 } from './options.js';
 import { stepScalars, type StepScalars } from './scalars.js';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 
 /** A parameter's initial values, or its length (zeros). */
 export type ParamInit = Float32Array | Float64Array | readonly number[] | number;
@@ -24,6 +25,16 @@ export interface ParamState {
   expAvgSq: Float32Array;
   /** Only with amsgrad. */
   maxExpAvgSq?: Float32Array;
+}
+
+/** What step() did. */
+export interface StepResult {
+  /** true: a gradient held a NaN or an infinity (with skipNonFinite) and nothing changed. */
+  skipped: boolean;
+  /** With skipped: the index (in `opt.params`) of the first param whose gradient is not finite. */
+  param?: number;
+  /** With maxGradNorm: the global L2 norm of the gradients, before clipping. */
+  gradNorm?: number;
 }
 
 /** A group's hyperparameters and the (flat) indices of its params, as torch lays out param_groups. */
@@ -45,8 +56,8 @@ export interface RAdamStateDict {
 export class Param {
   /** Number of elements. */
   readonly size: number;
-  /** @internal byte addresses of data, grad, expAvg, expAvgSq, maxExpAvgSq (0 without amsgrad) */
-  readonly ptrs: readonly number[];
+  /** @internal byte addresses of data, grad, expAvg, expAvgSq, maxExpAvgSq (0 without amsgrad), Lookahead's slow weights (0 without) */
+  readonly ptrs: number[];
   /** @internal steps taken */
   _step = 0;
   /** @internal position of this param's entry in the step table */
@@ -81,6 +92,12 @@ export class Param {
   _release(): void {
     this.views = [];
   }
+
+  /** @internal Lookahead's slow weights, or null */
+  get _slow(): Float32Array | null { return this.view(5); }
+
+  /** @internal the view cache must be rebuilt (a pointer changed) */
+  _invalidate(): void { this.generation = -1; }
 
   // Views are re-created after the memory grew (growth detaches every view of the old buffer).
   private view(k: number): Float32Array | null {
@@ -173,6 +190,7 @@ export class RAdam {
   private table = 0;
   private tableCapacity = 0;
   private disposed = false;
+  private guards: Required<StepOptions> = { skipNonFinite: false, maxGradNorm: null };
 
   /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
   static kernels: KernelSource | null = null;
@@ -191,7 +209,8 @@ export class RAdam {
    */
   static async create(options: RAdamOptions = {}): Promise<RAdam> {
     const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
-    resolveGroupOptions(options, { ...DEFAULTS }, ['backend']); // validate before loading anything
+    resolveGroupOptions(options, { ...DEFAULTS }, ['backend', ...STEP_OPTION_KEYS]); // validate before loading anything
+    validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam');
     await this.ready(choice);
     return this.createSync(options);
   }
@@ -217,16 +236,26 @@ export class RAdam {
   /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
   static createSync(options: RAdamOptions = {}): RAdam {
     const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
-    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend']);
+    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend', ...STEP_OPTION_KEYS]);
+    const guards = validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam');
     const backend = choice === 'js' ? 'js' : loading(this.kernels).settled[choice];
     if (!backend) throw new Error(`RAdam.createSync: backend '${choice}' is not loaded yet: await RAdam.ready('${choice}') first`);
-    return new this(backend === 'js' ? createJsKernel() : createWasmKernel(this.kernels!, backend), hp);
+    const opt = new this(backend === 'js' ? createJsKernel() : createWasmKernel(this.kernels!, backend), hp);
+    Object.assign(opt.guards, guards);
+    return opt;
   }
 
   /** The backend actually used. */
   get backend(): Backend {
     return this._check()._kernel.backend;
   }
+
+  /** A NaN or ±Infinity in any gradient makes step() change nothing and say so (default false). */
+  get skipNonFinite(): boolean { return this._check().guards.skipNonFinite; }
+  set skipNonFinite(x: boolean) { this._check().guards.skipNonFinite = validateStepOptions({ skipNonFinite: x }, 'RAdam').skipNonFinite!; }
+  /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
+  get maxGradNorm(): number | null { return this._check().guards.maxGradNorm; }
+  set maxGradNorm(x: number | null) { this._check().guards.maxGradNorm = validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null; }
 
   /** The parameter groups; `groups[0]` is the default group. */
   get groups(): readonly ParamGroup[] {
@@ -274,7 +303,7 @@ export class RAdam {
       this.tableCapacity = capacity;
       throw e;
     }
-    const ptrs = [0, 1, 2, 3, 4].map((k) => (k < count ? base + k * stride : 0));
+    const ptrs = [0, 1, 2, 3, 4, 5].map((k) => (k < count ? base + k * stride : 0));
     const param = new Param(group, size, ptrs);
     if (values) param.data.set(values);
     param._slot = this.order.length;
@@ -303,13 +332,14 @@ export class RAdam {
    * The per-step scalars are computed once per (group, step count) in float64; one kernel call
    * then walks all tensors.
    */
-  step(): void {
-    this._step(null);
+  step(options?: StepOptions): StepResult {
+    return this._step(null, options);
   }
 
   /** @internal steps only the params in `active` (all when null); the others keep their state and step count */
-  _step(active: ReadonlySet<Param> | null): void {
+  _step(active: ReadonlySet<Param> | null, options?: StepOptions): StepResult {
     this._check();
+    const { skipNonFinite, maxGradNorm } = { ...this.guards, ...validateStepOptions(options, 'step') };
     const { i32, f32 } = this.tableViews();
     for (const group of this._groups) {
       const hp = group._hp;
@@ -329,7 +359,7 @@ export class RAdam {
         const e = param._slot * (ENTRY_BYTES / 4);
         i32[e + E_SIZE / 4] = !active || active.has(param) ? param.size : 0; // the kernel skips size 0
         i32[e + E_FLAGS / 4] = s!.mode | flags | (s!.flush ? FLAG_FLUSH_SUBNORMALS : 0);
-        f32[e + E_GRAD_SIGN / 4] = hp.maximize ? -1 : 1;
+        f32[e + E_GRAD_SCALE / 4] = hp.maximize ? -1 : 1; // times the clipping coefficient, below
         f32[e + E_WEIGHT_DECAY / 4] = coupled ? hp.weightDecay : 0;
         f32[e + E_PARAM_DECAY / 4] = s!.paramDecay;
         f32[e + E_BETA1 / 4] = hp.betas[0];
@@ -340,8 +370,44 @@ export class RAdam {
         f32[e + E_STEP_SIZE / 4] = s!.stepSize;
       }
     }
-    this._kernel.step(this.table, this.order.length);
+    const count = this.order.length;
+    // Guards read the gradients before anything is written, so a refusal changes nothing.
+    if (skipNonFinite) {
+      const k = this._kernel.firstNonFinite(this.table, count);
+      if (k >= 0) return { skipped: true, param: this.params.indexOf(this.order[k]) };
+    }
+    let gradNorm: number | undefined;
+    if (maxGradNorm !== null) {
+      this._kernel.gradSumSq(this.table, count);
+      const f64 = new Float64Array(this._kernel.memory.buffer, this.table, (count * ENTRY_BYTES) / 8);
+      let total = 0;
+      for (let k = 0; k < count; k++) total += f64[(k * ENTRY_BYTES + E_SUMSQ) / 8];
+      gradNorm = Math.sqrt(total);
+      const coef = maxGradNorm / (gradNorm + 1e-6); // torch.nn.utils.clip_grad_norm_
+      if (!(coef >= 1)) for (let k = 0; k < count; k++) f32[k * (ENTRY_BYTES / 4) + E_GRAD_SCALE / 4] *= coef;
+    }
+    this._kernel.step(this.table, count);
     for (const param of this.order) if (!active || active.has(param)) param._step++;
+    return gradNorm === undefined ? { skipped: false } : { skipped: false, gradNorm };
+  }
+
+  /** @internal gives `param` Lookahead slow weights (a copy of its values), unless it has them */
+  _ensureSlow(param: Param): void {
+    this._check();
+    if (param.ptrs[5]) return;
+    const ptr = this._arena.alloc(alignUp(param.size * 4));
+    param.ptrs[5] = ptr;
+    param._invalidate();
+    param._slow!.set(param.data);
+    new Uint32Array(this._kernel.memory.buffer, this.table + param._slot * ENTRY_BYTES, ENTRY_BYTES / 4)[E_SLOW / 4] = ptr;
+  }
+
+  /** @internal Lookahead's slow update over every param with slow weights */
+  _lookaheadSync(alpha: number): void {
+    this._check();
+    const { i32 } = this.tableViews();
+    for (const param of this.order) i32[param._slot * (ENTRY_BYTES / 4) + E_SIZE / 4] = param.size;
+    this._kernel.lookaheadSync(this.table, this.order.length, alpha);
   }
 
   private tableCache = { generation: -1, table: -1, i32: new Int32Array(0), f32: new Float32Array(0) };
@@ -464,6 +530,35 @@ export class RAdam {
     });
   }
 
+  /**
+   * The state as a versioned binary checkpoint (magic, version, hyperparameters, per-param step and
+   * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
+   */
+  saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
+    this._check();
+    const includeParams = options?.includeParams ?? false;
+    if (typeof includeParams !== 'boolean') throw new TypeError(`saveState: Invalid includeParams: ${formatValue(includeParams)} (expected true or false)`);
+    return encodeCheckpoint(this.stateDict(), includeParams ? this.params.map((p) => p.data.slice()) : null);
+  }
+
+  /**
+   * Restores a checkpoint from saveState (and the param values, if it holds them). Truncated,
+   * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
+   */
+  loadState(bytes: Uint8Array): void {
+    this._check();
+    const { sd, values } = decodeCheckpoint(bytes);
+    const params = this.params;
+    if (values) {
+      if (values.length !== params.length) throw new RangeError(`loadState: the checkpoint holds values for ${values.length} params, this optimizer has ${params.length}`);
+      values.forEach((v, i) => {
+        if (v.length !== params[i].size) throw new RangeError(`loadState: the checkpoint's values of param ${i} have ${v.length} elements, the param has ${params[i].size}`);
+      });
+    }
+    this.loadStateDict(sd); // checks everything before it changes anything
+    values?.forEach((v, i) => params[i].data.set(v));
+  }
+
   /** Releases the linear memory; any later use of the optimizer, its groups or params throws. */
   dispose(): void {
     if (this.disposed) return;
@@ -494,6 +589,13 @@ function loading(source: KernelSource | null): Loading {
   let l = loadings.get(key);
   if (!l) loadings.set(key, (l = { ready: {}, settled: {} }));
   return l;
+}
+
+function pick<K extends string>(o: unknown, keys: readonly K[]): Partial<Record<K, unknown>> | undefined {
+  if (o === null || typeof o !== 'object') return undefined;
+  const out: Partial<Record<K, unknown>> = {};
+  for (const k of keys) if (k in o) out[k] = (o as Record<K, unknown>)[k];
+  return out;
 }
 
 async function resolveBackend(source: KernelSource | null, choice: BackendChoice): Promise<Backend> {

@@ -36,9 +36,37 @@ export interface GroupOptions {
   rectify?: boolean;
 }
 
-export interface RAdamOptions extends GroupOptions {
+/** Guards around the step, for the whole optimizer (overridable per `step()` call). */
+export interface StepOptions {
+  /** A NaN or ±Infinity in any gradient makes step() change nothing and report it. Default false (torch). */
+  skipNonFinite?: boolean;
+  /** Clip all gradients by their global L2 norm to at most this (torch's clip_grad_norm_); null: off. Default null. */
+  maxGradNorm?: number | null;
+}
+
+export interface RAdamOptions extends GroupOptions, StepOptions {
   /** 'auto' picks simd where the runtime validates it, else scalar, else js. Default 'auto'. */
   backend?: BackendChoice;
+}
+
+export const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
+
+/** Validates the step options given (unknown keys throw); returns them normalised. */
+export function validateStepOptions(given: unknown, where: string): StepOptions {
+  if (given === undefined) return {};
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new TypeError(`Invalid ${where} options: ${show(given)} (expected an object)`);
+  const out: StepOptions = {};
+  for (const [k, v] of Object.entries(given)) {
+    if (k === 'skipNonFinite') { if (v !== undefined) out.skipNonFinite = boolean('skipNonFinite', v); }
+    else if (k === 'maxGradNorm') {
+      if (v === undefined) continue;
+      if (v !== null && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+        throw new RangeError(`Invalid maxGradNorm: ${show(v)} (expected a positive finite number, or null for no clipping)`);
+      }
+      out.maxGradNorm = v as number | null;
+    } else throw new TypeError(`Unknown ${where} option: ${show(k)} (known: ${STEP_OPTION_KEYS.join(', ')})`);
+  }
+  return out;
 }
 
 export type Hyperparameters = Required<GroupOptions>;

@@ -1,8 +1,10 @@
 // What every entry point exports besides its own RAdam and Adam classes (src/index.ts,
 // src/workerd.ts), so that the entries differ only in where their kernels come from.
 export { ParamGroup, Param } from './optimizer.js';
-export type { ParamInit, ParamState, GroupState, RAdamStateDict } from './optimizer.js';
+export type { ParamInit, ParamState, GroupState, RAdamStateDict, StepResult } from './optimizer.js';
+export { Lookahead } from './lookahead.js';
+export type { LookaheadOptions, LookaheadStateDict } from './lookahead.js';
 export { DEFAULTS } from './options.js';
-export type { Backend, BackendChoice, GroupOptions, RAdamOptions, Hyperparameters } from './options.js';
+export type { Backend, BackendChoice, GroupOptions, RAdamOptions, Hyperparameters, StepOptions } from './options.js';
 export { rectification, stepScalars, FLUSH_INTERVAL } from './scalars.js';
 export type { Rectification, StepScalars, StepHyperparameters } from './scalars.js';

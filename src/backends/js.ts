@@ -5,8 +5,8 @@
 import { ArrayBufferMemory } from '../arena.js';
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
-  E_GRAD_SIGN, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, MODE_MASK, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
+  E_EPS, E_STEP_SIZE, E_SLOW, E_SUMSQ, MODE_MASK, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
   FLAG_FLUSH_SUBNORMALS,
 } from '../layout.js';
 import type { Kernel } from './kernel.js';
@@ -29,7 +29,7 @@ export function jsStep(buffer: ArrayBuffer, table: number, count: number): void 
     const p = i32[e + E_PARAM / 4] >>> 2, g = i32[e + E_GRAD / 4] >>> 2;
     const m = i32[e + E_EXP_AVG / 4] >>> 2, v = i32[e + E_EXP_AVG_SQ / 4] >>> 2;
     const vm = i32[e + E_MAX_EXP_AVG_SQ / 4] >>> 2;
-    const gs = f32[e + E_GRAD_SIGN / 4], wd = f32[e + E_WEIGHT_DECAY / 4], pd = f32[e + E_PARAM_DECAY / 4];
+    const gs = f32[e + E_GRAD_SCALE / 4], wd = f32[e + E_WEIGHT_DECAY / 4], pd = f32[e + E_PARAM_DECAY / 4];
     const b1 = f32[e + E_BETA1 / 4], c1 = f32[e + E_ONE_MINUS_BETA1 / 4];
     const b2 = f32[e + E_BETA2 / 4], c2 = f32[e + E_ONE_MINUS_BETA2 / 4];
     const eps = f32[e + E_EPS / 4], st = f32[e + E_STEP_SIZE / 4];
@@ -52,6 +52,48 @@ export function jsStep(buffer: ArrayBuffer, table: number, count: number): void 
   }
 }
 
+/** assembly/guards.ts firstNonFinite. */
+export function jsFirstNonFinite(buffer: ArrayBuffer, table: number, count: number): number {
+  const i32 = new Int32Array(buffer), f32 = new Float32Array(buffer);
+  for (let k = 0; k < count; k++) {
+    const e = (table + k * ENTRY_BYTES) >>> 2;
+    const g = i32[e + E_GRAD / 4] >>> 2, n = i32[e + E_SIZE / 4];
+    for (let i = 0; i < n; i++) if (!Number.isFinite(f32[g + i])) return k;
+  }
+  return -1;
+}
+
+/** assembly/guards.ts gradSumSq: partial sums by i % 8, combined in the same order. */
+export function jsGradSumSq(buffer: ArrayBuffer, table: number, count: number): void {
+  const i32 = new Int32Array(buffer), f32 = new Float32Array(buffer), f64 = new Float64Array(buffer);
+  const p = new Float64Array(8);
+  for (let k = 0; k < count; k++) {
+    const base = table + k * ENTRY_BYTES;
+    const e = base >>> 2;
+    const g = i32[e + E_GRAD / 4] >>> 2, n = i32[e + E_SIZE / 4];
+    p.fill(0);
+    for (let i = 0; i < n; i++) { const x = f32[g + i]; p[i & 7] += x * x; }
+    f64[(base + E_SUMSQ) >>> 3] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+  }
+}
+
+/** assembly/guards.ts lookaheadSync. */
+export function jsLookaheadSync(buffer: ArrayBuffer, table: number, count: number, alpha: number): void {
+  const i32 = new Int32Array(buffer), f32 = new Float32Array(buffer);
+  const a = fr(alpha);
+  for (let k = 0; k < count; k++) {
+    const e = (table + k * ENTRY_BYTES) >>> 2;
+    const s = i32[e + E_SLOW / 4] >>> 2, n = i32[e + E_SIZE / 4];
+    if (s === 0) continue;
+    const p = i32[e + E_PARAM / 4] >>> 2;
+    for (let i = 0; i < n; i++) {
+      const next = fr(f32[s + i] + fr(a * fr(f32[p + i] - f32[s + i])));
+      f32[s + i] = next;
+      f32[p + i] = next;
+    }
+  }
+}
+
 export function createJsKernel(): Kernel {
   const memory = new ArrayBufferMemory(1);
   return {
@@ -59,5 +101,8 @@ export function createJsKernel(): Kernel {
     memory,
     heapBase: 0,
     step: (table, count) => jsStep(memory.buffer, table, count),
+    firstNonFinite: (table, count) => jsFirstNonFinite(memory.buffer, table, count),
+    gradSumSq: (table, count) => jsGradSumSq(memory.buffer, table, count),
+    lookaheadSync: (table, count, alpha) => jsLookaheadSync(memory.buffer, table, count, alpha),
   };
 }

@@ -9,4 +9,10 @@ export interface Kernel {
   readonly heapBase: number;
   /** Steps `count` tensors described by the table entries at byte address `table`. */
   step(table: number, count: number): void;
+  /** Index of the first tensor whose gradient holds a NaN or an infinity, or -1. */
+  firstNonFinite(table: number, count: number): number;
+  /** Writes each tensor's float64 sum of squared gradient into its entry (E_SUMSQ), in one fixed order. */
+  gradSumSq(table: number, count: number): void;
+  /** Lookahead: for every tensor with slow weights, s += alpha * (p - s); p = s. */
+  lookaheadSync(table: number, count: number, alpha: number): void;
 }

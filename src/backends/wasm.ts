@@ -76,5 +76,8 @@ export function createWasmKernel(source: KernelSource, backend: WasmBackend): Ke
     memory: exports.memory as WebAssembly.Memory,
     heapBase: (exports.heapBase as () => number)(),
     step: exports[EXPORT[backend]] as (table: number, count: number) => void,
+    firstNonFinite: exports.first_nonfinite as (table: number, count: number) => number,
+    gradSumSq: exports.grad_sumsq as (table: number, count: number) => void,
+    lookaheadSync: exports.lookahead_sync as (table: number, count: number, alpha: number) => void,
   };
 }

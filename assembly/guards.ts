@@ -1,0 +1,111 @@
+// Passes over the step table besides the update itself (src/layout.ts), in both builds:
+// the non-finite gradient check, the gradients' sum of squares for global-norm clipping, and
+// Lookahead's slow-weight update. src/backends/js.ts mirrors them.
+import { ENTRY_BYTES, E_GRAD, E_PARAM, E_SIZE, E_SLOW, E_SUMSQ } from '../src/layout';
+
+/** Index of the first tensor whose gradient holds a NaN or an infinity, or -1. */
+export function firstNonFinite(table: usize, count: i32): i32 {
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY_BYTES;
+    const n = load<i32>(e, E_SIZE);
+    let g = <usize>load<u32>(e, E_GRAD);
+    let i = 0;
+    // x * 0 is ±0 for a finite x and NaN for NaN or ±Infinity; a NaN survives the sums.
+    if (ASC_FEATURE_SIMD) {
+      const z = f32x4.splat(0);
+      let a0 = z, a1 = z, a2 = z, a3 = z;
+      for (; i + 16 <= n; i += 16) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(g), z));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(g + 16), z));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(g + 32), z));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(g + 48), z));
+        g += 64;
+      }
+      for (; i + 4 <= n; i += 4) {
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(g), z));
+        g += 16;
+      }
+      const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+      if (v128.any_true(f32x4.ne(acc, acc))) return k;
+    }
+    let s: f32 = 0;
+    for (; i < n; i++) {
+      s += load<f32>(g) * 0;
+      g += 4;
+    }
+    if (s != s) return k;
+  }
+  return -1;
+}
+
+// Eight partial sums: element i goes to partial i % 8, each summed in increasing i, then combined
+// as ((p0+p1)+(p2+p3))+((p4+p5)+(p6+p7)). A float32 squared is exact in float64, so with this one
+// order every backend gets the same bits.
+const PARTIALS = memory.data(64, 16);
+
+/** Per tensor, the float64 sum of its squared gradient, into its entry's E_SUMSQ. */
+export function gradSumSq(table: usize, count: i32): void {
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY_BYTES;
+    const n = load<i32>(e, E_SIZE);
+    let g = <usize>load<u32>(e, E_GRAD);
+    let i = 0;
+    for (let j = 0; j < 8; j++) store<f64>(PARTIALS + (<usize>j << 3), 0);
+    if (ASC_FEATURE_SIMD) {
+      const z = f64x2.splat(0);
+      let a01 = z, a23 = z, a45 = z, a67 = z;
+      for (; i + 8 <= n; i += 8) {
+        const x = v128.load(g), y = v128.load(g + 16);
+        const x01 = f64x2.promote_low_f32x4(x), x23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+        const y01 = f64x2.promote_low_f32x4(y), y23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(y, y, 2, 3, 0, 1));
+        a01 = f64x2.add(a01, f64x2.mul(x01, x01));
+        a23 = f64x2.add(a23, f64x2.mul(x23, x23));
+        a45 = f64x2.add(a45, f64x2.mul(y01, y01));
+        a67 = f64x2.add(a67, f64x2.mul(y23, y23));
+        g += 32;
+      }
+      v128.store(PARTIALS, a01);
+      v128.store(PARTIALS + 16, a23);
+      v128.store(PARTIALS + 32, a45);
+      v128.store(PARTIALS + 48, a67);
+    }
+    for (; i < n; i++) {
+      const x = <f64>load<f32>(g);
+      const slot = PARTIALS + (<usize>(i & 7) << 3);
+      store<f64>(slot, load<f64>(slot) + x * x);
+      g += 4;
+    }
+    const p = PARTIALS;
+    store<f64>(e, ((load<f64>(p) + load<f64>(p, 8)) + (load<f64>(p, 16) + load<f64>(p, 24)))
+      + ((load<f64>(p, 32) + load<f64>(p, 40)) + (load<f64>(p, 48) + load<f64>(p, 56))), E_SUMSQ);
+  }
+}
+
+/** Lookahead's slow update for every tensor with slow weights: s += alpha * (p - s); p = s. */
+export function lookaheadSync(table: usize, count: i32, alpha: f32): void {
+  for (let k = 0; k < count; k++) {
+    const e = table + <usize>k * ENTRY_BYTES;
+    const n = load<i32>(e, E_SIZE);
+    let s = <usize>load<u32>(e, E_SLOW);
+    if (s == 0) continue;
+    let p = <usize>load<u32>(e, E_PARAM);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const a = f32x4.splat(alpha);
+      for (; i + 4 <= n; i += 4) {
+        const sv = v128.load(s);
+        const next = f32x4.add(sv, f32x4.mul(a, f32x4.sub(v128.load(p), sv)));
+        v128.store(s, next);
+        v128.store(p, next);
+        s += 16; p += 16;
+      }
+    }
+    for (; i < n; i++) {
+      const sv = load<f32>(s);
+      const next = sv + alpha * (load<f32>(p) - sv);
+      store<f32>(s, next);
+      store<f32>(p, next);
+      s += 4; p += 4;
+    }
+  }
+}

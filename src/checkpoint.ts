@@ -1,0 +1,97 @@
+// The binary checkpoint format of RAdam.saveState / loadState (little-endian):
+//   0   "RDAM"                      magic
+//   4   u16 version (1)            u16 flags (bit 0: param values included)
+//   8   u32 header length H        then H bytes of UTF-8 JSON: { groups, sizes, steps, amsgrad }
+//   ..  zero padding to a multiple of 4
+//   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values]
+//   end u32 CRC-32 of every byte before it
+import type { RAdamStateDict, GroupState } from './optimizer.js';
+
+const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
+export const CHECKPOINT_VERSION = 1;
+const FLAG_PARAMS = 1;
+
+let table: Uint32Array | undefined;
+function crc32(bytes: Uint8Array): number {
+  if (!table) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+interface Header { groups: GroupState[]; sizes: number[]; steps: number[]; amsgrad: boolean[] }
+
+export function encodeCheckpoint(sd: RAdamStateDict, values: Float32Array[] | null): Uint8Array<ArrayBuffer> {
+  const sizes = sd.state.map((s) => s.expAvg.length);
+  const header: Header = { groups: sd.groups, sizes, steps: sd.state.map((s) => s.step), amsgrad: sd.state.map((s) => s.maxExpAvgSq !== undefined) };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const start = Math.ceil((12 + json.length) / 4) * 4;
+  const arrays = sd.state.flatMap((s, i) => [s.expAvg, s.expAvgSq, ...(s.maxExpAvgSq ? [s.maxExpAvgSq] : []), ...(values ? [values[i]] : [])]);
+  const total = start + arrays.reduce((n, a) => n + a.length * 4, 0) + 4;
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint16(4, CHECKPOINT_VERSION, true);
+  view.setUint16(6, values ? FLAG_PARAMS : 0, true);
+  view.setUint32(8, json.length, true);
+  bytes.set(json, 12);
+  let at = start;
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++, at += 4) view.setFloat32(at, a[i], true);
+  }
+  view.setUint32(at, crc32(bytes.subarray(0, at)), true);
+  return bytes;
+}
+
+/** Parses and checks a checkpoint completely; throws a clear error for anything wrong with it. */
+export function decodeCheckpoint(bytes: unknown): { sd: RAdamStateDict; values: Float32Array[] | null } {
+  const where = 'loadState';
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: expected a Uint8Array from saveState`);
+  if (bytes.length < 16) throw new RangeError(`${where}: ${bytes.length} bytes is too short for a checkpoint (truncated?)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) throw new TypeError(`${where}: not a radam-wasm checkpoint (no "RDAM" magic)`);
+  const version = view.getUint16(4, true);
+  if (version !== CHECKPOINT_VERSION) throw new RangeError(`${where}: checkpoint version ${version}, this radam-wasm reads version ${CHECKPOINT_VERSION}`);
+  const flags = view.getUint16(6, true);
+  const jsonLength = view.getUint32(8, true);
+  const start = Math.ceil((12 + jsonLength) / 4) * 4;
+  if (start + 4 > bytes.length) throw new RangeError(`${where}: truncated (${bytes.length} bytes, the header alone needs ${start + 4})`);
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength)));
+  } catch {
+    throw new TypeError(`${where}: corrupt checkpoint (its header is not readable)`);
+  }
+  const ok = header && Array.isArray(header.sizes) && Array.isArray(header.steps) && Array.isArray(header.amsgrad) && Array.isArray(header.groups)
+    && header.sizes.every((n) => Number.isSafeInteger(n) && n >= 0) && header.steps.length === header.sizes.length && header.amsgrad.length === header.sizes.length;
+  if (!ok) throw new TypeError(`${where}: corrupt checkpoint (its header is malformed)`);
+  const withParams = (flags & FLAG_PARAMS) !== 0;
+  const perParam = header.sizes.map((n, i) => n * 4 * (2 + (header.amsgrad[i] ? 1 : 0) + (withParams ? 1 : 0)));
+  const expected = start + perParam.reduce((a, b) => a + b, 0) + 4;
+  if (bytes.length < expected) throw new RangeError(`${where}: truncated (${bytes.length} bytes, expected ${expected})`);
+  if (bytes.length > expected) throw new RangeError(`${where}: ${bytes.length - expected} unexpected bytes after the checkpoint`);
+  if (view.getUint32(expected - 4, true) !== crc32(bytes.subarray(0, expected - 4))) {
+    throw new TypeError(`${where}: corrupt checkpoint (checksum mismatch)`);
+  }
+  let at = start;
+  const next = (n: number) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++, at += 4) a[i] = view.getFloat32(at, true);
+    return a;
+  };
+  const values: Float32Array[] = [];
+  const state = header.sizes.map((n, i) => {
+    const s: RAdamStateDict['state'][number] = { step: header.steps[i], expAvg: next(n), expAvgSq: next(n) };
+    if (header.amsgrad[i]) s.maxExpAvgSq = next(n);
+    if (withParams) values.push(next(n));
+    return s;
+  });
+  return { sd: { format: 'radam-wasm', version: 1, groups: header.groups, state }, values: withParams ? values : null };
+}
