@@ -10,30 +10,29 @@ export function firstNonFinite(table: usize, count: i32): i32 {
     const n = load<i32>(e, E_SIZE);
     let g = <usize>load<u32>(e, E_GRAD);
     let i = 0;
-    // x * 0 is ±0 for a finite x and NaN for NaN or ±Infinity; a NaN survives the sums.
+    // A float is NaN or ±Infinity iff its magnitude bits exceed those of the largest finite float:
+    // keep the largest magnitude (as unsigned integers: one and, one max per vector).
     if (ASC_FEATURE_SIMD) {
-      const z = f32x4.splat(0);
-      let a0 = z, a1 = z, a2 = z, a3 = z;
+      const magnitude = i32x4.splat(0x7fffffff);
+      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
       for (; i + 16 <= n; i += 16) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(g), z));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(g + 16), z));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(g + 32), z));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(g + 48), z));
+        a0 = i32x4.max_u(a0, v128.and(v128.load(g), magnitude));
+        a1 = i32x4.max_u(a1, v128.and(v128.load(g + 16), magnitude));
+        a2 = i32x4.max_u(a2, v128.and(v128.load(g + 32), magnitude));
+        a3 = i32x4.max_u(a3, v128.and(v128.load(g + 48), magnitude));
         g += 64;
       }
       for (; i + 4 <= n; i += 4) {
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(g), z));
+        a0 = i32x4.max_u(a0, v128.and(v128.load(g), magnitude));
         g += 16;
       }
-      const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-      if (v128.any_true(f32x4.ne(acc, acc))) return k;
+      const top = i32x4.max_u(i32x4.max_u(a0, a1), i32x4.max_u(a2, a3));
+      if (v128.any_true(i32x4.gt_u(top, i32x4.splat(0x7f7fffff)))) return k;
     }
-    let s: f32 = 0;
     for (; i < n; i++) {
-      s += load<f32>(g) * 0;
+      if ((load<u32>(g) & 0x7fffffff) > 0x7f7fffff) return k;
       g += 4;
     }
-    if (s != s) return k;
   }
   return -1;
 }

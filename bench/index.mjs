@@ -23,7 +23,7 @@ import { plainJs } from './impls/plain-js.mjs';
 import { tfjsAdam, tfjsRAdam, tfjsReady } from './impls/tfjs.mjs';
 import { roofline } from './impls/roofline.mjs';
 import { fitBench } from './fit.mjs';
-import { RAdam } from '../dist/index.js';
+import { Lookahead, RAdam } from '../dist/index.js';
 
 const QUICK = process.argv.includes('--quick');
 const SIZES = QUICK ? [4096, 65536, 1 << 20] : [4096, 65536, 1 << 20, 1 << 24];
@@ -131,6 +131,24 @@ async function subnormals() {
   return { n, ...res, subnormalOverNormal: pairedRatio(res.subnormal, res.normal), flushedOverNormal: pairedRatio(res.flushed, res.normal) };
 }
 
+/** The guards' cost at 1M elements: the non-finite check, clipping, Lookahead (every 6th step). */
+async function guards() {
+  const n = 1 << 20;
+  const plain = await radamWasm('simd', [n]);
+  const checked = await radamWasm('simd', [n], { skipNonFinite: true });
+  const clipped = await radamWasm('simd', [n], { maxGradNorm: 1 }); // the gradients' norm is ~100: clipping is active
+  const ahead = await radamWasm('simd', [n]);
+  const la = new Lookahead(ahead.opt, { k: 6, alpha: 0.5 });
+  const res = await measure('guards', [
+    { id: 'plain', label: 'simd, plain step', elems: n, ...plain },
+    { id: 'skipNonFinite', label: 'simd, skipNonFinite', elems: n, ...checked },
+    { id: 'maxGradNorm', label: 'simd, maxGradNorm (clipping)', elems: n, ...clipped },
+    { id: 'lookahead', label: 'simd, Lookahead k=6', elems: n, ...ahead, step: () => la.step() },
+  ], QUICK ? 2 : 7, benchOptions(n));
+  [plain, checked, clipped, ahead].forEach((c) => c.dispose());
+  return { n, ...res, ...Object.fromEntries(['skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [`${id}OverPlain`, pairedRatio(res[id], res.plain)])) };
+}
+
 const t0 = Date.now();
 const { version: tfjsVersion } = await tfjsReady();
 const probe = await RAdam.create();
@@ -140,6 +158,7 @@ const sizes = {};
 for (const n of SIZES) sizes[n] = await bySize(n);
 const tensors = await manyTensors();
 const sub = await subnormals();
+const guard = await guards();
 // --quick leaves out the model.fit section (minutes of tfjs training): `node bench/fit.mjs --quick` runs it alone.
 const fit = QUICK ? undefined : await fitBench({ log });
 const pkg = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
@@ -158,4 +177,4 @@ const meta = {
   },
   harness: { rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])), benchmarkOptions: benchOptions(4096), bytesPerElement: 28 },
 };
-writeResults({ meta, sizes, tensors, subnormals: sub, fit }, QUICK);
+writeResults({ meta, sizes, tensors, subnormals: sub, guards: guard, fit }, QUICK);

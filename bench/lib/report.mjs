@@ -59,6 +59,7 @@ export function targets(results) {
   if (big) add('simd share of the roofline, N=16777216', big.simd.ofRoofline, big.simd.ofRoofline >= 0.85, '>= 85%');
   add(`${tensors.sizes} mixed tensors / one tensor (${tensors.total} elements)`, tensors.manyOverOne, tensors.manyOverOne <= 1.15, '<= 1.15x');
   add('subnormal v with flushSubnormals / normal state', subnormals.flushedOverNormal, subnormals.flushedOverNormal <= 1.1, '<= 1.1x');
+  if (results.guards) add('step with skipNonFinite / plain step, N=1048576', results.guards.skipNonFiniteOverPlain, results.guards.skipNonFiniteOverPlain <= 1.1, '<= 1.1x');
   for (const s of results.fit ?? []) {
     for (const b of ['wasm', 'cpu']) {
       // Faster only if every round says so; a median above 1 with rounds that disagree is noise.
@@ -87,6 +88,13 @@ function render(results) {
     [subnormals.subnormal.label, fmt(subnormals.subnormal.ns), `${subnormals.subnormalOverNormal.toFixed(2)}x`],
     [subnormals.flushed.label, fmt(subnormals.flushed.ns), `${subnormals.flushedOverNormal.toFixed(2)}x`],
   ]));
+  if (results.guards) {
+    const g = results.guards;
+    parts.push(pad([
+      [`guards (simd, N=${g.n})`, 'ns/element', 'vs plain'],
+      ...['plain', 'skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [g[id].label, fmt(g[id].ns), id === 'plain' ? '1x' : `${g[`${id}OverPlain`].toFixed(3)}x`]),
+    ]));
+  }
   if (results.fit) {
     parts.push(pad([['model.fit, MLP 512-1024-512-1', 'optimizer', 'ms/epoch', 'optimizer ms/epoch', 'share'], ...fitTable(results.fit)]));
   }
@@ -165,7 +173,8 @@ function readmeBlock(results, rendered) {
     ] : []),
     `200 mixed tensors vs one tensor of the same total (simd): ${results.tensors.manyOverOne.toFixed(3)}x. ` +
       `Subnormal v: ${results.subnormals.subnormalOverNormal.toFixed(2)}x the normal-state time, ` +
-      `${results.subnormals.flushedOverNormal.toFixed(2)}x with \`flushSubnormals: true\`.`,
+      `${results.subnormals.flushedOverNormal.toFixed(2)}x with \`flushSubnormals: true\`.` +
+      (results.guards ? ` Guards at 1M elements, relative to a plain step: skipNonFinite ${results.guards.skipNonFiniteOverPlain.toFixed(3)}x, maxGradNorm ${results.guards.maxGradNormOverPlain.toFixed(3)}x, Lookahead (k=6) ${results.guards.lookaheadOverPlain.toFixed(3)}x.` : ''),
     '',
     '| target | measured | needed | |',
     '|---|---|---|---|',
