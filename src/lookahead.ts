@@ -2,9 +2,8 @@
 // inside it is known as Ranger. Slow weights live in the optimizer's linear memory next to the
 // params, and every k-th step the kernel pulls them towards the fast weights and resets the fast
 // weights to them: s += alpha * (p - s); p = s.
-import { formatValue } from './options.js';
+import { formatValue, validateStepOptions, type StepOptions } from './options.js';
 import type { Param, RAdam, RAdamStateDict, StepResult } from './optimizer.js';
-import type { StepOptions } from './options.js';
 
 export interface LookaheadOptions {
   /** Fast steps per slow update, a positive integer. Default 6. */
@@ -23,13 +22,14 @@ export class Lookahead {
   readonly alpha: number;
   private counter = 0;
 
+  /** Wraps `optimizer`; the slow weights start from the params' current values. */
   constructor(readonly optimizer: RAdam, options: LookaheadOptions = {}) {
-    const { k = 6, alpha = 0.5 } = options;
+    const { k = 6, alpha = 0.5 } = options ?? {};
     if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`Invalid Lookahead k: ${formatValue(k)} (expected a positive integer)`);
     if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 1)) throw new RangeError(`Invalid Lookahead alpha: ${formatValue(alpha)} (expected 0 < alpha <= 1)`);
+    optimizer._ensureSlow(optimizer.params, true);
     this.k = k;
     this.alpha = alpha;
-    for (const p of optimizer.params) optimizer._ensureSlow(p);
   }
 
   /** Fast steps taken since the last slow update. */
@@ -39,8 +39,9 @@ export class Lookahead {
 
   /** One step of the inner optimizer; every k-th, the slow update. A skipped step does not count. */
   step(options?: StepOptions): StepResult {
+    validateStepOptions(options, 'step');
     const opt = this.optimizer;
-    for (const p of opt.params) opt._ensureSlow(p); // params added since start from their values
+    opt._ensureSlow(opt.params, false); // params added since start from their current values
     const result = opt.step(options);
     if (!result.skipped && ++this.counter === this.k) {
       opt._lookaheadSync(this.alpha);
@@ -55,41 +56,63 @@ export class Lookahead {
 
   /** The slow weights of a param of the inner optimizer (a live view). */
   slowWeights(param: Param): Float32Array {
-    this.optimizer._ensureSlow(param);
+    this.optimizer._ensureSlow([param], false);
     return param._slow!;
   }
 
   stateDict(): LookaheadStateDict {
     const params = this.optimizer.params;
-    return {
-      ...this.optimizer.stateDict(),
-      lookahead: { k: this.k, alpha: this.alpha, counter: this.counter, slow: params.map((p) => this.slowWeights(p).slice()) },
-    };
+    return { ...this.optimizer.stateDict(), lookahead: { k: this.k, alpha: this.alpha, counter: this.counter, slow: params.map((p) => this.slowWeights(p).slice()) } };
   }
 
   /** Restores the inner optimizer's state and Lookahead's; checks everything first, changes nothing on error. */
   loadStateDict(sd: LookaheadStateDict): void {
-    const la = sd?.lookahead;
-    if (la === null || typeof la !== 'object') throw new TypeError('Lookahead.loadStateDict: the state dict has no "lookahead" part');
+    const apply = this.check(sd?.lookahead, 'loadStateDict');
+    this.optimizer.loadStateDict(sd); // checks its part before changing anything
+    apply();
+  }
+
+  /** A binary checkpoint of the optimizer (see RAdam.saveState) with Lookahead's state in it. */
+  saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
+    const params = this.optimizer.params;
+    return this.optimizer._saveState(options, { k: this.k, alpha: this.alpha, counter: this.counter, slow: params.map((p) => this.slowWeights(p).slice()) });
+  }
+
+  /** Restores a checkpoint from Lookahead.saveState; checks everything first, changes nothing on error. */
+  loadState(bytes: Uint8Array): void {
+    this.optimizer._loadState(bytes, ({ lookahead }) => this.check(lookahead ?? undefined, 'loadState'));
+  }
+
+  // Checks Lookahead's part of a saved state; returns what applies it.
+  private check(la: LookaheadStateDict['lookahead'] | undefined, where: string): () => void {
+    where = `Lookahead.${where}`;
+    if (la === null || typeof la !== 'object') throw new TypeError(`${where}: no Lookahead state in it (saved from a plain optimizer?)`);
     if (la.k !== this.k || la.alpha !== this.alpha) {
-      throw new RangeError(`Lookahead.loadStateDict: saved with k ${formatValue(la.k)}, alpha ${formatValue(la.alpha)}; this Lookahead has k ${this.k}, alpha ${this.alpha}`);
+      throw new RangeError(`${where}: saved with k ${formatValue(la.k)}, alpha ${formatValue(la.alpha)}; this Lookahead has k ${this.k}, alpha ${this.alpha}`);
     }
     if (!Number.isSafeInteger(la.counter) || la.counter < 0 || la.counter >= this.k) {
-      throw new RangeError(`Lookahead.loadStateDict: counter ${formatValue(la.counter)} (expected 0 <= counter < k)`);
+      throw new RangeError(`${where}: counter ${formatValue(la.counter)} (expected 0 <= counter < k)`);
     }
     const params = this.optimizer.params;
+    this.optimizer._ensureSlow(params, false); // so that applying cannot fail
     if (!Array.isArray(la.slow) || la.slow.length !== params.length) {
-      throw new RangeError(`Lookahead.loadStateDict: slow weights for ${Array.isArray(la.slow) ? la.slow.length : formatValue(la.slow)} params, the optimizer has ${params.length}`);
+      throw new RangeError(`${where}: slow weights for ${Array.isArray(la.slow) ? la.slow.length : formatValue(la.slow)} params, the optimizer has ${params.length}`);
     }
     const slow = params.map((p, i) => {
       const a = la.slow[i] as unknown;
-      if (!(a instanceof Float32Array || Array.isArray(a)) || a.length !== p.size) {
-        throw new RangeError(`Lookahead.loadStateDict: slow weights of param ${i} have ${(a as { length?: number })?.length ?? formatValue(a)} elements, the param has ${p.size}`);
+      if (!(a instanceof Float32Array || a instanceof Float64Array || Array.isArray(a))) {
+        throw new TypeError(`${where}: slow weights of param ${i} are ${formatValue(a)} (expected a Float32Array)`);
+      }
+      if (a.length !== p.size) throw new RangeError(`${where}: slow weights of param ${i} have ${a.length} elements, the param has ${p.size}`);
+      if (Array.isArray(a)) {
+        const bad = a.findIndex((x) => typeof x !== 'number');
+        if (bad >= 0) throw new TypeError(`${where}: slow weights of param ${i}: element ${bad} is ${formatValue(a[bad])} (expected a number)`);
       }
       return Float32Array.from(a as ArrayLike<number>);
     });
-    this.optimizer.loadStateDict(sd); // checks its part before changing anything
-    params.forEach((p, i) => this.slowWeights(p).set(slow[i]));
-    this.counter = la.counter;
+    return () => {
+      params.forEach((p, i) => this.slowWeights(p).set(slow[i]));
+      this.counter = la.counter;
+    };
   }
 }

@@ -13,7 +13,7 @@ import {
   type Backend, type BackendChoice, type GroupOptions, type Hyperparameters, type RAdamOptions, type StepOptions,
 } from './options.js';
 import { stepScalars, type StepScalars } from './scalars.js';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, type LookaheadCheckpoint } from './checkpoint.js';
 
 /** A parameter's initial values, or its length (zeros). */
 export type ParamInit = Float32Array | Float64Array | readonly number[] | number;
@@ -252,10 +252,13 @@ export class RAdam {
 
   /** A NaN or ±Infinity in any gradient makes step() change nothing and say so (default false). */
   get skipNonFinite(): boolean { return this._check().guards.skipNonFinite; }
-  set skipNonFinite(x: boolean) { this._check().guards.skipNonFinite = validateStepOptions({ skipNonFinite: x }, 'RAdam').skipNonFinite!; }
+  set skipNonFinite(x: boolean) { this._check().guards.skipNonFinite = validateStepOptions({ skipNonFinite: x ?? null }, 'RAdam').skipNonFinite!; }
   /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
   get maxGradNorm(): number | null { return this._check().guards.maxGradNorm; }
-  set maxGradNorm(x: number | null) { this._check().guards.maxGradNorm = validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null; }
+  set maxGradNorm(x: number | null) {
+    if (x === undefined) throw new RangeError('Invalid maxGradNorm: undefined (expected a positive finite number, or null for no clipping)');
+    this._check().guards.maxGradNorm = validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null;
+  }
 
   /** The parameter groups; `groups[0]` is the default group. */
   get groups(): readonly ParamGroup[] {
@@ -372,19 +375,24 @@ export class RAdam {
     }
     const count = this.order.length;
     // Guards read the gradients before anything is written, so a refusal changes nothing.
-    if (skipNonFinite) {
-      const k = this._kernel.firstNonFinite(this.table, count);
-      if (k >= 0) return { skipped: true, param: this.params.indexOf(this.order[k]) };
-    }
     let gradNorm: number | undefined;
     if (maxGradNorm !== null) {
+      // Squares of finite float32s summed in float64 cannot overflow: a non-finite sum means a
+      // non-finite gradient, so with clipping on the check costs no pass of its own.
       this._kernel.gradSumSq(this.table, count);
       const f64 = new Float64Array(this._kernel.memory.buffer, this.table, (count * ENTRY_BYTES) / 8);
       let total = 0;
-      for (let k = 0; k < count; k++) total += f64[(k * ENTRY_BYTES + E_SUMSQ) / 8];
+      for (let k = 0; k < count; k++) {
+        const sumsq = f64[(k * ENTRY_BYTES + E_SUMSQ) / 8];
+        if (skipNonFinite && !Number.isFinite(sumsq)) return { skipped: true, param: this.params.indexOf(this.order[k]) };
+        total += sumsq;
+      }
       gradNorm = Math.sqrt(total);
       const coef = maxGradNorm / (gradNorm + 1e-6); // torch.nn.utils.clip_grad_norm_
       if (!(coef >= 1)) for (let k = 0; k < count; k++) f32[k * (ENTRY_BYTES / 4) + E_GRAD_SCALE / 4] *= coef;
+    } else if (skipNonFinite) {
+      const k = this._kernel.firstNonFinite(this.table, count);
+      if (k >= 0) return { skipped: true, param: this.params.indexOf(this.order[k]) };
     }
     this._kernel.step(this.table, count);
     for (const param of this.order) if (!active || active.has(param)) param._step++;
@@ -392,14 +400,29 @@ export class RAdam {
   }
 
   /** @internal gives `param` Lookahead slow weights (a copy of its values), unless it has them */
-  _ensureSlow(param: Param): void {
+  _ensureSlow(params: readonly Param[], reset: boolean): void {
     this._check();
-    if (param.ptrs[5]) return;
-    const ptr = this._arena.alloc(alignUp(param.size * 4));
-    param.ptrs[5] = ptr;
-    param._invalidate();
-    param._slow!.set(param.data);
-    new Uint32Array(this._kernel.memory.buffer, this.table + param._slot * ENTRY_BYTES, ENTRY_BYTES / 4)[E_SLOW / 4] = ptr;
+    for (const p of params) {
+      if (p.group.optimizer !== this) throw new Error('Lookahead: that param belongs to another optimizer');
+    }
+    // Allocate all or nothing (an out-of-memory error leaves no param half-equipped).
+    const missing = params.filter((p) => !p.ptrs[5]);
+    const mark = this._arena.used;
+    let ptrs: number[];
+    try {
+      ptrs = missing.map((p) => this._arena.alloc(alignUp(p.size * 4)));
+    } catch (e) {
+      this._arena.release(mark);
+      throw e;
+    }
+    missing.forEach((p, i) => {
+      p.ptrs[5] = ptrs[i];
+      new Uint32Array(this._kernel.memory.buffer, this.table + p._slot * ENTRY_BYTES, ENTRY_BYTES / 4)[E_SLOW / 4] = ptrs[i];
+    });
+    for (const p of params) {
+      p._invalidate();
+      if (reset || missing.includes(p)) p._slow!.set(p.data); // slow weights start from the current values
+    }
   }
 
   /** @internal Lookahead's slow update over every param with slow weights */
@@ -535,10 +558,15 @@ export class RAdam {
    * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
    */
   saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
+    return this._saveState(options, null);
+  }
+
+  /** @internal */
+  _saveState(options: { includeParams?: boolean }, lookahead: LookaheadCheckpoint | null): Uint8Array<ArrayBuffer> {
     this._check();
     const includeParams = options?.includeParams ?? false;
     if (typeof includeParams !== 'boolean') throw new TypeError(`saveState: Invalid includeParams: ${formatValue(includeParams)} (expected true or false)`);
-    return encodeCheckpoint(this.stateDict(), includeParams ? this.params.map((p) => p.data.slice()) : null);
+    return encodeCheckpoint(this.stateDict(), includeParams ? this.params.map((p) => p.data.slice()) : null, lookahead);
   }
 
   /**
@@ -546,8 +574,14 @@ export class RAdam {
    * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
    */
   loadState(bytes: Uint8Array): void {
+    this._loadState(bytes, () => {});
+  }
+
+  /** @internal `check` sees the decoded checkpoint before anything changes and returns what to apply after */
+  _loadState(bytes: Uint8Array, check: (decoded: ReturnType<typeof decodeCheckpoint>) => (() => void) | void): void {
     this._check();
-    const { sd, values } = decodeCheckpoint(bytes);
+    const decoded = decodeCheckpoint(bytes);
+    const { sd, values } = decoded;
     const params = this.params;
     if (values) {
       if (values.length !== params.length) throw new RangeError(`loadState: the checkpoint holds values for ${values.length} params, this optimizer has ${params.length}`);
@@ -555,8 +589,10 @@ export class RAdam {
         if (v.length !== params[i].size) throw new RangeError(`loadState: the checkpoint's values of param ${i} have ${v.length} elements, the param has ${params[i].size}`);
       });
     }
+    const after = check(decoded);
     this.loadStateDict(sd); // checks everything before it changes anything
     values?.forEach((v, i) => params[i].data.set(v));
+    after?.();
   }
 
   /** Releases the linear memory; any later use of the optimizer, its groups or params throws. */

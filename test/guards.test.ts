@@ -232,3 +232,93 @@ describe.each(BACKENDS)('saveState / loadState (%s)', (backend) => {
     other.dispose();
   });
 });
+
+describe('guards, details', () => {
+  it('a skipped step names the param by its index in opt.params, with and without clipping', async () => {
+    for (const maxGradNorm of [null, 1]) {
+      const opt = await RAdam.create({ skipNonFinite: true, maxGradNorm });
+      const a = opt.addParam(3), b = opt.addGroup({ lr: 0.1 }).addParam(2), c = opt.addParam(4); // opt.params: a, c, b
+      expect(opt.params).toEqual([a, c, b]);
+      [a, b, c].forEach((p) => p.grad.fill(1));
+      c.grad[3] = NaN;
+      expect(opt.step()).toEqual({ skipped: true, param: 1 });
+      opt.dispose();
+    }
+  });
+
+  it('gradNorm is the float64 norm of the float32 gradients to 1e-12', async () => {
+    const opt = await RAdam.create({ maxGradNorm: 1 });
+    const g = gradient(rng(5), 10_007);
+    opt.addParam(10_007).grad.set(g);
+    const want = Math.sqrt(g.reduce((s, x) => s + x * x, 0));
+    expect(Math.abs(opt.step().gradNorm! - want) / want).toBeLessThan(1e-12);
+    opt.dispose();
+  });
+
+  it('setting a guard to undefined throws instead of switching it off', async () => {
+    const opt = await RAdam.create({ maxGradNorm: 1, skipNonFinite: true });
+    expect(() => { opt.maxGradNorm = undefined as never; }).toThrow(/Invalid maxGradNorm: undefined/);
+    expect(() => { opt.skipNonFinite = undefined as never; }).toThrow(/Invalid skipNonFinite/);
+    expect([opt.maxGradNorm, opt.skipNonFinite]).toEqual([1, true]);
+    opt.dispose();
+  });
+
+  it('Lookahead: skipped steps do not count; backends agree bit for bit; slow weights restart from the params', async () => {
+    const runs = await Promise.all(BACKENDS.map(async (backend) => {
+      const { opt, params } = await build(backend, { skipNonFinite: true });
+      for (let t = 1; t <= 3; t++) { fill(params, t); opt.step(); } // plain steps first
+      const la = new Lookahead(opt, { k: 3, alpha: 0.4 });
+      expect(Array.from(la.slowWeights(params[0]))).toEqual(Array.from(params[0].data)); // not the values at some earlier time
+      for (let t = 4; t <= 14; t++) {
+        fill(params, t);
+        if (t === 7) params[2].grad[0] = Infinity;
+        const before = la.stepsSinceSync;
+        const r = la.step();
+        if (t === 7) { expect(r.skipped).toBe(true); expect(la.stepsSinceSync).toBe(before); }
+      }
+      return { opt, params, la };
+    }));
+    const all = (r: (typeof runs)[number]) => [...snapshot(r.params), ...r.params.map((p) => r.la.slowWeights(p).slice())];
+    expectSameBits(all(runs[0]), all(runs[1]));
+    expectSameBits(all(runs[1]), all(runs[2]));
+    runs.forEach((r) => r.opt.dispose());
+  });
+
+  it('Lookahead refuses a param of another optimizer, and bad step options before allocating anything', async () => {
+    const a = await build('simd'), b = await build('simd');
+    const la = new Lookahead(a.opt);
+    expect(() => la.slowWeights(b.params[0])).toThrow(/belongs to another optimizer/);
+    a.opt.addParam(1000);
+    const bytes = a.opt.memoryBytes;
+    expect(() => la.step({ maxGradNorm: -1 })).toThrow(/Invalid maxGradNorm: -1/);
+    expect(a.opt.memoryBytes).toBe(bytes);
+    a.opt.dispose(); b.opt.dispose();
+  });
+
+  it('Lookahead.saveState / loadState carry the slow weights and the counter; a plain checkpoint is refused', async () => {
+    const run = async () => { const r = await build('simd'); return { ...r, la: new Lookahead(r.opt, { k: 4 }) }; };
+    const whole = await run();
+    for (let t = 1; t <= 13; t++) { fill(whole.params, t); whole.la.step(); }
+    const first = await run();
+    for (let t = 1; t <= 6; t++) { fill(first.params, t); first.la.step(); }
+    const bytes = first.la.saveState({ includeParams: true });
+    const second = await run();
+    expect(() => second.la.loadState(first.opt.saveState())).toThrow(/no Lookahead state in it/);
+    second.la.loadState(bytes);
+    expect(second.la.stepsSinceSync).toBe(2);
+    for (let t = 7; t <= 13; t++) { fill(second.params, t); second.la.step(); }
+    expectSameBits([...snapshot(second.params), ...second.params.map((p) => second.la.slowWeights(p))],
+      [...snapshot(whole.params), ...whole.params.map((p) => whole.la.slowWeights(p))]);
+    [whole, first, second].forEach((r) => r.opt.dispose());
+  });
+
+  it('loadState with param values that fails its checks after decoding writes no value', async () => {
+    const src = await build('simd', { amsgrad: false }); // same sizes, other amsgrad: only loadStateDict can tell
+    fill(src.params, 1); src.opt.step();
+    const target = await build('simd');
+    const before = snapshot(target.params);
+    expect(() => target.opt.loadState(src.opt.saveState({ includeParams: true }))).toThrow(/amsgrad false in the state dict, true in this optimizer/);
+    expectSameBits(snapshot(target.params), before);
+    src.opt.dispose(); target.opt.dispose();
+  });
+});
