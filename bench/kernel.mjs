@@ -27,7 +27,7 @@ import path from 'node:path';
 import { RAdam } from '../dist/index.js';
 import { ROOT, allocator, ascModule } from './lib/asc.mjs';
 import {
-  ENTRY_BYTES, E_FLAGS, E_GRAD_SIGN, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2,
+  ENTRY_BYTES, E_FLAGS, E_GRAD_SCALE, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2,
   E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE, MODE_MASK, MODE_ADAPTIVE,
 } from '../dist/layout.js';
 
@@ -260,7 +260,7 @@ const view = (mem, ptr, n) => new Float32Array(mem.buffer, ptr, n);
 /** The f32 scalars of table entry 0, as the variants take them. */
 function entryScalars(opt) {
   const f32 = new Float32Array(opt._kernel.memory.buffer, opt.table, ENTRY_BYTES / 4);
-  return [E_GRAD_SIGN, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE]
+  return [E_GRAD_SCALE, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE]
     .map((o) => f32[o / 4]);
 }
 
