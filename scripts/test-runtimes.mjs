@@ -181,6 +181,22 @@ async function browserExample() {
   return { ok, screenshot: path.relative(ROOT, shot), linePixels: drawn.line, firstLoss: drawn.losses[0], lastLoss: drawn.losses.at(-1) };
 }
 
+// --- threads in Chromium, with and without cross-origin isolation ----------------------------------
+async function threadsInChromium(isolated) {
+  const { browser: b, base } = await chromium();
+  const tab = await b.newPage();
+  const errors = [];
+  tab.on('pageerror', (e) => errors.push(String(e)));
+  await tab.goto(`${base}${isolated ? '/isolated' : ''}/test/runtimes/threads.html`);
+  await tab.waitForFunction(() => window.threadsResult, null, { timeout: 60_000 }).catch(() => {
+    throw new Error(`threads page did not finish: ${errors.join('; ')}`);
+  });
+  const r = await tab.evaluate(() => window.threadsResult);
+  await tab.close();
+  const ok = r.same && r.isolated === isolated && (isolated ? r.threads > 1 : r.threads === 1);
+  return { ok, ...r };
+}
+
 // --- run, report ---------------------------------------------------------------------------------
 const report = { date: new Date().toISOString(), cases: SMOKE_CASES, runtimes: [] };
 // In CI (CI=true) a missing runtime is a failure: CI installs them all.
@@ -217,6 +233,13 @@ for (const rt of runtimes) {
   report.runtimes.push(entry);
 }
 if (exists(CHROMIUM)) {
+  for (const isolated of [true, false]) {
+    let r;
+    try { r = await threadsInChromium(isolated); } catch (e) { r = { ok: false, error: String(e.message ?? e) }; }
+    (report.threads ??= []).push(r);
+    r.ok ? passed++ : failed++;
+    console.log(`${r.ok ? 'ok  ' : 'FAIL'} Chromium threads, ${isolated ? 'cross-origin isolated' : 'not isolated'}: ${r.error ?? `threads ${r.threads}, bits ${r.same ? 'identical to one thread' : 'DIFFERENT'}`}`);
+  }
   try {
     report.browserExample = await browserExample();
   } catch (e) {

@@ -2,14 +2,15 @@
 import { Arena, alignUp } from './arena.js';
 import { createJsKernel } from './backends/js.js';
 import type { Kernel } from './backends/kernel.js';
-import { compileWasm, createWasmKernel, hasWebAssembly, wasmSupported, type KernelSource } from './backends/wasm.js';
+import { compileWasm, createSharedKernel, createWasmKernel, hasWebAssembly, wasmSupported, type KernelSource } from './backends/wasm.js';
+import type { Job, ThreadPool } from './threads/pool.js';
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
   E_EPS, E_STEP_SIZE, E_SLOW, E_SUMSQ, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS,
 } from './layout.js';
 import {
-  DEFAULTS, STEP_OPTION_KEYS, formatValue, resolveGroupOptions, validateBackend, validateOption, validateStepOptions,
+  DEFAULTS, STEP_OPTION_KEYS, formatValue, resolveGroupOptions, validateBackend, validateOption, validateStepOptions, validateThreads,
   type Backend, type BackendChoice, type GroupOptions, type Hyperparameters, type RAdamOptions, type StepOptions,
 } from './options.js';
 import { stepScalars, type StepScalars } from './scalars.js';
@@ -191,6 +192,12 @@ export class RAdam {
   private tableCapacity = 0;
   private disposed = false;
   private guards: Required<StepOptions> = { skipNonFinite: false, maxGradNorm: null };
+  private pool: ThreadPool | null = null;
+  private subTables = 0; // per-thread tables for a split step
+  private subCapacity = 0;
+  private stepping = false;
+  /** @internal elements below which a step stays on the calling thread (the benchmark sets it to measure) */
+  _minSplit = BREAK_EVEN;
 
   /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
   static kernels: KernelSource | null = null;
@@ -209,10 +216,20 @@ export class RAdam {
    */
   static async create(options: RAdamOptions = {}): Promise<RAdam> {
     const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
-    resolveGroupOptions(options, { ...DEFAULTS }, ['backend', ...STEP_OPTION_KEYS]); // validate before loading anything
-    validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam');
-    await this.ready(choice);
-    return this.createSync(options);
+    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend', 'threads', ...STEP_OPTION_KEYS]); // validate before loading anything
+    const guards = validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam');
+    const threads = await resolveThreads(validateThreads((options as RAdamOptions | undefined)?.threads), choice, this.kernels);
+    if (threads === 1) {
+      await this.ready(choice);
+      return this.createSync({ ...options, threads: 1 });
+    }
+    const { kernel, module, exportName } = await createSharedKernel(this.kernels!);
+    const { ThreadPool } = await import('./threads/pool.js');
+    const pool = await ThreadPool.create(threads - 1, module, kernel.memory as WebAssembly.Memory, exportName);
+    const opt = new this(kernel, hp);
+    Object.assign(opt.guards, guards);
+    opt.pool = pool;
+    return opt;
   }
 
   /**
@@ -236,13 +253,21 @@ export class RAdam {
   /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
   static createSync(options: RAdamOptions = {}): RAdam {
     const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
-    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend', ...STEP_OPTION_KEYS]);
+    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend', 'threads', ...STEP_OPTION_KEYS]);
     const guards = validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam');
+    if (validateThreads((options as RAdamOptions | undefined)?.threads) !== 1) {
+      throw new Error("RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })");
+    }
     const backend = choice === 'js' ? 'js' : loading(this.kernels).settled[choice];
     if (!backend) throw new Error(`RAdam.createSync: backend '${choice}' is not loaded yet: await RAdam.ready('${choice}') first`);
     const opt = new this(backend === 'js' ? createJsKernel() : createWasmKernel(this.kernels!, backend), hp);
     Object.assign(opt.guards, guards);
     return opt;
+  }
+
+  /** Threads the step runs on (the calling thread included); 1 without threads. */
+  get threads(): number {
+    return this._check().pool ? this.pool!.workers + 1 : 1;
   }
 
   /** The backend actually used. */
@@ -339,9 +364,44 @@ export class RAdam {
     return this._step(null, options);
   }
 
+  /**
+   * step() for a thread that must not block: with threads on a browser's main thread (which may
+   * not Atomics.wait) the work is shared with the workers only here; elsewhere it is step().
+   */
+  async stepAsync(options?: StepOptions): Promise<StepResult> {
+    const prepared = this.prepare(null, options);
+    if (prepared.result.skipped) return prepared.result;
+    const split = this.split(prepared.count);
+    this.stepping = true;
+    try {
+      if (split) await this.pool!.runAsync(split.jobs, () => this._kernel.step(split.own.table, split.own.count));
+      else this._kernel.step(this.table, prepared.count);
+    } finally {
+      this.stepping = false;
+    }
+    this.finish(null);
+    return prepared.result;
+  }
+
   /** @internal steps only the params in `active` (all when null); the others keep their state and step count */
   _step(active: ReadonlySet<Param> | null, options?: StepOptions): StepResult {
+    const prepared = this.prepare(active, options);
+    if (prepared.result.skipped) return prepared.result;
+    const split = canBlockHere() ? this.split(prepared.count) : null;
+    if (split) this.pool!.run(split.jobs, () => this._kernel.step(split.own.table, split.own.count));
+    else this._kernel.step(this.table, prepared.count);
+    this.finish(active);
+    return prepared.result;
+  }
+
+  private finish(active: ReadonlySet<Param> | null): void {
+    for (const param of this.order) if (!active || active.has(param)) param._step++;
+  }
+
+  // Writes the table's scalars and runs the guards: nothing is changed yet when a step is refused.
+  private prepare(active: ReadonlySet<Param> | null, options?: StepOptions): { result: StepResult; count: number } {
     this._check();
+    if (this.stepping) throw new Error('RAdam: a stepAsync() is still running; await it before the next step');
     const { skipNonFinite, maxGradNorm } = { ...this.guards, ...validateStepOptions(options, 'step') };
     const { i32, f32 } = this.tableViews();
     for (const group of this._groups) {
@@ -384,7 +444,7 @@ export class RAdam {
       let total = 0;
       for (let k = 0; k < count; k++) {
         const sumsq = f64[(k * ENTRY_BYTES + E_SUMSQ) / 8];
-        if (skipNonFinite && !Number.isFinite(sumsq)) return { skipped: true, param: this.params.indexOf(this.order[k]) };
+        if (skipNonFinite && !Number.isFinite(sumsq)) return { result: { skipped: true, param: this.params.indexOf(this.order[k]) }, count };
         total += sumsq;
       }
       gradNorm = Math.sqrt(total);
@@ -392,11 +452,53 @@ export class RAdam {
       if (!(coef >= 1)) for (let k = 0; k < count; k++) f32[k * (ENTRY_BYTES / 4) + E_GRAD_SCALE / 4] *= coef;
     } else if (skipNonFinite) {
       const k = this._kernel.firstNonFinite(this.table, count);
-      if (k >= 0) return { skipped: true, param: this.params.indexOf(this.order[k]) };
+      if (k >= 0) return { result: { skipped: true, param: this.params.indexOf(this.order[k]) }, count };
     }
-    this._kernel.step(this.table, count);
-    for (const param of this.order) if (!active || active.has(param)) param._step++;
-    return gradNorm === undefined ? { skipped: false } : { skipped: false, gradNorm };
+    return { result: gradNorm === undefined ? { skipped: false } : { skipped: false, gradNorm }, count };
+  }
+
+  /**
+   * With threads, the step's elements cut into one contiguous range per thread, balanced across all
+   * tensors and aligned to 16 elements, as sub-tables (the entries' pointers moved to the range);
+   * null below the size where threading pays (BREAK_EVEN, measured: bench/README.md).
+   */
+  private split(count: number): { jobs: Job[]; own: Job } | null {
+    if (!this.pool) return null;
+    const { i32 } = this.tableViews();
+    let total = 0;
+    for (let k = 0; k < count; k++) total += i32[k * (ENTRY_BYTES / 4) + E_SIZE / 4];
+    if (total < this._minSplit) return null;
+    const threads = this.pool.workers + 1;
+    if (this.subCapacity < count + 1) {
+      this.subTables = this._arena.alloc(threads * (count + 1) * ENTRY_BYTES * 2);
+      this.subCapacity = (count + 1) * 2;
+    }
+    const share = Math.ceil(total / threads / 16) * 16;
+    const buffer = this._kernel.memory.buffer;
+    const bytes = new Uint8Array(buffer), words = new Int32Array(buffer);
+    const tables: Job[] = Array.from({ length: threads }, (_, t) => ({ table: this.subTables + t * this.subCapacity * ENTRY_BYTES, count: 0 }));
+    let offset = 0;
+    for (let k = 0; k < count; k++) {
+      const src = this.table + k * ENTRY_BYTES;
+      const n = i32[k * (ENTRY_BYTES / 4) + E_SIZE / 4];
+      for (let start = 0; start < n;) {
+        const t = Math.min(threads - 1, Math.floor((offset + start) / share));
+        const end = Math.min(n, (t + 1) * share - offset);
+        const job = tables[t];
+        const dst = job.table + job.count * ENTRY_BYTES;
+        bytes.copyWithin(dst, src, src + ENTRY_BYTES);
+        const e = dst >>> 2;
+        for (const f of [E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ]) {
+          if (words[e + f / 4] !== 0) words[e + f / 4] = ((words[e + f / 4] >>> 0) + start * 4) | 0;
+        }
+        words[e + E_SIZE / 4] = end - start;
+        words[e + E_SLOW / 4] = 0;
+        job.count++;
+        start = end;
+      }
+      offset += n;
+    }
+    return { jobs: tables.slice(1), own: tables[0] };
   }
 
   /** @internal gives `param` Lookahead slow weights (a copy of its values), unless it has them */
@@ -599,6 +701,7 @@ export class RAdam {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.pool?.dispose();
     for (const p of this.order) p._release();
     const self = this as unknown as { _kernel: Kernel | null; _arena: Arena | null };
     self._kernel = null;
@@ -612,6 +715,27 @@ export class RAdam {
     if (this.disposed) throw new Error('RAdam: this optimizer has been disposed');
     return this;
   }
+}
+
+/** Below this many elements a step runs on the calling thread alone (measured: bench/README.md). */
+const BREAK_EVEN = 16_384;
+
+let blocking: boolean | undefined;
+const canBlockHere = (): boolean => (blocking ??= (() => {
+  try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); return true; } catch { return false; }
+})());
+
+/** The number of threads to use, checking what the runtime offers. */
+async function resolveThreads(threads: number | 'auto', backend: BackendChoice, source: KernelSource | null): Promise<number> {
+  if (threads === 1) return 1;
+  const { hardwareThreads, sharedMemoryAvailable } = await import('./threads/pool.js');
+  const usable = sharedMemoryAvailable() && source?.shared !== undefined && (backend === 'auto' || backend === 'simd')
+    && hasWebAssembly() && source !== null && (await wasmSupported(source, 'simd'));
+  if (threads === 'auto') return usable ? Math.max(1, Math.min(4, await hardwareThreads())) : 1;
+  if (!usable) {
+    throw new Error(`threads: ${threads} needs shared memory (in browsers: a cross-origin isolated page), WebAssembly SIMD and backend 'simd' or 'auto'`);
+  }
+  return threads;
 }
 
 interface Loading {

@@ -47,6 +47,18 @@ export interface StepOptions {
 export interface RAdamOptions extends GroupOptions, StepOptions {
   /** 'auto' picks simd where the runtime validates it, else scalar, else js. Default 'auto'. */
   backend?: BackendChoice;
+  /**
+   * Threads for the step (the calling thread included), over shared memory with the simd kernel.
+   * 'auto': up to 4, one per core, where shared memory is available (browsers: cross-origin
+   * isolated), else 1. Default 1.
+   */
+  threads?: number | 'auto';
+}
+
+export function validateThreads(x: unknown): number | 'auto' {
+  if (x === undefined) return 1;
+  if (x === 'auto' || (Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) <= 64)) return x as number | 'auto';
+  throw new RangeError(`Invalid threads: ${show(x)} (expected an integer from 1 to 64, or 'auto')`);
 }
 
 export const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;

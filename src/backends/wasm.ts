@@ -7,8 +7,9 @@ import type { Kernel } from './kernel.js';
 
 export type WasmBackend = 'simd' | 'scalar';
 
-/** Per build: its bytes, or the module already compiled. */
-export type KernelSource = Record<WasmBackend, () => Promise<Uint8Array<ArrayBuffer> | WebAssembly.Module>>;
+type ModuleLoader = () => Promise<Uint8Array<ArrayBuffer> | WebAssembly.Module>;
+/** Per build: its bytes, or the module already compiled; `shared`: the simd build over an imported shared memory (threads). */
+export type KernelSource = Record<WasmBackend, ModuleLoader> & { shared?: ModuleLoader };
 
 const EXPORT: Record<WasmBackend, string> = { simd: 'radam_f32_simd_u4', scalar: 'radam_f32_scalar' };
 
@@ -59,6 +60,36 @@ export function compileWasm(source: KernelSource, backend: WasmBackend): Promise
   return s.compiled;
 }
 
+function kernelOf(backend: WasmBackend, exports: Record<string, unknown>, memory: WebAssembly.Memory): Kernel {
+  return {
+    backend,
+    memory,
+    heapBase: (exports.heapBase as () => number)(),
+    step: exports[EXPORT[backend]] as (table: number, count: number) => void,
+    firstNonFinite: exports.first_nonfinite as (table: number, count: number) => number,
+    gradSumSq: exports.grad_sumsq as (table: number, count: number) => void,
+    lookaheadSync: exports.lookahead_sync as (table: number, count: number, alpha: number) => void,
+  };
+}
+
+const sharedModules = new WeakMap<KernelSource, Promise<WebAssembly.Module>>();
+
+/** The simd kernel over a new shared memory (up to 4 GiB), and its module for the worker threads. */
+export async function createSharedKernel(source: KernelSource): Promise<{ kernel: Kernel; module: WebAssembly.Module; exportName: string }> {
+  const load = source.shared;
+  if (!load) throw new Error('this entry point has no shared-memory build (threads)');
+  let compiled = sharedModules.get(source);
+  if (!compiled) {
+    compiled = load().then((m) => (m instanceof WebAssembly.Module ? m : WebAssembly.compile(m)));
+    sharedModules.set(source, compiled);
+    compiled.catch(() => sharedModules.delete(source));
+  }
+  const module = await compiled;
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return { kernel: kernelOf('simd', instance.exports as Record<string, unknown>, memory), module, exportName: EXPORT.simd };
+}
+
 /** A fresh instance (with its own memory) of a build that compileWasm has compiled. */
 export function createWasmKernel(source: KernelSource, backend: WasmBackend): Kernel {
   const s = state(source, backend);
@@ -71,13 +102,5 @@ export function createWasmKernel(source: KernelSource, backend: WasmBackend): Ke
     instance = new WebAssembly.Instance(s.module, {});
   }
   const exports = instance.exports as Record<string, unknown>;
-  return {
-    backend,
-    memory: exports.memory as WebAssembly.Memory,
-    heapBase: (exports.heapBase as () => number)(),
-    step: exports[EXPORT[backend]] as (table: number, count: number) => void,
-    firstNonFinite: exports.first_nonfinite as (table: number, count: number) => number,
-    gradSumSq: exports.grad_sumsq as (table: number, count: number) => void,
-    lookaheadSync: exports.lookahead_sync as (table: number, count: number, alpha: number) => void,
-  };
+  return kernelOf(backend, exports, exports.memory as WebAssembly.Memory);
 }

@@ -1,0 +1,17 @@
+// The shared control block between the calling thread and the workers (an Int32Array).
+export const CTRL = {
+  GENERATION: 0, // bumped by the calling thread to start a step
+  DONE: 1, // workers that finished the current step
+  STOP: 2, // 1: workers exit
+  READY_COUNT: 3, // workers that instantiated their kernel
+  // per worker, at slot(i):
+  TABLE: 0, // byte address of its sub-table
+  COUNT: 1, // entries in it
+  READY: 2,
+} as const;
+export const SLOT_BASE = 8;
+export const SLOT_WORDS = 4;
+export const slot = (i: number): number => SLOT_BASE + i * SLOT_WORDS;
+export const ctrlWords = (workers: number): number => SLOT_BASE + workers * SLOT_WORDS;
+/** How long a worker spins for the next step before it sleeps (measured: bench/README.md). */
+export const SPIN_MS = 0.5;

@@ -1,0 +1,152 @@
+// Worker threads for the step: `worker_threads` in Node (and Bun, Deno), Web Workers in browsers.
+// Each worker runs the SIMD kernel over the optimizer's shared memory; the calling thread hands
+// out sub-tables through a shared control block (control.ts), takes a share itself, then waits.
+import { CTRL, ctrlWords, slot, SPIN_MS } from './control.js';
+
+/** How long the calling thread waits for a worker's share before it gives up (never hang). */
+const TIMEOUT_MS = 10_000;
+
+interface Handle { post(message: unknown): void; terminate(): void }
+
+// Node's modules are imported by a computed name, so that bundlers for browsers and workers leave
+// them alone (they are only reached in Node, Bun and Deno).
+const nodeModule = (name: string): Promise<any> => import(/* @vite-ignore */ /* webpackIgnore: true */ `node:${name}`);
+
+const isNode = typeof process === 'object' && !!(process as { versions?: { node?: string } }).versions?.node
+  && typeof (globalThis as { window?: unknown }).window === 'undefined';
+
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+export const canBlock: boolean = (() => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Whether shared memory is available here (browsers: only when cross-origin isolated). */
+export function sharedMemoryAvailable(): boolean {
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  return isolated !== false;
+}
+
+/** Hardware threads, or 1 where the runtime does not say. */
+export async function hardwareThreads(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  if (isNode) {
+    const os = await nodeModule('os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return 1;
+}
+
+async function spawn(url: URL, onFail: (why: string) => void): Promise<Handle> {
+  if (isNode) {
+    const { Worker } = await nodeModule('worker_threads');
+    const w = new Worker(url);
+    w.unref(); // an optimizer that is never disposed does not keep the process alive
+    w.on('error', (e: Error) => onFail(`a worker thread failed: ${String((e as Error)?.message ?? e)}`));
+    w.on('exit', (code: number) => onFail(`a worker thread exited (code ${code})`));
+    return { post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
+  }
+  const w = new Worker(url, { type: 'module' });
+  w.onerror = (e) => onFail(`a worker thread failed: ${e.message}`);
+  return { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
+}
+
+export interface Job { table: number; count: number }
+
+export class ThreadPool {
+  private broken: string | null = null;
+  private disposed = false;
+
+  private constructor(readonly workers: number, private readonly ctrl: Int32Array, private readonly handles: Handle[]) {}
+
+  /** Starts `workers` threads running `exportName` of `module` over `memory`; resolves when all are ready. */
+  static async create(workers: number, module: WebAssembly.Module, memory: WebAssembly.Memory, exportName: string): Promise<ThreadPool> {
+    const ctrl = new Int32Array(new SharedArrayBuffer(ctrlWords(workers) * 4));
+    let pool: ThreadPool | undefined;
+    let failure: string | null = null;
+    const fail = (why: string) => {
+      failure ??= why;
+      if (pool && !pool.disposed) pool.broken ??= why;
+    };
+    const url = new URL('./worker.js', import.meta.url);
+    const handles: Handle[] = [];
+    try {
+      for (let i = 0; i < workers; i++) {
+        const h = await spawn(url, fail);
+        handles.push(h);
+        h.post({ module, memory, ctrl: ctrl.buffer, index: i, exportName });
+      }
+      const deadline = Date.now() + TIMEOUT_MS;
+      while (Atomics.load(ctrl, CTRL.READY_COUNT) < workers) {
+        if (failure) throw new Error(failure);
+        if (Date.now() > deadline) throw new Error('worker threads did not start within 10 s');
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    } catch (e) {
+      handles.forEach((h) => h.terminate());
+      throw new Error(`radam-wasm threads: ${(e as Error).message}`);
+    }
+    pool = new ThreadPool(workers, ctrl, handles);
+    return pool;
+  }
+
+  private start(jobs: Job[]): void {
+    if (this.broken) throw new Error(`radam-wasm threads: ${this.broken}; dispose this optimizer`);
+    const c = this.ctrl;
+    jobs.forEach((j, i) => { c[slot(i) + CTRL.TABLE] = j.table; c[slot(i) + CTRL.COUNT] = j.count; });
+    Atomics.store(c, CTRL.DONE, 0);
+    Atomics.add(c, CTRL.GENERATION, 1);
+    Atomics.notify(c, CTRL.GENERATION);
+  }
+
+  private timedOut(): never {
+    this.broken = `a worker thread did not finish its share within ${TIMEOUT_MS / 1000} s (it may have crashed)`;
+    throw new Error(`radam-wasm threads: ${this.broken}; dispose this optimizer`);
+  }
+
+  /** Runs the jobs on the workers and `own` on this thread, and waits for all (this thread blocks). */
+  run(jobs: Job[], own: () => void): void {
+    this.start(jobs);
+    own();
+    const c = this.ctrl;
+    const spinUntil = performance.now() + SPIN_MS, deadline = spinUntil + TIMEOUT_MS;
+    let done;
+    while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
+      const now = performance.now();
+      if (now < spinUntil) continue;
+      if (now > deadline) this.timedOut();
+      Atomics.wait(c, CTRL.DONE, done, 50);
+    }
+  }
+
+  /** As run, but waits without blocking (for a browser's main thread). */
+  async runAsync(jobs: Job[], own: () => void): Promise<void> {
+    this.start(jobs);
+    own();
+    const c = this.ctrl;
+    const deadline = performance.now() + TIMEOUT_MS;
+    const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
+    let done;
+    while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
+      if (performance.now() > deadline) this.timedOut();
+      const r = waitAsync?.(c, CTRL.DONE, done, 50);
+      if (r?.async) await r.value;
+      else if (!r) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.ctrl, CTRL.STOP, 1);
+    Atomics.add(this.ctrl, CTRL.GENERATION, 1);
+    Atomics.notify(this.ctrl, CTRL.GENERATION);
+    this.handles.forEach((h) => h.terminate());
+  }
+}

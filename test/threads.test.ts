@@ -1,0 +1,72 @@
+// Threads: the step split across worker threads over shared memory. The workers load the built
+// dist/threads/worker.js, so these tests import the built package (npm test builds first).
+import { describe, expect, it } from 'vitest';
+import { RAdam, type GroupOptions, type Param } from '../dist/index.js';
+import { firstDifference, gradient, rng } from './support/random.js';
+
+async function build(threads: number, groups: GroupOptions[], sizes: number[], options = {}) {
+  const opt = await RAdam.create({ ...groups[0], threads, ...options });
+  const gs = [opt.groups[0], ...groups.slice(1).map((g) => opt.addGroup(g))];
+  const r = rng(7);
+  const params: Param[] = sizes.map((n, i) => gs[i % gs.length].addParam(gradient(r, n)));
+  return { opt, params };
+}
+const all = (params: Param[]) => params.flatMap((p) => [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()));
+
+describe('threads', () => {
+  it('split steps are bit-identical to one thread (many tensors, every option, clipping, a skip)', async () => {
+    const groups: GroupOptions[] = [{ lr: 0.02 }, { lr: 0.1, amsgrad: true, weightDecay: 0.1, maximize: true }, { rectify: false, decoupledWeightDecay: true, weightDecay: 0.05 }];
+    const sizes = [0, 1, 17, 5000, 16, 70_001, 3, 40_000, 129];
+    const one = await build(1, groups, sizes, { maxGradNorm: 50, skipNonFinite: true });
+    const two = await build(2, groups, sizes, { maxGradNorm: 50, skipNonFinite: true });
+    expect([one.opt.threads, two.opt.threads]).toEqual([1, 2]);
+    for (let t = 1; t <= 12; t++) {
+      const q = rng(100 + t);
+      const grads = sizes.map((n) => gradient(q, n));
+      if (t === 5) grads[5][123] = NaN;
+      const results = [one, two].map((o) => { o.params.forEach((p, i) => p.grad.set(grads[i])); return o.opt.step(); });
+      expect(results[1]).toEqual(results[0]);
+    }
+    const [a, b] = [all(one.params), all(two.params)];
+    a.forEach((x, i) => expect(firstDifference(x, b[i]), `array ${i}`).toBe(-1));
+    one.opt.dispose(); two.opt.dispose();
+  });
+
+  it('stepAsync gives the same bits; small steps stay on the calling thread', async () => {
+    const one = await build(1, [{ lr: 0.05 }], [100_000, 10]), two = await build(2, [{ lr: 0.05 }], [100_000, 10]);
+    for (let t = 1; t <= 8; t++) {
+      [one, two].forEach((o) => o.params.forEach((p) => p.grad.set(gradient(rng(t), p.size))));
+      one.opt.step();
+      await two.opt.stepAsync();
+    }
+    const [a, b] = [all(one.params), all(two.params)];
+    a.forEach((x, i) => expect(firstDifference(x, b[i])).toBe(-1));
+    const small = await build(2, [{}], [100]);
+    small.params[0].grad.fill(1);
+    small.opt.step(); // below the break-even: no worker involved (and no waiting)
+    expect(small.params[0].data.every((x, i) => x < gradient(rng(7), 100)[i] + 1)).toBe(true);
+    [one, two, small].forEach((o) => o.opt.dispose());
+  });
+
+  it("'auto' uses the cores here; createSync refuses threads; bad values are named", async () => {
+    const opt = await RAdam.create({ threads: 'auto' });
+    expect(opt.threads).toBeGreaterThanOrEqual(1);
+    expect(opt.threads).toBeLessThanOrEqual(4);
+    opt.dispose();
+    expect(() => RAdam.createSync({ threads: 2 })).toThrow(/threads need the worker threads started: use await RAdam.create/);
+    await expect(RAdam.create({ threads: 0 })).rejects.toThrow(/Invalid threads: 0 \(expected an integer from 1 to 64, or 'auto'\)/);
+    await expect(RAdam.create({ threads: 2, backend: 'js' })).rejects.toThrow(/threads: 2 needs shared memory .* backend 'simd' or 'auto'/);
+  });
+
+  it('a worker that dies makes step() throw a clear error instead of hanging; dispose ends the workers', async () => {
+    const { opt, params } = await build(2, [{}], [200_000]);
+    params[0].grad.fill(1);
+    opt.step();
+    // Kill the worker behind the optimizer's back, as a crash would.
+    (opt as unknown as { pool: { handles: { terminate(): void }[] } }).pool.handles[0].terminate();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(() => opt.step()).toThrow(/radam-wasm threads: a worker thread exited .*; dispose this optimizer/);
+    opt.dispose();
+    expect(() => opt.step()).toThrow(/disposed/);
+  });
+});
