@@ -26,6 +26,9 @@ import { fitBench } from './fit.mjs';
 import { Lookahead, RAdam } from '../dist/index.js';
 
 const QUICK = process.argv.includes('--quick');
+// --only a,b: run only these sections (sizes, tensors, subnormals, guards, threads, fit).
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
+const wanted = (section) => !ONLY || ONLY.includes(section);
 const SIZES = QUICK ? [4096, 65536, 1 << 20] : [4096, 65536, 1 << 20, 1 << 24];
 const log = (...a) => console.error(...a);
 
@@ -149,18 +152,58 @@ async function guards() {
   return { n, ...res, ...Object.fromEntries(['skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [`${id}OverPlain`, pairedRatio(res[id], res.plain)])) };
 }
 
+/**
+ * Threads (2 here: this machine's cores) vs one thread, as shipped (below the break-even the step
+ * stays on the calling thread) and forced to split, back to back (the worker spins between steps)
+ * and with 2 ms of other work before each step (the worker has gone to sleep and must be woken).
+ */
+async function threadsSection() {
+  const out = { threads: 2, sizes: {} };
+  const sizes = QUICK ? [4096, 65536, 1 << 20] : [4096, 16384, 65536, 1 << 20, 1 << 24];
+  for (const n of sizes) {
+    const one = await radamWasm('simd', [n]), two = await radamWasm('simd', [n], { threads: 2 });
+    const forced = await radamWasm('simd', [n], { threads: 2, minSplit: 0 });
+    const res = await measure(`threads N=${n}`, [
+      { id: 'one', label: '1 thread', elems: n, ...one },
+      { id: 'two', label: '2 threads (as shipped)', elems: n, ...two },
+      { id: 'forced', label: '2 threads, always split', elems: n, ...forced },
+    ], rounds(n), benchOptions(n));
+    // With other work between steps: time the steps alone, alternating, medians.
+    const gapped = { one: [], two: [] };
+    if (n >= 65536) {
+      for (let r = 0; r < (QUICK ? 20 : 60); r++) {
+        for (const [id, c] of [['one', one], ['two', two]]) {
+          const busy = performance.now() + 2;
+          while (performance.now() < busy); // the caller's own work (computing gradients)
+          const t0 = performance.now();
+          c.step();
+          gapped[id].push(((performance.now() - t0) * 1e6) / n);
+        }
+      }
+    }
+    out.sizes[n] = {
+      ...res,
+      shipped: pairedRatio(res.one, res.two), forcedSplit: pairedRatio(res.one, res.forced),
+      gapped: gapped.one.length ? median(gapped.one) / median(gapped.two) : null,
+    };
+    [one, two, forced].forEach((c) => c.dispose());
+  }
+  return out;
+}
+
 const t0 = Date.now();
 const { version: tfjsVersion } = await tfjsReady();
 const probe = await RAdam.create();
 log(`radam-wasm bench${QUICK ? ' --quick' : ''}: sizes ${SIZES.join(', ')}; backend auto = ${probe.backend}`);
 probe.dispose();
 const sizes = {};
-for (const n of SIZES) sizes[n] = await bySize(n);
-const tensors = await manyTensors();
-const sub = await subnormals();
-const guard = await guards();
+if (wanted('sizes')) for (const n of SIZES) sizes[n] = await bySize(n);
+const tensors = wanted('tensors') ? await manyTensors() : undefined;
+const sub = wanted('subnormals') ? await subnormals() : undefined;
+const guard = wanted('guards') ? await guards() : undefined;
+const threads = wanted('threads') ? await threadsSection() : undefined;
 // --quick leaves out the model.fit section (minutes of tfjs training): `node bench/fit.mjs --quick` runs it alone.
-const fit = QUICK ? undefined : await fitBench({ log });
+const fit = QUICK || !wanted('fit') ? undefined : await fitBench({ log });
 const pkg = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 const meta = {
   ...machine(),
@@ -177,4 +220,4 @@ const meta = {
   },
   harness: { rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])), benchmarkOptions: benchOptions(4096), bytesPerElement: 28 },
 };
-writeResults({ meta, sizes, tensors, subnormals: sub, guards: guard, fit }, QUICK);
+writeResults({ meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit }, QUICK || ONLY !== null);

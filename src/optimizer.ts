@@ -4,6 +4,7 @@ import { createJsKernel } from './backends/js.js';
 import type { Kernel } from './backends/kernel.js';
 import { compileWasm, createSharedKernel, createWasmKernel, hasWebAssembly, wasmSupported, type KernelSource } from './backends/wasm.js';
 import type { Job, ThreadPool } from './threads/pool.js';
+import { SPIN_MS } from './threads/control.js';
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
@@ -196,8 +197,9 @@ export class RAdam {
   private subTables = 0; // per-thread tables for a split step
   private subCapacity = 0;
   private stepping = false;
-  /** @internal elements below which a step stays on the calling thread (the benchmark sets it to measure) */
-  _minSplit = BREAK_EVEN;
+  /** @internal elements below which a step stays on the calling thread; null: the measured defaults (the benchmark sets 0 to measure) */
+  _minSplit: number | null = null;
+  private lastStepEnd = -Infinity;
 
   /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
   static kernels: KernelSource | null = null;
@@ -396,6 +398,7 @@ export class RAdam {
 
   private finish(active: ReadonlySet<Param> | null): void {
     for (const param of this.order) if (!active || active.has(param)) param._step++;
+    this.lastStepEnd = performance.now();
   }
 
   // Writes the table's scalars and runs the guards: nothing is changed yet when a step is refused.
@@ -460,14 +463,17 @@ export class RAdam {
   /**
    * With threads, the step's elements cut into one contiguous range per thread, balanced across all
    * tensors and aligned to 16 elements, as sub-tables (the entries' pointers moved to the range);
-   * null below the size where threading pays (BREAK_EVEN, measured: bench/README.md).
+   * null below the size where threading pays (BREAK_EVEN / BREAK_EVEN_ASLEEP).
    */
   private split(count: number): { jobs: Job[]; own: Job } | null {
     if (!this.pool) return null;
     const { i32 } = this.tableViews();
     let total = 0;
     for (let k = 0; k < count; k++) total += i32[k * (ENTRY_BYTES / 4) + E_SIZE / 4];
-    if (total < this._minSplit) return null;
+    // Back-to-back steps (or workers still spinning) pay a wake-up once per burst; steps far
+    // apart pay it every time, so only large ones are split.
+    const backToBack = this.pool.awake || performance.now() - this.lastStepEnd < SPIN_MS * 0.8;
+    if (total < (this._minSplit ?? (backToBack ? BREAK_EVEN : BREAK_EVEN_ASLEEP))) return null;
     const threads = this.pool.workers + 1;
     if (this.subCapacity < count + 1) {
       this.subTables = this._arena.alloc(threads * (count + 1) * ENTRY_BYTES * 2);
@@ -717,8 +723,12 @@ export class RAdam {
   }
 }
 
-/** Below this many elements a step runs on the calling thread alone (measured: bench/README.md). */
+/**
+ * Below this many elements a step runs on the calling thread alone (measured: bench/README.md):
+ * while the workers still spin after the previous step, and once they sleep (waking costs ~75 us).
+ */
 const BREAK_EVEN = 16_384;
+const BREAK_EVEN_ASLEEP = 393_216;
 
 let blocking: boolean | undefined;
 const canBlockHere = (): boolean => (blocking ??= (() => {

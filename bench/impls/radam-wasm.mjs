@@ -4,7 +4,9 @@ import { normals, WARM_STEPS, LR } from './inputs.mjs';
 
 /** One optimizer over tensors of the given sizes, past its warm-up steps. */
 export async function radamWasm(backend, sizes, options = {}) {
-  const opt = await RAdam.create({ backend, lr: LR, ...options });
+  const { minSplit, ...rest } = options;
+  const opt = await RAdam.create({ backend, lr: LR, ...rest });
+  if (minSplit !== undefined) opt._minSplit = minSplit; // threads: measure below the break-even
   const params = sizes.map((n, k) => {
     const p = opt.addParam(normals(n, 1 + k));
     return p;

@@ -46,7 +46,7 @@ export function targets(results) {
   const { sizes, tensors, subnormals } = results;
   const out = [];
   const add = (what, value, ok, need) => out.push({ what, value, need, ok });
-  for (const [n, r] of Object.entries(sizes)) {
+  for (const [n, r] of Object.entries(sizes ?? {})) {
     if (+n >= 65536) {
       add(`simd vs plain JS loop, N=${n}`, r['plain-js'].timesSimd, r['plain-js'].timesSimd >= 12, '>= 12x');
       add(`simd vs tfjs-wasm Adam, N=${n}`, r['tfjs-wasm-adam'].timesSimd, r['tfjs-wasm-adam'].timesSimd >= 8, '>= 8x');
@@ -55,10 +55,14 @@ export function targets(results) {
     }
     add(`simd vs tfjs-cpu Adam, N=${n}`, r['tfjs-cpu-adam'].timesSimd, r['tfjs-cpu-adam'].timesSimd >= 200, '>= 200x');
   }
-  const big = sizes[1 << 24];
+  const big = sizes?.[1 << 24];
   if (big) add('simd share of the roofline, N=16777216', big.simd.ofRoofline, big.simd.ofRoofline >= 0.85, '>= 85%');
-  add(`${tensors.sizes} mixed tensors / one tensor (${tensors.total} elements)`, tensors.manyOverOne, tensors.manyOverOne <= 1.15, '<= 1.15x');
-  add('subnormal v with flushSubnormals / normal state', subnormals.flushedOverNormal, subnormals.flushedOverNormal <= 1.1, '<= 1.1x');
+  if (tensors) add(`${tensors.sizes} mixed tensors / one tensor (${tensors.total} elements)`, tensors.manyOverOne, tensors.manyOverOne <= 1.15, '<= 1.15x');
+  if (subnormals) add('subnormal v with flushSubnormals / normal state', subnormals.flushedOverNormal, subnormals.flushedOverNormal <= 1.1, '<= 1.1x');
+  for (const [n, r] of Object.entries(results.threads?.sizes ?? {})) {
+    const need = +n >= 1 << 20 ? 1.8 : +n >= 65536 ? 1.4 : 1;
+    add(`2 threads / 1 thread, N=${n}${need === 1 ? ' (never slower)' : ''}`, r.shipped, need === 1 ? r.shipped >= 0.97 : r.shipped >= need, need === 1 ? '>= 1x (noise 3%)' : `>= ${need}x`);
+  }
   if (results.guards) add('step with skipNonFinite / plain step, N=1048576', results.guards.skipNonFiniteOverPlain, results.guards.skipNonFiniteOverPlain <= 1.1, '<= 1.1x');
   for (const s of results.fit ?? []) {
     for (const b of ['wasm', 'cpu']) {
@@ -75,14 +79,14 @@ export function targets(results) {
 function render(results) {
   const { meta, sizes, tensors, subnormals } = results;
   const parts = [];
-  for (const [n, res] of Object.entries(sizes)) parts.push(`N = ${(+n).toLocaleString('en-US')}\n${pad([HEAD, ...sizeRows(res)])}`);
-  parts.push(pad([
+  for (const [n, res] of Object.entries(sizes ?? {})) parts.push(`N = ${(+n).toLocaleString('en-US')}\n${pad([HEAD, ...sizeRows(res)])}`);
+  if (tensors) parts.push(pad([
     ['many tensors (simd)', 'ns/element'],
     [tensors.one.label, fmt(tensors.one.ns)],
     [tensors.many.label, fmt(tensors.many.ns)],
     ['ratio (paired)', `${tensors.manyOverOne.toFixed(3)}x`],
   ]));
-  parts.push(pad([
+  if (subnormals) parts.push(pad([
     [`subnormals (simd, N=${subnormals.n})`, 'ns/element', 'vs normal'],
     [subnormals.normal.label, fmt(subnormals.normal.ns), '1x'],
     [subnormals.subnormal.label, fmt(subnormals.subnormal.ns), `${subnormals.subnormalOverNormal.toFixed(2)}x`],
@@ -94,6 +98,10 @@ function render(results) {
       [`guards (simd, N=${g.n})`, 'ns/element', 'vs plain'],
       ...['plain', 'skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [g[id].label, fmt(g[id].ns), id === 'plain' ? '1x' : `${g[`${id}OverPlain`].toFixed(3)}x`]),
     ]));
+  }
+  if (results.threads) {
+    parts.push(pad([['threads (simd)', '1 thread ns/el', '2 threads ns/el', 'speedup', 'always split', 'with 2 ms between steps'],
+      ...Object.entries(results.threads.sizes).map(([n, r]) => [`N=${n}`, fmt(r.one.ns), fmt(r.two.ns), `${r.shipped.toFixed(2)}x`, `${r.forcedSplit.toFixed(2)}x`, r.gapped ? `${r.gapped.toFixed(2)}x` : '-'])]));
   }
   if (results.fit) {
     parts.push(pad([['model.fit, MLP 512-1024-512-1', 'optimizer', 'ms/epoch', 'optimizer ms/epoch', 'share'], ...fitTable(results.fit)]));
