@@ -405,6 +405,7 @@ export class RAdam {
   private prepare(active: ReadonlySet<Param> | null, options?: StepOptions): { result: StepResult; count: number } {
     this._check();
     if (this.stepping) throw new Error('RAdam: a stepAsync() is still running; await it before the next step');
+    this.pool?.check();
     const { skipNonFinite, maxGradNorm } = { ...this.guards, ...validateStepOptions(options, 'step') };
     const { i32, f32 } = this.tableViews();
     for (const group of this._groups) {

@@ -102,8 +102,13 @@ export class ThreadPool {
     return pool;
   }
 
-  private start(jobs: Job[]): void {
+  /** Throws if a worker has failed (a crashed pool is never used again). */
+  check(): void {
     if (this.broken) throw new Error(`radam-wasm threads: ${this.broken}; dispose this optimizer`);
+  }
+
+  private start(jobs: Job[]): void {
+    this.check();
     const c = this.ctrl;
     jobs.forEach((j, i) => { c[slot(i) + CTRL.TABLE] = j.table; c[slot(i) + CTRL.COUNT] = j.count; });
     Atomics.store(c, CTRL.DONE, 0);
