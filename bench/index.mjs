@@ -220,4 +220,4 @@ const meta = {
   },
   harness: { rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])), benchmarkOptions: benchOptions(4096), bytesPerElement: 28 },
 };
-writeResults({ meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit }, QUICK || ONLY !== null);
+writeResults({ meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit }, QUICK ? 'quick' : ONLY ? ONLY.join('-') : 'latest');

@@ -201,16 +201,31 @@ export function updateReadme(results) {
   return true;
 }
 
-export function writeResults(results, quick) {
+function threadsBlock(t) {
+  return [
+    '| N | 1 thread, ns/element | 2 threads | speedup (back to back) | always split | with 2 ms of other work between steps |',
+    '|---|---|---|---|---|---|',
+    ...Object.entries(t.sizes).map(([n, r]) => `| ${(+n).toLocaleString('en-US')} | ${fmt(r.one.ns)} | ${fmt(r.two.ns)} | ${r.shipped.toFixed(2)}x | ${r.forcedSplit.toFixed(2)}x | ${r.gapped ? `${r.gapped.toFixed(2)}x` : '-'} |`),
+  ].join('\n');
+}
+
+/** name: 'latest' (a full run: also the README tables), 'quick', or the sections of an --only run. */
+export function writeResults(results, name) {
   const rendered = render(results);
   console.log(`\n${rendered.header}\n\n${rendered.text}`);
   const dir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, quick ? 'quick' : 'latest');
+  const base = path.join(dir, name);
   fs.writeFileSync(`${base}.json`, `${JSON.stringify({ ...results, targets: rendered.targets }, null, 1)}\n`);
-  fs.writeFileSync(`${base}.svg`, `${chart(results)}\n`);
-  console.error(`\nwrote ${path.relative(ROOT, base)}.json and .svg`);
-  if (!quick && updateReadme(results)) console.error('updated the table in README.md');
+  if (Object.keys(results.sizes ?? {}).length) fs.writeFileSync(`${base}.svg`, `${chart(results)}\n`);
+  console.error(`\nwrote ${path.relative(ROOT, base)}.json`);
+  if (name === 'latest' && updateReadme(results)) console.error('updated the table in README.md');
+  if (results.threads && name !== 'quick') {
+    const readme = path.join(ROOT, 'README.md');
+    const text = fs.readFileSync(readme, 'utf8');
+    const re = /(<!-- threads:start -->\n)[\s\S]*?(\n<!-- threads:end -->)/;
+    if (re.test(text)) fs.writeFileSync(readme, text.replace(re, `$1${threadsBlock(results.threads)}$2`));
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
