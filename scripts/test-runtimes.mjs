@@ -216,9 +216,12 @@ for (const rt of runtimes) {
     const bad = ran.filter((r) => !r.ok);
     // Every runtime here has 128-bit SIMD: 'auto' must pick it; where WebAssembly is forbidden, js.
     if (result.auto !== rt.expectAuto) bad.push({ backend: 'auto', name: 'detection', error: `picked ${result.auto}, expected ${rt.expectAuto}` });
+    // threads: 'auto' (one thread where shared memory is missing) must give one thread's bits.
+    if (!result.threads.same) bad.push({ backend: 'threads', name: 'threads', error: result.threads.error ?? 'bits differ from one thread' });
     entry = {
       name: rt.name, version: rt.version(), auto: result.auto,
       backends: [...new Set(ran.map((r) => r.backend))], worst: Math.max(...ran.map((r) => r.worst ?? Infinity)),
+      threads: result.threads.threads,
       cases: ran.length, failures: bad.map((r) => `${r.backend}/${r.name}: ${r.error ?? `worst ${r.worst}`}`),
     };
   } catch (e) {
@@ -228,7 +231,7 @@ for (const rt of runtimes) {
   }
   const ok = entry.failures.length === 0;
   ok ? passed++ : failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${entry.name.padEnd(38)} ${String(entry.version).padEnd(42)} auto=${entry.auto ?? '?'}  ${entry.cases ?? 0} case runs, worst ${entry.worst?.toExponential(1) ?? '-'}`);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${entry.name.padEnd(38)} ${String(entry.version).padEnd(42)} auto=${entry.auto ?? '?'} threads=${entry.threads ?? '?'}  ${entry.cases ?? 0} case runs, worst ${entry.worst?.toExponential(1) ?? '-'}`);
   for (const f of entry.failures) console.log(`     ${f}`);
   report.runtimes.push(entry);
 }
@@ -259,9 +262,9 @@ server?.close();
 const table = [
   `From the last \`npm run test:runtimes\` (golden cases ${SMOKE_CASES.join(', ')} on every backend each runtime supports):`,
   '',
-  '| runtime | version tested | backend picked (`auto`) | backends run | result |',
-  '|---|---|---|---|---|',
-  ...report.runtimes.map((r) => `| ${r.name} | ${r.version ?? '-'} | ${r.auto ?? '-'} | ${(r.backends ?? []).join(', ') || '-'} | ${r.skipped ? `skipped: ${r.skipped}` : r.failures.length ? '**failed**' : `passed (worst ${r.worst.toExponential(1)})`} |`),
+  '| runtime | version tested | backend picked (`auto`) | backends run | `threads: \'auto\'` | result |',
+  '|---|---|---|---|---|---|',
+  ...report.runtimes.map((r) => `| ${r.name} | ${r.version ?? '-'} | ${r.auto ?? '-'} | ${(r.backends ?? []).join(', ') || '-'} | ${r.threads ?? '-'} | ${r.skipped ? `skipped: ${r.skipped}` : r.failures.length ? '**failed**' : `passed (worst ${r.worst.toExponential(1)})`} |`),
 ].join('\n');
 // The README's table changes only when asked (npm run test:runtimes -- --update-readme), so that
 // running the tests never edits a tracked file.

@@ -144,12 +144,19 @@ export class ThreadPool {
     const c = this.ctrl;
     const deadline = performance.now() + TIMEOUT_MS;
     const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
-    let done;
-    while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
-      if (performance.now() > deadline) this.timedOut();
-      const r = waitAsync?.(c, CTRL.DONE, done, 50);
-      if (r?.async) await r.value;
-      else if (!r) await new Promise((resolve) => setTimeout(resolve, 0));
+    // A pending Atomics.waitAsync does not keep Node's event loop alive (the workers are unref'd):
+    // a timer does, for as long as we wait.
+    const keepAlive = setTimeout(() => {}, TIMEOUT_MS);
+    try {
+      let done;
+      while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
+        if (performance.now() > deadline) this.timedOut();
+        const r = waitAsync?.(c, CTRL.DONE, done, 50);
+        if (r?.async) await r.value;
+        else if (!r) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } finally {
+      clearTimeout(keepAlive);
     }
     this.lastEnd = performance.now();
   }

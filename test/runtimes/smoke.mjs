@@ -19,7 +19,32 @@ export async function smoke(RAdam, cases) {
       results.push({ backend, name: c.name, worst, ok: error === undefined && worst <= TOLERANCE, error });
     }
   }
-  return { auto, results };
+  return { auto, results, threads: await threadsCheck(RAdam) };
+}
+
+/** threads: 'auto' against one thread on the same steps (stepAsync: a browser's main thread may not block). */
+async function threadsCheck(RAdam) {
+  const n = 100_000;
+  const make = async (threads) => {
+    const opt = await RAdam.create({ threads, lr: 0.01 });
+    const w = opt.addParam(Float32Array.from({ length: n }, (_, i) => Math.sin(i)));
+    return { opt, w };
+  };
+  try {
+    const [one, auto] = [await make(1), await make('auto')];
+    for (let t = 1; t <= 6; t++) {
+      for (const o of [one, auto]) o.w.grad.set(o.w.data);
+      one.opt.step();
+      await auto.opt.stepAsync();
+    }
+    let same = true;
+    for (let i = 0; i < n; i++) if (!Object.is(one.w.data[i], auto.w.data[i])) { same = false; break; }
+    const threads = auto.opt.threads;
+    one.opt.dispose(); auto.opt.dispose();
+    return { threads, same };
+  } catch (e) {
+    return { threads: 0, same: false, error: String(e?.message ?? e) };
+  }
 }
 
 /** The golden cases the matrix runs: small, and covering both step modes, 0/1 elements, options. */
