@@ -193,7 +193,7 @@ async function threadsInChromium(isolated) {
   });
   const r = await tab.evaluate(() => window.threadsResult);
   await tab.close();
-  const ok = r.same && r.isolated === isolated && (isolated ? r.threads > 1 : r.threads === 1);
+  const ok = r.same && r.isolated === isolated && (isolated ? r.threads > 1 && r.splits === 10 : r.threads === 1);
   return { ok, ...r };
 }
 

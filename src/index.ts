@@ -17,6 +17,10 @@ export class RAdam extends Core {
  * for fair comparisons and for users who want both from one library.
  */
 export class Adam extends RAdam {
+  static override create(options: RAdamOptions = {}): Promise<RAdam> {
+    return super.create({ rectify: false, ...options });
+  }
+
   static override createSync(options: RAdamOptions = {}): RAdam {
     return super.createSync({ rectify: false, ...options });
   }

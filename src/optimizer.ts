@@ -199,6 +199,8 @@ export class RAdam {
   private stepping = false;
   /** @internal elements below which a step stays on the calling thread; null: the measured defaults (the benchmark sets 0 to measure) */
   _minSplit: number | null = null;
+  /** @internal split steps taken (tests check that threads were really used) */
+  _splits = 0;
   private lastStepEnd = -Infinity;
 
   /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
@@ -225,9 +227,17 @@ export class RAdam {
       await this.ready(choice);
       return this.createSync({ ...options, threads: 1 });
     }
-    const { kernel, module, exportName } = await createSharedKernel(this.kernels!);
-    const { ThreadPool } = await import('./threads/pool.js');
-    const pool = await ThreadPool.create(threads - 1, module, kernel.memory as WebAssembly.Memory, exportName);
+    let made;
+    try {
+      const { kernel, module, exportName } = await createSharedKernel(this.kernels!);
+      const { ThreadPool } = await import('./threads/pool.js');
+      made = { kernel, pool: await ThreadPool.create(threads - 1, module, kernel.memory as WebAssembly.Memory, exportName) };
+    } catch (e) {
+      if ((options as RAdamOptions).threads !== 'auto') throw e;
+      await this.ready(choice); // 'auto': where workers cannot start (e.g. their script is missing), one thread
+      return this.createSync({ ...options, threads: 1 });
+    }
+    const { kernel, pool } = made;
     const opt = new this(kernel, hp);
     Object.assign(opt.guards, guards);
     opt.pool = pool;
@@ -372,6 +382,7 @@ export class RAdam {
    */
   async stepAsync(options?: StepOptions): Promise<StepResult> {
     const prepared = this.prepare(null, options);
+    if (this.pool) this.pool.check();
     if (prepared.result.skipped) return prepared.result;
     const split = this.split(prepared.count);
     this.stepping = true;
@@ -381,6 +392,7 @@ export class RAdam {
     } finally {
       this.stepping = false;
     }
+    if (this.disposed) throw new Error('RAdam: this optimizer has been disposed (during stepAsync)');
     this.finish(null);
     return prepared.result;
   }
@@ -404,7 +416,6 @@ export class RAdam {
   // Writes the table's scalars and runs the guards: nothing is changed yet when a step is refused.
   private prepare(active: ReadonlySet<Param> | null, options?: StepOptions): { result: StepResult; count: number } {
     this._check();
-    if (this.stepping) throw new Error('RAdam: a stepAsync() is still running; await it before the next step');
     this.pool?.check();
     const { skipNonFinite, maxGradNorm } = { ...this.guards, ...validateStepOptions(options, 'step') };
     const { i32, f32 } = this.tableViews();
@@ -475,6 +486,9 @@ export class RAdam {
     // apart pay it every time, so only large ones are split.
     const backToBack = this.pool.awake || performance.now() - this.lastStepEnd < SPIN_MS * 0.8;
     if (total < (this._minSplit ?? (backToBack ? BREAK_EVEN : BREAK_EVEN_ASLEEP))) return null;
+    // Building the sub-tables costs JS time per tensor: many small tensors stay on one thread.
+    if (this._minSplit === null && total < count * MIN_ELEMENTS_PER_TENSOR) return null;
+    this._splits++;
     const threads = this.pool.workers + 1;
     if (this.subCapacity < count + 1) {
       this.subTables = this._arena.alloc(threads * (count + 1) * ENTRY_BYTES * 2);
@@ -717,9 +731,10 @@ export class RAdam {
     this.order.length = 0;
   }
 
-  /** @internal throws when disposed */
+  /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */
   _check(): this {
     if (this.disposed) throw new Error('RAdam: this optimizer has been disposed');
+    if (this.stepping) throw new Error('RAdam: a stepAsync() is still running; await it before using the optimizer');
     return this;
   }
 }
@@ -730,6 +745,7 @@ export class RAdam {
  */
 const BREAK_EVEN = 16_384;
 const BREAK_EVEN_ASLEEP = 393_216;
+const MIN_ELEMENTS_PER_TENSOR = 1024;
 
 let blocking: boolean | undefined;
 const canBlockHere = (): boolean => (blocking ??= (() => {

@@ -1,16 +1,20 @@
 // Threads: the step split across worker threads over shared memory. The workers load the built
 // dist/threads/worker.js, so these tests import the built package (npm test builds first).
 import { describe, expect, it } from 'vitest';
-import { RAdam, type GroupOptions, type Param } from '../dist/index.js';
+import os from 'node:os';
+import { Adam, RAdam, type GroupOptions, type Param } from '../dist/index.js';
 import { firstDifference, gradient, rng } from './support/random.js';
 
+/** With threads, every step is split (the break-even off): the tests must exercise the workers. */
 async function build(threads: number, groups: GroupOptions[], sizes: number[], options = {}) {
   const opt = await RAdam.create({ ...groups[0], threads, ...options });
+  (opt as unknown as { _minSplit: number })._minSplit = 0;
   const gs = [opt.groups[0], ...groups.slice(1).map((g) => opt.addGroup(g))];
   const r = rng(7);
   const params: Param[] = sizes.map((n, i) => gs[i % gs.length].addParam(gradient(r, n)));
   return { opt, params };
 }
+const splits = (opt: RAdam) => (opt as unknown as { _splits: number })._splits;
 const all = (params: Param[]) => params.flatMap((p) => [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()));
 
 describe('threads', () => {
@@ -29,7 +33,34 @@ describe('threads', () => {
     }
     const [a, b] = [all(one.params), all(two.params)];
     a.forEach((x, i) => expect(firstDifference(x, b[i]), `array ${i}`).toBe(-1));
+    expect(splits(two.opt)).toBe(11); // every step but the skipped one went to the workers
     one.opt.dispose(); two.opt.dispose();
+  });
+
+  it('Adam with threads is still Adam', async () => {
+    const [a, b] = [await Adam.create({ threads: 1 }), await Adam.create({ threads: 2 })];
+    expect([a.groups[0].rectify, b.groups[0].rectify]).toEqual([false, false]);
+    a.dispose(); b.dispose();
+  });
+
+  it('many small tensors stay on the calling thread (splitting them costs more than it saves)', async () => {
+    const opt = await RAdam.create({ threads: 2 });
+    const ps = Array.from({ length: 300 }, () => opt.addParam(100));
+    for (let t = 0; t < 5; t++) { ps.forEach((p) => p.grad.fill(1)); opt.step(); }
+    expect(splits(opt)).toBe(0);
+    opt.dispose();
+  });
+
+  it('while a stepAsync runs the optimizer refuses use; dispose during it rejects the step', async () => {
+    const { opt, params } = await build(2, [{}], [300_000]);
+    params[0].grad.fill(1);
+    const pending = opt.stepAsync();
+    expect(() => opt.zeroGrad()).toThrow(/a stepAsync\(\) is still running/);
+    await pending;
+    expect(splits(opt)).toBe(1);
+    const again = opt.stepAsync();
+    opt.dispose();
+    await expect(again).rejects.toThrow(/disposed/);
   });
 
   it('stepAsync gives the same bits; small steps stay on the calling thread', async () => {
@@ -41,17 +72,17 @@ describe('threads', () => {
     }
     const [a, b] = [all(one.params), all(two.params)];
     a.forEach((x, i) => expect(firstDifference(x, b[i])).toBe(-1));
-    const small = await build(2, [{}], [100]);
-    small.params[0].grad.fill(1);
-    small.opt.step(); // below the break-even: no worker involved (and no waiting)
-    expect(small.params[0].data.every((x, i) => x < gradient(rng(7), 100)[i] + 1)).toBe(true);
-    [one, two, small].forEach((o) => o.opt.dispose());
+    expect(splits(two.opt)).toBe(8);
+    const small = await RAdam.create({ threads: 2 }); // the measured break-even: 100 elements stay here
+    small.addParam(100).grad.fill(1);
+    small.step();
+    expect(splits(small)).toBe(0);
+    [one.opt, two.opt, small].forEach((o) => o.dispose());
   });
 
   it("'auto' uses the cores here; createSync refuses threads; bad values are named", async () => {
     const opt = await RAdam.create({ threads: 'auto' });
-    expect(opt.threads).toBeGreaterThanOrEqual(1);
-    expect(opt.threads).toBeLessThanOrEqual(4);
+    expect(opt.threads).toBe(Math.min(4, os.availableParallelism()));
     opt.dispose();
     expect(() => RAdam.createSync({ threads: 2 })).toThrow(/threads need the worker threads started: use await RAdam.create/);
     await expect(RAdam.create({ threads: 0 })).rejects.toThrow(/Invalid threads: 0 \(expected an integer from 1 to 64, or 'auto'\)/);
@@ -66,6 +97,7 @@ describe('threads', () => {
     (opt as unknown as { pool: { handles: { terminate(): void }[] } }).pool.handles[0].terminate();
     await new Promise((r) => setTimeout(r, 200));
     expect(() => opt.step()).toThrow(/radam-wasm threads: a worker thread exited .*; dispose this optimizer/);
+    expect(() => opt.step()).toThrow(/radam-wasm threads/); // and stays unusable
     opt.dispose();
     expect(() => opt.step()).toThrow(/disposed/);
   });

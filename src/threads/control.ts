@@ -4,6 +4,7 @@ export const CTRL = {
   DONE: 1, // workers that finished the current step
   STOP: 2, // 1: workers exit
   READY_COUNT: 3, // workers that instantiated their kernel
+  ERROR: 4, // 1: a worker failed during a step
   // per worker, at slot(i):
   TABLE: 0, // byte address of its sub-table
   COUNT: 1, // entries in it
@@ -15,3 +16,7 @@ export const slot = (i: number): number => SLOT_BASE + i * SLOT_WORDS;
 export const ctrlWords = (workers: number): number => SLOT_BASE + workers * SLOT_WORDS;
 /** How long a worker spins for the next step before it sleeps (measured: bench/README.md). */
 export const SPIN_MS = 0.5;
+
+/** Everything a worker needs to know of the layout: sent in its start message, so worker.js imports nothing. */
+export const LAYOUT = { ...CTRL, SLOT_BASE, SLOT_WORDS, SPIN_MS };
+export type Layout = typeof LAYOUT;

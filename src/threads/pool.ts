@@ -1,7 +1,7 @@
 // Worker threads for the step: `worker_threads` in Node (and Bun, Deno), Web Workers in browsers.
 // Each worker runs the SIMD kernel over the optimizer's shared memory; the calling thread hands
 // out sub-tables through a shared control block (control.ts), takes a share itself, then waits.
-import { CTRL, ctrlWords, slot, SPIN_MS } from './control.js';
+import { CTRL, ctrlWords, LAYOUT, slot, SPIN_MS } from './control.js';
 
 /** How long the calling thread waits for a worker's share before it gives up (never hang). */
 const TIMEOUT_MS = 10_000;
@@ -14,16 +14,6 @@ const nodeModule = (name: string): Promise<any> => import(/* @vite-ignore */ /* 
 
 const isNode = typeof process === 'object' && !!(process as { versions?: { node?: string } }).versions?.node
   && typeof (globalThis as { window?: unknown }).window === 'undefined';
-
-/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
-export const canBlock: boolean = (() => {
-  try {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 /** Whether shared memory is available here (browsers: only when cross-origin isolated). */
 export function sharedMemoryAvailable(): boolean {
@@ -43,17 +33,18 @@ export async function hardwareThreads(): Promise<number> {
   return 1;
 }
 
-async function spawn(url: URL, onFail: (why: string) => void): Promise<Handle> {
+async function spawn(onFail: (why: string) => void): Promise<Handle> {
   if (isNode) {
     const { Worker } = await nodeModule('worker_threads');
-    const w = new Worker(url);
+    const w = new Worker(new URL('./worker.js', import.meta.url));
     w.unref(); // an optimizer that is never disposed does not keep the process alive
     w.on('error', (e: Error) => onFail(`a worker thread failed: ${String((e as Error)?.message ?? e)}`));
     w.on('exit', (code: number) => onFail(`a worker thread exited (code ${code})`));
     return { post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
   }
-  const w = new Worker(url, { type: 'module' });
-  w.onerror = (e) => onFail(`a worker thread failed: ${e.message}`);
+  // Written literally, as bundlers that handle workers (Vite, webpack) recognise it.
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  w.onerror = (e) => onFail(`a worker thread failed: ${e.message ?? 'its script could not be loaded (dist/threads/worker.js)'}`);
   return { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
 }
 
@@ -80,13 +71,12 @@ export class ThreadPool {
       failure ??= why;
       if (pool && !pool.disposed) pool.broken ??= why;
     };
-    const url = new URL('./worker.js', import.meta.url);
     const handles: Handle[] = [];
     try {
       for (let i = 0; i < workers; i++) {
-        const h = await spawn(url, fail);
+        const h = await spawn(fail);
         handles.push(h);
-        h.post({ module, memory, ctrl: ctrl.buffer, index: i, exportName });
+        h.post({ module, memory, ctrl: ctrl.buffer, index: i, exportName, layout: LAYOUT });
       }
       const deadline = Date.now() + TIMEOUT_MS;
       while (Atomics.load(ctrl, CTRL.READY_COUNT) < workers) {
@@ -110,15 +100,25 @@ export class ThreadPool {
   private start(jobs: Job[]): void {
     this.check();
     const c = this.ctrl;
+    Atomics.store(c, CTRL.ERROR, 0);
     jobs.forEach((j, i) => { c[slot(i) + CTRL.TABLE] = j.table; c[slot(i) + CTRL.COUNT] = j.count; });
     Atomics.store(c, CTRL.DONE, 0);
     Atomics.add(c, CTRL.GENERATION, 1);
     Atomics.notify(c, CTRL.GENERATION);
   }
 
-  private timedOut(): never {
-    this.broken = `a worker thread did not finish its share within ${TIMEOUT_MS / 1000} s (it may have crashed)`;
+  private fail(why: string): never {
+    this.broken = `${why}; the params may be partly updated`;
     throw new Error(`radam-wasm threads: ${this.broken}; dispose this optimizer`);
+  }
+
+  private timedOut(): never {
+    return this.fail(`a worker thread did not finish its share within ${TIMEOUT_MS / 1000} s (it may have crashed)`);
+  }
+
+  private afterWait(): void {
+    if (Atomics.load(this.ctrl, CTRL.ERROR)) this.fail('a worker thread failed during the step');
+    this.lastEnd = performance.now();
   }
 
   /** Runs the jobs on the workers and `own` on this thread, and waits for all (this thread blocks). */
@@ -134,7 +134,7 @@ export class ThreadPool {
       if (now > deadline) this.timedOut();
       Atomics.wait(c, CTRL.DONE, done, 50);
     }
-    this.lastEnd = performance.now();
+    this.afterWait();
   }
 
   /** As run, but waits without blocking (for a browser's main thread). */
@@ -146,19 +146,21 @@ export class ThreadPool {
     const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
     // A pending Atomics.waitAsync does not keep Node's event loop alive (the workers are unref'd):
     // a timer does, for as long as we wait.
-    const keepAlive = setTimeout(() => {}, TIMEOUT_MS);
+    const keepAlive = setInterval(() => {}, 1000);
     try {
       let done;
       while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
+        if (this.disposed) throw new Error('RAdam: this optimizer has been disposed (during stepAsync)');
+        if (this.broken) this.fail(this.broken);
         if (performance.now() > deadline) this.timedOut();
         const r = waitAsync?.(c, CTRL.DONE, done, 50);
         if (r?.async) await r.value;
         else if (!r) await new Promise((resolve) => setTimeout(resolve, 0));
       }
     } finally {
-      clearTimeout(keepAlive);
+      clearInterval(keepAlive);
     }
-    this.lastEnd = performance.now();
+    this.afterWait();
   }
 
   dispose(): void {

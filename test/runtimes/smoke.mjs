@@ -32,6 +32,7 @@ async function threadsCheck(RAdam) {
   };
   try {
     const [one, auto] = [await make(1), await make('auto')];
+    auto.opt._minSplit = 0; // split every step where there are threads: the workers must really run
     for (let t = 1; t <= 6; t++) {
       for (const o of [one, auto]) o.w.grad.set(o.w.data);
       one.opt.step();
@@ -39,9 +40,9 @@ async function threadsCheck(RAdam) {
     }
     let same = true;
     for (let i = 0; i < n; i++) if (!Object.is(one.w.data[i], auto.w.data[i])) { same = false; break; }
-    const threads = auto.opt.threads;
+    const threads = auto.opt.threads, splits = auto.opt._splits;
     one.opt.dispose(); auto.opt.dispose();
-    return { threads, same };
+    return { threads, same: same && (threads === 1 || splits === 6), splits };
   } catch (e) {
     return { threads: 0, same: false, error: String(e?.message ?? e) };
   }

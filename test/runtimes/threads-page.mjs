@@ -9,6 +9,7 @@ const make = async (threads) => {
   return { opt, w };
 };
 const [one, auto] = [await make(1), await make('auto')];
+auto.opt._minSplit = 0; // split every step: the workers must really run
 for (let t = 1; t <= 10; t++) {
   for (const o of [one, auto]) o.w.grad.set(o.w.data.map((x, i) => x + Math.cos(t * i)));
   one.opt.step();
@@ -16,5 +17,5 @@ for (let t = 1; t <= 10; t++) {
 }
 let same = true;
 for (let i = 0; i < n; i++) if (!Object.is(one.w.data[i], auto.w.data[i])) { same = false; break; }
-window.threadsResult = { isolated: globalThis.crossOriginIsolated === true, threads: auto.opt.threads, same };
+window.threadsResult = { isolated: globalThis.crossOriginIsolated === true, threads: auto.opt.threads, same, splits: auto.opt._splits };
 one.opt.dispose(); auto.opt.dispose();
