@@ -2,7 +2,6 @@
 import { RAdam as Core } from './optimizer.js';
 import { embeddedKernels } from './backends/embedded.js';
 import type { KernelSource } from './backends/wasm.js';
-import type { RAdamOptions } from './options.js';
 
 // Each entry point names where its kernels come from as a static field of its own RAdam class:
 // plain data flow, so a bundler cannot drop it as a side effect (the workerd entry does the same
@@ -17,13 +16,7 @@ export class RAdam extends Core {
  * for fair comparisons and for users who want both from one library.
  */
 export class Adam extends RAdam {
-  static override create(options: RAdamOptions = {}): Promise<RAdam> {
-    return super.create({ rectify: false, ...options });
-  }
-
-  static override createSync(options: RAdamOptions = {}): RAdam {
-    return super.createSync({ rectify: false, ...options });
-  }
+  static override defaults = { rectify: false };
 }
 
 export * from './public.js';

@@ -219,25 +219,36 @@ export class RAdam {
    * `backend` are the hyperparameters of the default group, which later groups inherit.
    */
   static async create(options: RAdamOptions = {}): Promise<RAdam> {
-    const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
-    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend', 'threads', ...STEP_OPTION_KEYS]); // validate before loading anything
-    const guards = validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam');
-    const threads = await resolveThreads(validateThreads((options as RAdamOptions | undefined)?.threads), choice, this.kernels);
-    if (threads === 1) {
-      await this.ready(choice);
-      return this.createSync({ ...options, threads: 1 });
+    const { choice, hp, guards, threads: asked } = this.resolve(options); // validate before loading anything
+    const threads = await resolveThreads(asked, choice, this.kernels);
+    if (threads > 1) {
+      try {
+        const { kernel, module, exportName } = await createSharedKernel(this.kernels!);
+        const { ThreadPool } = await import('./threads/pool.js');
+        const pool = await ThreadPool.create(threads - 1, module, kernel.memory as WebAssembly.Memory, exportName);
+        return this.make(kernel, hp, guards, pool);
+      } catch (e) {
+        if (asked !== 'auto') throw e; // 'auto': where workers cannot start (e.g. their script is missing), one thread
+      }
     }
-    let made;
-    try {
-      const { kernel, module, exportName } = await createSharedKernel(this.kernels!);
-      const { ThreadPool } = await import('./threads/pool.js');
-      made = { kernel, pool: await ThreadPool.create(threads - 1, module, kernel.memory as WebAssembly.Memory, exportName) };
-    } catch (e) {
-      if ((options as RAdamOptions).threads !== 'auto') throw e;
-      await this.ready(choice); // 'auto': where workers cannot start (e.g. their script is missing), one thread
-      return this.createSync({ ...options, threads: 1 });
-    }
-    const { kernel, pool } = made;
+    await this.ready(choice);
+    return this.createSync({ ...options, threads: 1 });
+  }
+
+  /** Hyperparameter defaults of this class over torch's (the `Adam` export sets `rectify: false`). */
+  static defaults: Partial<Hyperparameters> = {};
+
+  /** Validates creation options, filling this class's defaults. */
+  private static resolve(options: RAdamOptions | undefined) {
+    return {
+      choice: validateBackend(options?.backend),
+      hp: resolveGroupOptions(options, { ...DEFAULTS, ...this.defaults }, ['backend', 'threads', ...STEP_OPTION_KEYS]),
+      guards: validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam'),
+      threads: validateThreads(options?.threads),
+    };
+  }
+
+  private static make(kernel: Kernel, hp: Hyperparameters, guards: StepOptions, pool: ThreadPool | null = null): RAdam {
     const opt = new this(kernel, hp);
     Object.assign(opt.guards, guards);
     opt.pool = pool;
@@ -264,17 +275,13 @@ export class RAdam {
 
   /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
   static createSync(options: RAdamOptions = {}): RAdam {
-    const choice = validateBackend((options as RAdamOptions | undefined)?.backend);
-    const hp = resolveGroupOptions(options, { ...DEFAULTS }, ['backend', 'threads', ...STEP_OPTION_KEYS]);
-    const guards = validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam');
-    if (validateThreads((options as RAdamOptions | undefined)?.threads) !== 1) {
+    const { choice, hp, guards, threads } = this.resolve(options);
+    if (threads !== 1) {
       throw new Error("RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })");
     }
     const backend = choice === 'js' ? 'js' : loading(this.kernels).settled[choice];
     if (!backend) throw new Error(`RAdam.createSync: backend '${choice}' is not loaded yet: await RAdam.ready('${choice}') first`);
-    const opt = new this(backend === 'js' ? createJsKernel() : createWasmKernel(this.kernels!, backend), hp);
-    Object.assign(opt.guards, guards);
-    return opt;
+    return this.make(backend === 'js' ? createJsKernel() : createWasmKernel(this.kernels!, backend), hp, guards);
   }
 
   /** Threads the step runs on (the calling thread included); 1 without threads. */
@@ -474,7 +481,8 @@ export class RAdam {
 
   /**
    * With threads, the step's elements cut into one contiguous range per thread, balanced across all
-   * tensors and aligned to 16 elements, as sub-tables (the entries' pointers moved to the range);
+   * tensors (cut at multiples of 16 elements counted across them), as sub-tables (the entries'
+   * pointers moved to the range);
    * null below the size where threading pays (BREAK_EVEN / BREAK_EVEN_ASLEEP).
    */
   private split(count: number): { jobs: Job[]; own: Job } | null {
@@ -509,7 +517,7 @@ export class RAdam {
         const dst = job.table + job.count * ENTRY_BYTES;
         bytes.copyWithin(dst, src, src + ENTRY_BYTES);
         const e = dst >>> 2;
-        for (const f of [E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ]) {
+        for (const f of RANGE_POINTERS) {
           if (words[e + f / 4] !== 0) words[e + f / 4] = ((words[e + f / 4] >>> 0) + start * 4) | 0;
         }
         words[e + E_SIZE / 4] = end - start;
@@ -746,6 +754,8 @@ export class RAdam {
 const BREAK_EVEN = 16_384;
 const BREAK_EVEN_ASLEEP = 393_216;
 const MIN_ELEMENTS_PER_TENSOR = 1024;
+/** The pointer fields of an entry that move to a thread's range (0: no such array). */
+const RANGE_POINTERS = [E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ];
 
 let blocking: boolean | undefined;
 const canBlockHere = (): boolean => (blocking ??= (() => {

@@ -3,7 +3,6 @@
 // deployed, as xxhash-wasm does). Everything else is shared with the default entry.
 import { RAdam as Core } from './optimizer.js';
 import type { KernelSource } from './backends/wasm.js';
-import type { RAdamOptions } from './options.js';
 import scalar from './radam.scalar.wasm';
 import simd from './radam.simd.wasm';
 
@@ -19,13 +18,7 @@ export class RAdam extends Core {
  * for fair comparisons and for users who want both from one library.
  */
 export class Adam extends RAdam {
-  static override create(options: RAdamOptions = {}): Promise<RAdam> {
-    return super.create({ rectify: false, ...options });
-  }
-
-  static override createSync(options: RAdamOptions = {}): RAdam {
-    return super.createSync({ rectify: false, ...options });
-  }
+  static override defaults = { rectify: false };
 }
 
 export * from './public.js';
