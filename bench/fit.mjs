@@ -14,13 +14,30 @@ import { median } from './lib/report.mjs';
 
 // Two settings: batch 128, where the forward and backward passes dominate an epoch; batch 8, where
 // the optimizer's share is visible (each setting trains 512 resp. 128 samples per epoch).
-const SETTINGS = [{ samples: 512, batch: 128 }, { samples: 128, batch: 8 }];
-const FEATURES = 512, LR = 1e-3;
+const SETTINGS = [
+  { samples: 512, batch: 128 },
+  { samples: 128, batch: 8 },
+];
+const FEATURES = 512,
+  LR = 1e-3;
 
 function model() {
   const m = tfl.sequential();
-  m.add(tfl.layers.dense({ units: 1024, activation: 'relu', inputShape: [FEATURES], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tfl.layers.dense({ units: 512, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+  m.add(
+    tfl.layers.dense({
+      units: 1024,
+      activation: 'relu',
+      inputShape: [FEATURES],
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  m.add(
+    tfl.layers.dense({
+      units: 512,
+      activation: 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   m.add(tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
   return m;
 }
@@ -29,7 +46,11 @@ function model() {
 function timed(optimizer) {
   const t = { ms: 0 };
   const apply = optimizer.applyGradients.bind(optimizer);
-  optimizer.applyGradients = (g) => { const t0 = performance.now(); apply(g); t.ms += performance.now() - t0; };
+  optimizer.applyGradients = (g) => {
+    const t0 = performance.now();
+    apply(g);
+    t.ms += performance.now() - t0;
+  };
   return t;
 }
 
@@ -45,7 +66,8 @@ async function fitSetting({ samples: SAMPLES, batch: BATCH }, epochs, log) {
   const out = { samples: SAMPLES, features: FEATURES, batch: BATCH, stepsPerEpoch: SAMPLES / BATCH };
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
-    const xs = tf.randomNormal([SAMPLES, FEATURES], 0, 1, 'float32', 7), ys = tf.randomNormal([SAMPLES, 1], 0, 1, 'float32', 8);
+    const xs = tf.randomNormal([SAMPLES, FEATURES], 0, 1, 'float32', 7),
+      ys = tf.randomNormal([SAMPLES, 1], 0, 1, 'float32', 8);
     const cases = [
       { id: 'radam', label: 'RAdamOptimizer (radam-wasm/tfjs)', optimizer: new RAdamOptimizer({ learningRate: LR }) },
       { id: 'adam', label: 'tf.train.adam', optimizer: tf.train.adam(LR) },
@@ -64,19 +86,33 @@ async function fitSetting({ samples: SAMPLES, batch: BATCH }, epochs, log) {
         await c.model.fit(xs, ys, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 });
         c.epochs.push(performance.now() - t0);
         c.optimizerMs.push(c.timer.ms);
-        log(`  fit batch ${BATCH} ${backend} round ${r + 1}/${epochs}  ${c.label.padEnd(34)} ${c.epochs.at(-1).toFixed(0).padStart(6)} ms/epoch (optimizer ${c.timer.ms.toFixed(1)} ms)`);
+        log(
+          `  fit batch ${BATCH} ${backend} round ${r + 1}/${epochs}  ${c.label.padEnd(34)} ${c.epochs.at(-1).toFixed(0).padStart(6)} ms/epoch (optimizer ${c.timer.ms.toFixed(1)} ms)`,
+        );
       }
     }
-    const res = Object.fromEntries(cases.map((c) => [c.id, {
-      label: c.label, params: c.params, msPerEpoch: median(c.epochs), optimizerMsPerEpoch: median(c.optimizerMs),
-      epochs: c.epochs, optimizerMs: c.optimizerMs,
-    }]));
+    const res = Object.fromEntries(
+      cases.map((c) => [
+        c.id,
+        {
+          label: c.label,
+          params: c.params,
+          msPerEpoch: median(c.epochs),
+          optimizerMsPerEpoch: median(c.optimizerMs),
+          epochs: c.epochs,
+          optimizerMs: c.optimizerMs,
+        },
+      ]),
+    );
     res.adamOverRadam = median(cases[0].epochs.map((x, i) => cases[1].epochs[i] / x));
     res.optimizerAdamOverRadam = res.adam.optimizerMsPerEpoch / res.radam.optimizerMsPerEpoch;
     const t = cases[0].optimizer.timings; // RAdamOptimizer's own phases, per step, over the whole run
     res.radam.phasesMsPerStep = { read: t.readMs / t.calls, kernel: t.stepMs / t.calls, write: t.writeMs / t.calls };
     out[backend] = res;
-    cases.forEach((c) => { c.model.dispose(); c.optimizer.dispose(); });
+    cases.forEach((c) => {
+      c.model.dispose();
+      c.optimizer.dispose();
+    });
     tf.dispose([xs, ys]);
   }
   return out;
@@ -91,11 +127,22 @@ export function fitTable(fit) {
       const where = `batch ${s.batch}, tfjs-${backend}`;
       for (const id of ['radam', 'adam']) {
         const c = r[id];
-        rows.push([where, c.label, c.msPerEpoch.toFixed(0), c.optimizerMsPerEpoch.toFixed(1), `${((100 * c.optimizerMsPerEpoch) / c.msPerEpoch).toFixed(1)}%`]);
+        rows.push([
+          where,
+          c.label,
+          c.msPerEpoch.toFixed(0),
+          c.optimizerMsPerEpoch.toFixed(1),
+          `${((100 * c.optimizerMsPerEpoch) / c.msPerEpoch).toFixed(1)}%`,
+        ]);
       }
       const ph = r.radam.phasesMsPerStep;
-      rows.push([where, `Adam / RAdam; RAdam step = read ${ph.read.toFixed(2)} + kernel ${ph.kernel.toFixed(2)} + write ${ph.write.toFixed(2)} ms`,
-        `${r.adamOverRadam.toFixed(2)}x`, `${r.optimizerAdamOverRadam.toFixed(1)}x`, '']);
+      rows.push([
+        where,
+        `Adam / RAdam; RAdam step = read ${ph.read.toFixed(2)} + kernel ${ph.kernel.toFixed(2)} + write ${ph.write.toFixed(2)} ms`,
+        `${r.adamOverRadam.toFixed(2)}x`,
+        `${r.optimizerAdamOverRadam.toFixed(1)}x`,
+        '',
+      ]);
     }
   }
   return rows;

@@ -54,7 +54,9 @@ const CASES = [
  * the raw samples (seconds per step).
  */
 async function measure(title, instances, nRounds, options) {
-  const out = Object.fromEntries(instances.map((c) => [c.id, { label: c.label, elems: c.elems, rounds: [], samples: [] }]));
+  const out = Object.fromEntries(
+    instances.map((c) => [c.id, { label: c.label, elems: c.elems, rounds: [], samples: [] }]),
+  );
   for (let r = 0; r < nRounds; r++) {
     for (let j = 0; j < instances.length; j++) {
       const c = instances[(j + r) % instances.length];
@@ -84,7 +86,7 @@ async function bySize(n) {
   const res = await measure(`N=${n}`, instances, rounds(n), benchOptions(n));
   instances.forEach((c) => c.dispose());
   for (const c of Object.values(res)) {
-    c.gbPerS = (28 / c.ns); // 28 bytes per element per step: read p, g, m, v, write p, m, v
+    c.gbPerS = 28 / c.ns; // 28 bytes per element per step: read p, g, m, v, write p, m, v
   }
   for (const [id, c] of Object.entries(res)) {
     c.timesSimd = pairedRatio(c, res.simd); // > 1: slower than simd
@@ -98,12 +100,19 @@ async function bySize(n) {
 async function manyTensors() {
   const sizes = Array.from({ length: 100 }, (_, k) => 64 * (1 + (k % 16))).flatMap((b) => [b * 18, b]);
   const total = sizes.reduce((a, b) => a + b, 0);
-  const many = await radamWasm('simd', sizes), one = await radamWasm('simd', [total]);
-  const res = await measure('tensors', [
-    { id: 'one', label: `simd, 1 tensor`, elems: total, ...one },
-    { id: 'many', label: `simd, ${sizes.length} tensors`, elems: total, ...many },
-  ], QUICK ? 2 : 7, benchOptions(total));
-  many.dispose(); one.dispose();
+  const many = await radamWasm('simd', sizes),
+    one = await radamWasm('simd', [total]);
+  const res = await measure(
+    'tensors',
+    [
+      { id: 'one', label: `simd, 1 tensor`, elems: total, ...one },
+      { id: 'many', label: `simd, ${sizes.length} tensors`, elems: total, ...many },
+    ],
+    QUICK ? 2 : 7,
+    benchOptions(total),
+  );
+  many.dispose();
+  one.dispose();
   return { sizes: sizes.length, total, ...res, manyOverOne: pairedRatio(res.many, res.one) };
 }
 
@@ -121,17 +130,31 @@ async function subnormals() {
     sd.state[0].step = 1000;
     sd.state[0].expAvg.fill(0);
     let s = 7;
-    sd.state[0].expAvgSq = Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 + 0.01) * 1e-39);
+    sd.state[0].expAvgSq = Float32Array.from(
+      { length: n },
+      () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 + 0.01) * 1e-39,
+    );
     return { ...c, activate: () => c.opt.loadStateDict(sd) };
   };
-  const sub = await make(false), flushed = await make(true);
-  const res = await measure('subnormals', [
-    { id: 'normal', label: 'simd, normal state', elems: n, ...normal },
-    { id: 'subnormal', label: 'simd, subnormal v', elems: n, ...sub },
-    { id: 'flushed', label: 'simd, subnormal v, flush', elems: n, ...flushed },
-  ], QUICK ? 2 : 7, benchOptions(n));
+  const sub = await make(false),
+    flushed = await make(true);
+  const res = await measure(
+    'subnormals',
+    [
+      { id: 'normal', label: 'simd, normal state', elems: n, ...normal },
+      { id: 'subnormal', label: 'simd, subnormal v', elems: n, ...sub },
+      { id: 'flushed', label: 'simd, subnormal v, flush', elems: n, ...flushed },
+    ],
+    QUICK ? 2 : 7,
+    benchOptions(n),
+  );
   [normal, sub, flushed].forEach((c) => c.dispose());
-  return { n, ...res, subnormalOverNormal: pairedRatio(res.subnormal, res.normal), flushedOverNormal: pairedRatio(res.flushed, res.normal) };
+  return {
+    n,
+    ...res,
+    subnormalOverNormal: pairedRatio(res.subnormal, res.normal),
+    flushedOverNormal: pairedRatio(res.flushed, res.normal),
+  };
 }
 
 /** The guards' cost at 1M elements: the non-finite check, clipping, Lookahead (every 6th step). */
@@ -142,14 +165,25 @@ async function guards() {
   const clipped = await radamWasm('simd', [n], { maxGradNorm: 1 }); // the gradients' norm is ~100: clipping is active
   const ahead = await radamWasm('simd', [n]);
   const la = new Lookahead(ahead.opt, { k: 6, alpha: 0.5 });
-  const res = await measure('guards', [
-    { id: 'plain', label: 'simd, plain step', elems: n, ...plain },
-    { id: 'skipNonFinite', label: 'simd, skipNonFinite', elems: n, ...checked },
-    { id: 'maxGradNorm', label: 'simd, maxGradNorm (clipping)', elems: n, ...clipped },
-    { id: 'lookahead', label: 'simd, Lookahead k=6', elems: n, ...ahead, step: () => la.step() },
-  ], QUICK ? 2 : 7, benchOptions(n));
+  const res = await measure(
+    'guards',
+    [
+      { id: 'plain', label: 'simd, plain step', elems: n, ...plain },
+      { id: 'skipNonFinite', label: 'simd, skipNonFinite', elems: n, ...checked },
+      { id: 'maxGradNorm', label: 'simd, maxGradNorm (clipping)', elems: n, ...clipped },
+      { id: 'lookahead', label: 'simd, Lookahead k=6', elems: n, ...ahead, step: () => la.step() },
+    ],
+    QUICK ? 2 : 7,
+    benchOptions(n),
+  );
   [plain, checked, clipped, ahead].forEach((c) => c.dispose());
-  return { n, ...res, ...Object.fromEntries(['skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [`${id}OverPlain`, pairedRatio(res[id], res.plain)])) };
+  return {
+    n,
+    ...res,
+    ...Object.fromEntries(
+      ['skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [`${id}OverPlain`, pairedRatio(res[id], res.plain)]),
+    ),
+  };
 }
 
 /**
@@ -161,18 +195,27 @@ async function threadsSection() {
   const out = { threads: 2, sizes: {} };
   const sizes = QUICK ? [4096, 65536, 1 << 20] : [4096, 16384, 65536, 1 << 20, 1 << 24];
   for (const n of sizes) {
-    const one = await radamWasm('simd', [n]), two = await radamWasm('simd', [n], { threads: 2 });
+    const one = await radamWasm('simd', [n]),
+      two = await radamWasm('simd', [n], { threads: 2 });
     const forced = await radamWasm('simd', [n], { threads: 2, minSplit: 0 });
-    const res = await measure(`threads N=${n}`, [
-      { id: 'one', label: '1 thread', elems: n, ...one },
-      { id: 'two', label: '2 threads (as shipped)', elems: n, ...two },
-      { id: 'forced', label: '2 threads, always split', elems: n, ...forced },
-    ], rounds(n), benchOptions(n));
+    const res = await measure(
+      `threads N=${n}`,
+      [
+        { id: 'one', label: '1 thread', elems: n, ...one },
+        { id: 'two', label: '2 threads (as shipped)', elems: n, ...two },
+        { id: 'forced', label: '2 threads, always split', elems: n, ...forced },
+      ],
+      rounds(n),
+      benchOptions(n),
+    );
     // With other work between steps: time the steps alone, alternating, medians.
     const gapped = { one: [], two: [] };
     if (n >= 65536) {
       for (let r = 0; r < (QUICK ? 20 : 60); r++) {
-        for (const [id, c] of [['one', one], ['two', two]]) {
+        for (const [id, c] of [
+          ['one', one],
+          ['two', two],
+        ]) {
           const busy = performance.now() + 2;
           while (performance.now() < busy); // the caller's own work (computing gradients)
           const t0 = performance.now();
@@ -183,7 +226,8 @@ async function threadsSection() {
     }
     out.sizes[n] = {
       ...res,
-      shipped: pairedRatio(res.one, res.two), forcedSplit: pairedRatio(res.one, res.forced),
+      shipped: pairedRatio(res.one, res.two),
+      forcedSplit: pairedRatio(res.one, res.forced),
       gapped: gapped.one.length ? median(gapped.one) / median(gapped.two) : null,
     };
     [one, two, forced].forEach((c) => c.dispose());
@@ -204,7 +248,8 @@ const guard = wanted('guards') ? await guards() : undefined;
 const threads = wanted('threads') ? await threadsSection() : undefined;
 // --quick leaves out the model.fit section (minutes of tfjs training): `node bench/fit.mjs --quick` runs it alone.
 const fit = QUICK || !wanted('fit') ? undefined : await fitBench({ log });
-const pkg = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+const pkg = (name) =>
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 const meta = {
   ...machine(),
   date: new Date().toISOString(),
@@ -218,6 +263,13 @@ const meta = {
     benchmark: pkg('benchmark'),
     assemblyscript: pkg('assemblyscript'),
   },
-  harness: { rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])), benchmarkOptions: benchOptions(4096), bytesPerElement: 28 },
+  harness: {
+    rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])),
+    benchmarkOptions: benchOptions(4096),
+    bytesPerElement: 28,
+  },
 };
-writeResults({ meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit }, QUICK ? 'quick' : ONLY ? ONLY.join('-') : 'latest');
+writeResults(
+  { meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit },
+  QUICK ? 'quick' : ONLY ? ONLY.join('-') : 'latest',
+);

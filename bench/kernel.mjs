@@ -27,8 +27,18 @@ import path from 'node:path';
 import { RAdam } from '../dist/index.js';
 import { ROOT, allocator, ascModule } from './lib/asc.mjs';
 import {
-  ENTRY_BYTES, E_FLAGS, E_GRAD_SCALE, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2,
-  E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE, MODE_MASK, MODE_ADAPTIVE,
+  ENTRY_BYTES,
+  E_FLAGS,
+  E_GRAD_SCALE,
+  E_PARAM_DECAY,
+  E_BETA1,
+  E_ONE_MINUS_BETA1,
+  E_BETA2,
+  E_ONE_MINUS_BETA2,
+  E_EPS,
+  E_STEP_SIZE,
+  MODE_MASK,
+  MODE_ADAPTIVE,
 } from '../dist/layout.js';
 
 const QUICK = process.argv.includes('--quick'); // smoke test of the script itself, not for results
@@ -61,9 +71,13 @@ function measure(cases, rounds) {
   for (const c of cases) {
     let calls = 0;
     const t0 = now();
-    while (calls < 10 || nsSince(t0) < WARMUP_MS * 1e6) { c.fn(); calls++; }
+    while (calls < 10 || nsSince(t0) < WARMUP_MS * 1e6) {
+      c.fn();
+      calls++;
+    }
     // Calls per sample, from a fresh timing now that the code is optimized.
-    let reps = 1, t;
+    let reps = 1,
+      t;
     for (;;) {
       const t1 = now();
       for (let r = 0; r < reps; r++) c.fn();
@@ -86,8 +100,12 @@ function measure(cases, rounds) {
   const out = {};
   for (const c of cases) {
     out[c.name] = {
-      elems: c.elems, callsPerSample: c.reps, rounds,
-      median: median(c.samples), p25: quantile(c.samples, 0.25), p75: quantile(c.samples, 0.75),
+      elems: c.elems,
+      callsPerSample: c.reps,
+      rounds,
+      median: median(c.samples),
+      p25: quantile(c.samples, 0.25),
+      p75: quantile(c.samples, 0.75),
       samples: c.samples.map((x) => +x.toPrecision(5)),
     };
   }
@@ -205,7 +223,18 @@ async function benchBackends() {
 // 100 layers, each a weight matrix and its bias: 200 tensors, 1,029,960 elements. Biases span
 // 64..1024; several sizes are not multiples of 16, so the one-vector loop and the tail run too.
 const BIASES = [64, 100, 128, 256, 384, 500, 512, 768, 1000, 1024];
-const WEIGHTS = [[64, 64], [128, 64], [100, 100], [128, 128], [96, 96], [64, 256], [120, 80], [32, 300], [128, 96], [50, 50]];
+const WEIGHTS = [
+  [64, 64],
+  [128, 64],
+  [100, 100],
+  [128, 128],
+  [96, 96],
+  [64, 256],
+  [120, 80],
+  [32, 300],
+  [128, 96],
+  [50, 50],
+];
 const SIZES = Array.from({ length: 100 }, (_, i) => [WEIGHTS[i % 10][0] * WEIGHTS[i % 10][1], BIASES[i % 10]]).flat();
 
 async function benchFused() {
@@ -217,19 +246,27 @@ async function benchFused() {
   addParam(one, total);
   const count = SIZES.length;
   // Private fields (TypeScript-only privacy): read after all params are added, the table moves as it grows.
-  const kernelStep = many._kernel.step, table = many.table;
-  const oneStep = one._kernel.step, oneTable = one.table;
+  const kernelStep = many._kernel.step,
+    table = many.table;
+  const oneStep = one._kernel.step,
+    oneTable = one.table;
   if (many.order.length !== count) throw new Error('unexpected table length');
   // opt.step() writes every entry's scalars; the kernel-only cases then reuse them.
-  for (let i = 0; i < 10; i++) { many.step(); one.step(); }
+  for (let i = 0; i < 10; i++) {
+    many.step();
+    one.step();
+  }
   assertAdaptive(many, count);
   assertAdaptive(one, 1);
   const cases = [
     { name: 'optStep200', elems: total, fn: () => many.step() },
     { name: 'kernelFused200', elems: total, fn: () => kernelStep(table, count) },
     {
-      name: 'kernelPerTensor200', elems: total,
-      fn: () => { for (let k = 0; k < count; k++) kernelStep(table + k * ENTRY_BYTES, 1); },
+      name: 'kernelPerTensor200',
+      elems: total,
+      fn: () => {
+        for (let k = 0; k < count; k++) kernelStep(table + k * ENTRY_BYTES, 1);
+      },
     },
     { name: 'optStep1', elems: total, fn: () => one.step() },
     { name: 'kernel1', elems: total, fn: () => oneStep(oneTable, 1) },
@@ -260,8 +297,9 @@ const view = (mem, ptr, n) => new Float32Array(mem.buffer, ptr, n);
 /** The f32 scalars of table entry 0, as the variants take them. */
 function entryScalars(opt) {
   const f32 = new Float32Array(opt._kernel.memory.buffer, opt.table, ENTRY_BYTES / 4);
-  return [E_GRAD_SCALE, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE]
-    .map((o) => f32[o / 4]);
+  return [E_GRAD_SCALE, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE].map(
+    (o) => f32[o / 4],
+  );
 }
 
 // Every variant must compute the shipped simd kernel's bits: one step from the same p, g, m, v with
@@ -302,7 +340,9 @@ async function benchUnroll() {
     log(`unroll, N = ${n}`);
     // All variants update the same arrays, so each finds the cache as the previous one left it.
     const b = alloc(n);
-    [b.p, b.g, b.m, b.v].forEach((ptr, k) => view(exports.memory, ptr, n).set(k === 3 ? normals(n, 0.1).map((x) => x * x) : normals(n, 0.1)));
+    [b.p, b.g, b.m, b.v].forEach((ptr, k) =>
+      view(exports.memory, ptr, n).set(k === 3 ? normals(n, 0.1).map((x) => x * x) : normals(n, 0.1)),
+    );
     const cases = UNROLLS.map((u) => {
       const f = exports[`unroll${u}`];
       const [gs, pd, b1, c1, b2, c2, eps, st] = scalars;
@@ -313,10 +353,13 @@ async function benchUnroll() {
     addParam(opt, n);
     for (let i = 0; i < 10; i++) opt.step();
     assertAdaptive(opt, 1);
-    const kstep = opt._kernel.step, ktable = opt.table;
+    const kstep = opt._kernel.step,
+      ktable = opt.table;
     cases.push({ name: 'shipped', elems: n, fn: () => kstep(ktable, 1) });
     const r = measure(cases, ROUNDS.unroll);
-    r.ratiosToU4 = Object.fromEntries([...UNROLLS.map((u) => `u${u}`), 'shipped'].map((k) => [k, pairedRatio(r[k], r.u4)]));
+    r.ratiosToU4 = Object.fromEntries(
+      [...UNROLLS.map((u) => `u${u}`), 'shipped'].map((k) => [k, pairedRatio(r[k], r.u4)]),
+    );
     result[n] = r;
     opt.dispose();
   }
@@ -336,7 +379,13 @@ const meta = {
   git: gitInfo(),
   build: buildInfo(),
   loadavgStart: os.loadavg(),
-  harness: { kind: 'hand-rolled, round-robin interleaved', targetMsPerSample: TARGET_MS, warmupMs: WARMUP_MS, rounds: ROUNDS, quick: QUICK },
+  harness: {
+    kind: 'hand-rolled, round-robin interleaved',
+    targetMsPerSample: TARGET_MS,
+    warmupMs: WARMUP_MS,
+    rounds: ROUNDS,
+    quick: QUICK,
+  },
   unit: 'ns per element per step (median over rounds); ratios: median of per-round ratios',
 };
 log(`${meta.cpu} x${meta.cpus}, node ${meta.node}, load ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`);
@@ -352,45 +401,60 @@ const fmt = (x, d = 3) => x.toFixed(d);
 const iqr = (s) => `${fmt(s.p25)}–${fmt(s.p75)}`;
 const cell = (s) => `${fmt(s.median)} (${iqr(s)})`;
 
-console.log(`\n${meta.cpu} (${meta.cpus} CPUs), node ${meta.node}, ${meta.seconds} s, load ${meta.loadavgStart[0].toFixed(2)} -> ${meta.loadavgEnd[0].toFixed(2)}`);
+console.log(
+  `\n${meta.cpu} (${meta.cpus} CPUs), node ${meta.node}, ${meta.seconds} s, load ${meta.loadavgStart[0].toFixed(2)} -> ${meta.loadavgEnd[0].toFixed(2)}`,
+);
 console.log('ns/element per step: median over rounds (p25–p75); ratios: median (p25–p75) of per-round ratios');
 
 console.log('\n1. opt.step(), one tensor, default hyperparameters, rectified steps');
-console.log(table(
-  ['N', 'simd', 'scalar', 'js', 'simd/scalar', 'scalar/js'],
-  Object.entries(backends).map(([n, r]) => [
-    n, cell(r.simd), cell(r.scalar), cell(r.js), cell(r.ratios.simdOverScalar), cell(r.ratios.scalarOverJs),
-  ]),
-));
+console.log(
+  table(
+    ['N', 'simd', 'scalar', 'js', 'simd/scalar', 'scalar/js'],
+    Object.entries(backends).map(([n, r]) => [
+      n,
+      cell(r.simd),
+      cell(r.scalar),
+      cell(r.js),
+      cell(r.ratios.simdOverScalar),
+      cell(r.ratios.scalarOverJs),
+    ]),
+  ),
+);
 
 const total = fused.optStep1.elems;
 console.log(`\n2. simd, ${fused.tensors} tensors vs one tensor, ${total} elements either way`);
-console.log(table(
-  ['case', 'ns/element', 'µs/step'],
-  [
-    ['opt.step(), 200 tensors', fused.optStep200],
-    ['kernel, one call for 200 tensors', fused.kernelFused200],
-    ['kernel, one call per tensor (200)', fused.kernelPerTensor200],
-    ['opt.step(), one tensor', fused.optStep1],
-    ['kernel, one tensor', fused.kernel1],
-  ].map(([name, s]) => [name, cell(s), fmt((s.median * s.elems) / 1e3, 1)]),
-));
-console.log(table(
-  ['ratio', 'median (p25–p75)'],
-  [
-    ['kernel: one call per tensor / one call for all', cell(fused.ratios.perTensorOverFused)],
-    ['kernel: 200 tensors / one tensor', cell(fused.ratios.fused200OverOneTensor)],
-    ['opt.step(): 200 tensors / one tensor', cell(fused.ratios.optStep200OverOptStep1)],
-  ],
-));
+console.log(
+  table(
+    ['case', 'ns/element', 'µs/step'],
+    [
+      ['opt.step(), 200 tensors', fused.optStep200],
+      ['kernel, one call for 200 tensors', fused.kernelFused200],
+      ['kernel, one call per tensor (200)', fused.kernelPerTensor200],
+      ['opt.step(), one tensor', fused.optStep1],
+      ['kernel, one tensor', fused.kernel1],
+    ].map(([name, s]) => [name, cell(s), fmt((s.median * s.elems) / 1e3, 1)]),
+  ),
+);
+console.log(
+  table(
+    ['ratio', 'median (p25–p75)'],
+    [
+      ['kernel: one call per tensor / one call for all', cell(fused.ratios.perTensorOverFused)],
+      ['kernel: 200 tensors / one tensor', cell(fused.ratios.fused200OverOneTensor)],
+      ['opt.step(): 200 tensors / one tensor', cell(fused.ratios.optStep200OverOptStep1)],
+    ],
+  ),
+);
 
 console.log('\n3. unroll factor (f32x4 vectors per iteration), default path; shipped = the package kernel (u4)');
-console.log(table(
-  ['N', 'variant', 'ns/element', 'ratio to u4'],
-  Object.entries(unroll).flatMap(([n, r]) => [...UNROLLS.map((u) => `u${u}`), 'shipped'].map((k) => [
-    n, k, cell(r[k]), cell(r.ratiosToU4[k]),
-  ])),
-));
+console.log(
+  table(
+    ['N', 'variant', 'ns/element', 'ratio to u4'],
+    Object.entries(unroll).flatMap(([n, r]) =>
+      [...UNROLLS.map((u) => `u${u}`), 'shipped'].map((k) => [n, k, cell(r[k]), cell(r.ratiosToU4[k])]),
+    ),
+  ),
+);
 
 // --quick results are a smoke test: they go next to, not over, the full run's.
 const out = path.join(ROOT, QUICK ? 'bench/results/kernel.quick.json' : 'bench/results/kernel.json');

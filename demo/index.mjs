@@ -26,18 +26,25 @@ const IDS = Object.keys(OPTIMIZERS);
 
 // --- run the grid on a small pool of worker threads ------------------------------------------
 const jobs = [];
-for (const lr of SETUP.lrs) for (const seed of SETUP.seeds) for (const optimizer of IDS) {
-  jobs.push({ id: jobs.length, optimizer, lr, seed, steps: SETUP.steps, ...MODEL });
-}
+for (const lr of SETUP.lrs)
+  for (const seed of SETUP.seeds)
+    for (const optimizer of IDS) {
+      jobs.push({ id: jobs.length, optimizer, lr, seed, steps: SETUP.steps, ...MODEL });
+    }
 const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 4));
-console.log(`${jobs.length} training runs (${IDS.length} optimizers x ${SETUP.lrs.length} learning rates x ${SETUP.seeds.length} seeds, ${SETUP.steps} steps each) on ${threads} threads`);
+console.log(
+  `${jobs.length} training runs (${IDS.length} optimizers x ${SETUP.lrs.length} learning rates x ${SETUP.seeds.length} seeds, ${SETUP.steps} steps each) on ${threads} threads`,
+);
 const t0 = Date.now();
 const results = [];
 let done = 0;
 function progress() {
-  const width = 40, filled = Math.round((done / jobs.length) * width);
-  const eta = done ? ((Date.now() - t0) / done) * (jobs.length - done) / 1000 : 0;
-  process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${jobs.length}  ${((Date.now() - t0) / 1000).toFixed(0)} s${done ? `, ~${eta.toFixed(0)} s left` : ''}   `);
+  const width = 40,
+    filled = Math.round((done / jobs.length) * width);
+  const eta = done ? (((Date.now() - t0) / done) * (jobs.length - done)) / 1000 : 0;
+  process.stdout.write(
+    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${jobs.length}  ${((Date.now() - t0) / 1000).toFixed(0)} s${done ? `, ~${eta.toFixed(0)} s left` : ''}   `,
+  );
 }
 progress();
 await new Promise((resolve, reject) => {
@@ -48,18 +55,28 @@ await new Promise((resolve, reject) => {
     let finished = false;
     const next = () => {
       const job = queue.shift();
-      if (!job) { finished = true; w.terminate(); if (--running === 0) resolve(); return; }
+      if (!job) {
+        finished = true;
+        w.terminate();
+        if (--running === 0) resolve();
+        return;
+      }
       w.postMessage(job);
     };
     w.on('message', (m) => {
-      if (m.error) { reject(new Error(m.error)); return; }
+      if (m.error) {
+        reject(new Error(m.error));
+        return;
+      }
       results.push(m.result);
       done++;
       progress();
       next();
     });
     w.on('error', reject);
-    w.on('exit', (code) => { if (!finished) reject(new Error(`a training worker stopped (exit code ${code}) before the grid was done`)); });
+    w.on('exit', (code) => {
+      if (!finished) reject(new Error(`a training worker stopped (exit code ${code}) before the grid was done`));
+    });
     running++;
     next();
   }
@@ -67,14 +84,28 @@ await new Promise((resolve, reject) => {
 process.stdout.write('\n\n');
 
 // --- table ---------------------------------------------------------------------------------------
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const cell = (id, lr) => {
   const rs = results.filter((r) => r.optimizer === id && r.lr === lr);
   const losses = rs.map((r) => (Number.isFinite(r.loss) ? r.loss : Infinity));
-  return { loss: median(losses), accuracy: median(rs.map((r) => r.accuracy)), worstLoss: Math.max(...losses), bestLoss: Math.min(...losses) };
+  return {
+    loss: median(losses),
+    accuracy: median(rs.map((r) => r.accuracy)),
+    worstLoss: Math.max(...losses),
+    bestLoss: Math.min(...losses),
+  };
 };
 const header = ['lr', ...IDS.map((id) => OPTIMIZERS[id].label)];
-const rows = SETUP.lrs.map((lr) => [String(lr), ...IDS.map((id) => { const c = cell(id, lr); return `${c.loss.toFixed(3)} / ${(c.accuracy * 100).toFixed(0)}%`; })]);
+const rows = SETUP.lrs.map((lr) => [
+  String(lr),
+  ...IDS.map((id) => {
+    const c = cell(id, lr);
+    return `${c.loss.toFixed(3)} / ${(c.accuracy * 100).toFixed(0)}%`;
+  }),
+]);
 const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
 const line = (r) => r.map((c, k) => c.padStart(widths[k])).join('   ');
 console.log(`final training loss / held-out accuracy, median over ${SETUP.seeds.length} seeds (chance = 25%)`);
@@ -90,35 +121,91 @@ for (const id of IDS) {
 
 // --- charts --------------------------------------------------------------------------------------
 fs.mkdirSync(OUT, { recursive: true });
-fs.writeFileSync(path.join(OUT, 'lr-robustness.svg'), lineChart({
-  title: `Final training loss vs learning rate (median of ${SETUP.seeds.length} seeds; band: min-max)`,
-  xlabel: 'learning rate', ylabel: 'final training loss (cross-entropy)', xlog: true, ylog: true,
-  series: IDS.map((id, k) => ({ label: OPTIMIZERS[id].label, color: colorOf(k), points: SETUP.lrs.map((lr) => [lr, cell(id, lr).loss]) })),
-  bands: IDS.map((id, k) => ({ color: colorOf(k), lo: SETUP.lrs.map((lr) => [lr, cell(id, lr).bestLoss]), hi: SETUP.lrs.map((lr) => [lr, Math.min(cell(id, lr).worstLoss, 10)]) })),
-}));
+fs.writeFileSync(
+  path.join(OUT, 'lr-robustness.svg'),
+  lineChart({
+    title: `Final training loss vs learning rate (median of ${SETUP.seeds.length} seeds; band: min-max)`,
+    xlabel: 'learning rate',
+    ylabel: 'final training loss (cross-entropy)',
+    xlog: true,
+    ylog: true,
+    series: IDS.map((id, k) => ({
+      label: OPTIMIZERS[id].label,
+      color: colorOf(k),
+      points: SETUP.lrs.map((lr) => [lr, cell(id, lr).loss]),
+    })),
+    bands: IDS.map((id, k) => ({
+      color: colorOf(k),
+      lo: SETUP.lrs.map((lr) => [lr, cell(id, lr).bestLoss]),
+      hi: SETUP.lrs.map((lr) => [lr, Math.min(cell(id, lr).worstLoss, 10)]),
+    })),
+  }),
+);
 const curveLr = [...SETUP.lrs].sort((a, b) => b - a).find((lr) => lr <= 0.03) ?? SETUP.lrs.at(-1);
-const curvesAt = (lr) => IDS.map((id, k) => {
-  const rs = results.filter((r) => r.optimizer === id && r.lr === lr);
-  const n = Math.min(...rs.map((r) => r.curve.length));
-  return { label: `${OPTIMIZERS[id].label}, lr ${lr}`, color: colorOf(k), dash: lr !== curveLr, points: Array.from({ length: n }, (_, i) => [rs[0].curve[i][0], median(rs.map((r) => r.curve[i][1]))]) };
-});
-fs.writeFileSync(path.join(OUT, 'curves.svg'), lineChart({
-  title: `Training loss over steps (median of seeds): lr ${curveLr} solid, lr ${SETUP.lrs.at(-1)} dashed`,
-  xlabel: 'step', ylabel: 'training loss', ylog: true, width: 900, legendWidth: 280,
-  series: [...curvesAt(curveLr), ...(SETUP.lrs.at(-1) !== curveLr ? curvesAt(SETUP.lrs.at(-1)) : [])],
-}));
+const curvesAt = (lr) =>
+  IDS.map((id, k) => {
+    const rs = results.filter((r) => r.optimizer === id && r.lr === lr);
+    const n = Math.min(...rs.map((r) => r.curve.length));
+    return {
+      label: `${OPTIMIZERS[id].label}, lr ${lr}`,
+      color: colorOf(k),
+      dash: lr !== curveLr,
+      points: Array.from({ length: n }, (_, i) => [rs[0].curve[i][0], median(rs.map((r) => r.curve[i][1]))]),
+    };
+  });
+fs.writeFileSync(
+  path.join(OUT, 'curves.svg'),
+  lineChart({
+    title: `Training loss over steps (median of seeds): lr ${curveLr} solid, lr ${SETUP.lrs.at(-1)} dashed`,
+    xlabel: 'step',
+    ylabel: 'training loss',
+    ylog: true,
+    width: 900,
+    legendWidth: 280,
+    series: [...curvesAt(curveLr), ...(SETUP.lrs.at(-1) !== curveLr ? curvesAt(SETUP.lrs.at(-1)) : [])],
+  }),
+);
 const betas2 = [0.9, 0.99, 0.999, 0.9999];
-const T = 5000, ts = Array.from({ length: 200 }, (_, i) => Math.round(1 + (T - 1) * (i / 199) ** 2));
+const T = 5000,
+  ts = Array.from({ length: 200 }, (_, i) => Math.round(1 + (T - 1) * (i / 199) ** 2));
 const rect = lineChart({
-  title: 'RAdam rectifier r_t over steps (0 until rho_t > 5: momentum steps)', xlabel: 'step t', ylabel: 'r_t', xlog: true,
-  series: betas2.map((b2, k) => ({ label: `beta2 = ${b2}`, color: colorOf(k), points: ts.map((t) => [t, rectification(t, 0.9, b2).rT ?? 0]) })),
+  title: 'RAdam rectifier r_t over steps (0 until rho_t > 5: momentum steps)',
+  xlabel: 'step t',
+  ylabel: 'r_t',
+  xlog: true,
+  series: betas2.map((b2, k) => ({
+    label: `beta2 = ${b2}`,
+    color: colorOf(k),
+    points: ts.map((t) => [t, rectification(t, 0.9, b2).rT ?? 0]),
+  })),
 });
 const rho = lineChart({
-  title: 'rho_t (length of the approximated SMA) over steps; RAdam rectifies once rho_t > 5', xlabel: 'step t', ylabel: 'rho_t', xlog: true, ylog: true,
-  series: [...betas2.map((b2, k) => ({ label: `beta2 = ${b2}`, color: colorOf(k), points: ts.map((t) => [t, rectification(t, 0.9, b2).rhoT]) })),
-    { label: 'threshold 5', color: '#777', dash: true, points: [[1, 5], [T, 5]] }],
+  title: 'rho_t (length of the approximated SMA) over steps; RAdam rectifies once rho_t > 5',
+  xlabel: 'step t',
+  ylabel: 'rho_t',
+  xlog: true,
+  ylog: true,
+  series: [
+    ...betas2.map((b2, k) => ({
+      label: `beta2 = ${b2}`,
+      color: colorOf(k),
+      points: ts.map((t) => [t, rectification(t, 0.9, b2).rhoT]),
+    })),
+    {
+      label: 'threshold 5',
+      color: '#777',
+      dash: true,
+      points: [
+        [1, 5],
+        [T, 5],
+      ],
+    },
+  ],
 });
-fs.writeFileSync(path.join(OUT, 'rectifier.svg'), `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="840" font-family="sans-serif" font-size="12">${rect.replace(/^<svg[^>]*>/, '<g>').replace(/<\/svg>$/, '</g>')}<g transform="translate(0 420)">${rho.replace(/^<svg[^>]*>/, '').replace(/<\/svg>$/, '')}</g></svg>`);
+fs.writeFileSync(
+  path.join(OUT, 'rectifier.svg'),
+  `<svg xmlns="http://www.w3.org/2000/svg" width="720" height="840" font-family="sans-serif" font-size="12">${rect.replace(/^<svg[^>]*>/, '<g>').replace(/<\/svg>$/, '</g>')}<g transform="translate(0 420)">${rho.replace(/^<svg[^>]*>/, '').replace(/<\/svg>$/, '')}</g></svg>`,
+);
 const readme = path.join(HERE, '..', 'README.md');
 const block = [
   `Last run (${FULL ? '--full' : 'default'}, ${new Date().toISOString().slice(0, 10)}): final training loss / held-out accuracy, median over ${SETUP.seeds.length} seeds (chance = 25%).`,
@@ -129,8 +216,17 @@ const block = [
   '',
   `Learning rates where the median held-out accuracy reaches 95%: ${IDS.map((id) => `${OPTIMIZERS[id].label} ${SETUP.lrs.filter((lr) => cell(id, lr).accuracy >= 0.95).length}/${SETUP.lrs.length}`).join(', ')}.`,
 ].join('\n');
-const text = fs.readFileSync(readme, 'utf8').replace(/(<!-- demo:start -->\n)[\s\S]*?(\n<!-- demo:end -->)/, `$1${block}$2`);
+const text = fs
+  .readFileSync(readme, 'utf8')
+  .replace(/(<!-- demo:start -->\n)[\s\S]*?(\n<!-- demo:end -->)/, `$1${block}$2`);
 fs.writeFileSync(readme, text);
-const ordered = [...results].sort((a, b) => a.lr - b.lr || a.seed - b.seed || IDS.indexOf(a.optimizer) - IDS.indexOf(b.optimizer));
-fs.writeFileSync(path.join(OUT, 'results.json'), `${JSON.stringify({ setup: { ...SETUP, ...MODEL }, results: ordered.map(({ curve, ...r }) => r) }, null, 1)}\n`);
-console.log(`\nwrote demo/out/lr-robustness.svg, curves.svg, rectifier.svg, results.json (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+const ordered = [...results].sort(
+  (a, b) => a.lr - b.lr || a.seed - b.seed || IDS.indexOf(a.optimizer) - IDS.indexOf(b.optimizer),
+);
+fs.writeFileSync(
+  path.join(OUT, 'results.json'),
+  `${JSON.stringify({ setup: { ...SETUP, ...MODEL }, results: ordered.map(({ curve, ...r }) => r) }, null, 1)}\n`,
+);
+console.log(
+  `\nwrote demo/out/lr-robustness.svg, curves.svg, rectifier.svg, results.json (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+);

@@ -12,7 +12,8 @@ model.add(tfl.layers.dense({ units: 1 }));
 const optimizer = await RAdamOptimizer.create({ learningRate: 1e-2, weightDecay: 1e-4 });
 model.compile({ optimizer, loss: 'meanSquaredError' });
 
-const xs = tf.randomNormal([256, 8], 0, 1, 'float32', 1), ys = tf.sum(xs, 1, true);
+const xs = tf.randomNormal([256, 8], 0, 1, 'float32', 1),
+  ys = tf.sum(xs, 1, true);
 const fit = async (m, label) => {
   const h = await m.fit(xs, ys, { epochs: 20, batchSize: 32, verbose: 0 });
   console.log(`${label}: loss ${h.history.loss[0].toFixed(4)} -> ${h.history.loss.at(-1).toFixed(4)}`);
@@ -20,10 +21,13 @@ const fit = async (m, label) => {
 await fit(model, 'first 20 epochs');
 
 let saved;
-await model.save(tf.io.withSaveHandler(async (artifacts) => {
-  saved = artifacts;
-  return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-}), { includeOptimizer: true });
+await model.save(
+  tf.io.withSaveHandler(async (artifacts) => {
+    saved = artifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }),
+  { includeOptimizer: true },
+);
 await RAdamOptimizer.ready(); // loading rebuilds the optimizer synchronously
 const again = await tfl.loadLayersModel(tf.io.fromMemory(saved));
 console.log(`loaded: ${again.optimizer.getClassName()} at iteration ${again.optimizer.iterations}`);

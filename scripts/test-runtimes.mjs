@@ -31,9 +31,14 @@ const version = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8' }).tri
 function run(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, ...options });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -44,32 +49,77 @@ function run(cmd, args, options = {}) {
 }
 const lastJson = (text) => JSON.parse(text.trim().split('\n').at(-1));
 
-const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 
 // --- the runtimes ---------------------------------------------------------------------------------
 const runtimes = [
   {
-    name: 'Node', bin: process.execPath, expectAuto: 'simd',
+    name: 'Node',
+    bin: process.execPath,
+    expectAuto: 'simd',
     version: () => process.version,
-    run: async () => lastJson(await run(process.execPath, ['test/runtimes/cli.mjs', 'radam-wasm', path.join(OUT, 'cases.json')])),
+    run: async () =>
+      lastJson(await run(process.execPath, ['test/runtimes/cli.mjs', 'radam-wasm', path.join(OUT, 'cases.json')])),
   },
   {
-    name: 'Bun', bin: BIN('bun'), expectAuto: 'simd',
+    name: 'Bun',
+    bin: BIN('bun'),
+    expectAuto: 'simd',
     version: () => `bun ${version(BIN('bun'), ['--version'])} (JavaScriptCore)`,
-    run: async () => lastJson(await run(BIN('bun'), ['test/runtimes/cli.mjs', 'radam-wasm', path.join(OUT, 'cases.json')])),
+    run: async () =>
+      lastJson(await run(BIN('bun'), ['test/runtimes/cli.mjs', 'radam-wasm', path.join(OUT, 'cases.json')])),
   },
   {
-    name: 'Deno', bin: BIN('deno'), expectAuto: 'simd',
+    name: 'Deno',
+    bin: BIN('deno'),
+    expectAuto: 'simd',
     version: () => version(BIN('deno'), ['--version']),
-    run: async () => lastJson(await run(BIN('deno'), ['run', '--allow-read', 'test/runtimes/cli.mjs', '../../dist/index.js', path.join(OUT, 'cases.json')], { env: { ...process.env, NO_COLOR: '1' } })),
+    run: async () =>
+      lastJson(
+        await run(
+          BIN('deno'),
+          ['run', '--allow-read', 'test/runtimes/cli.mjs', '../../dist/index.js', path.join(OUT, 'cases.json')],
+          { env: { ...process.env, NO_COLOR: '1' } },
+        ),
+      ),
   },
-  { name: 'Chromium (dist/ as ES modules)', bin: CHROMIUM, expectAuto: 'simd', version: () => chromiumVersion, run: () => inChromium('/test/runtimes/browser.html') },
   {
-    name: 'Chromium, CSP forbidding WebAssembly', bin: CHROMIUM, version: () => chromiumVersion, expectAuto: 'js',
+    name: 'Chromium (dist/ as ES modules)',
+    bin: CHROMIUM,
+    expectAuto: 'simd',
+    version: () => chromiumVersion,
+    run: () => inChromium('/test/runtimes/browser.html'),
+  },
+  {
+    name: 'Chromium, CSP forbidding WebAssembly',
+    bin: CHROMIUM,
+    version: () => chromiumVersion,
+    expectAuto: 'js',
     run: () => inChromium('/test/runtimes/browser-csp.html'),
   },
-  { name: 'Chromium (esbuild bundle, no config)', bin: CHROMIUM, expectAuto: 'simd', version: () => chromiumVersion, run: async () => { await bundleApp(); return inChromium('/build/runtimes/bundle/index.html'); } },
-  { name: 'workerd', bin: BIN('workerd'), expectAuto: 'simd', version: () => version(BIN('workerd'), ['--version']), run: inWorkerd },
+  {
+    name: 'Chromium (esbuild bundle, no config)',
+    bin: CHROMIUM,
+    expectAuto: 'simd',
+    version: () => chromiumVersion,
+    run: async () => {
+      await bundleApp();
+      return inChromium('/build/runtimes/bundle/index.html');
+    },
+  },
+  {
+    name: 'workerd',
+    bin: BIN('workerd'),
+    expectAuto: 'simd',
+    version: () => version(BIN('workerd'), ['--version']),
+    run: inWorkerd,
+  },
 ];
 
 let browser, server, chromiumVersion;
@@ -77,8 +127,15 @@ async function chromium() {
   if (!browser) {
     const { chromium: launcher } = await import('playwright-core');
     browser = await launcher.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     chromiumVersion = `Chromium ${browser.version()}`;
     server = await serve(ROOT, 0);
@@ -105,25 +162,42 @@ async function inChromium(page) {
 async function bundleApp() {
   const dir = path.join(OUT, 'bundle');
   await esbuild.build({
-    entryPoints: [path.join(ROOT, 'test/runtimes/bundle-app.mjs')], bundle: true, format: 'esm', splitting: true,
-    outdir: dir, platform: 'browser', logLevel: 'warning',
+    entryPoints: [path.join(ROOT, 'test/runtimes/bundle-app.mjs')],
+    bundle: true,
+    format: 'esm',
+    splitting: true,
+    outdir: dir,
+    platform: 'browser',
+    logLevel: 'warning',
   });
-  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./bundle-app.js"></script>');
+  fs.writeFileSync(
+    path.join(dir, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><script type="module" src="./bundle-app.js"></script>',
+  );
 }
 
 async function inWorkerd() {
   const dir = path.join(OUT, 'workerd');
   // The 'workerd' condition selects dist/workerd.js, which imports ./radam.*.wasm: kept as modules.
   await esbuild.build({
-    entryPoints: [path.join(ROOT, 'test/runtimes/worker.mjs')], bundle: true, format: 'esm', outfile: path.join(dir, 'worker.js'),
-    conditions: ['workerd', 'worker', 'browser'], platform: 'neutral', external: ['*.wasm'], logLevel: 'warning',
+    entryPoints: [path.join(ROOT, 'test/runtimes/worker.mjs')],
+    bundle: true,
+    format: 'esm',
+    outfile: path.join(dir, 'worker.js'),
+    conditions: ['workerd', 'worker', 'browser'],
+    platform: 'neutral',
+    external: ['*.wasm'],
+    logLevel: 'warning',
   });
   const worker = fs.readFileSync(path.join(dir, 'worker.js'), 'utf8');
   const wasm = [...new Set([...worker.matchAll(/from\s+"([^"]+\.wasm)"/g)].map((m) => m[1]))];
-  if (wasm.length !== 2) throw new Error(`expected the worker bundle to import the two .wasm kernels, found ${JSON.stringify(wasm)}`);
+  if (wasm.length !== 2)
+    throw new Error(`expected the worker bundle to import the two .wasm kernels, found ${JSON.stringify(wasm)}`);
   for (const w of wasm) fs.copyFileSync(path.join(ROOT, 'dist', path.basename(w)), path.join(dir, path.basename(w)));
   const port = await freePort();
-  fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+  fs.writeFileSync(
+    path.join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .worker)],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
@@ -135,10 +209,13 @@ ${wasm.map((w) => `    (name = "${w.replace(/^\.\//, '')}", wasm = embed "${path
   ],
   compatibilityDate = "2025-01-01",
 );
-`);
+`,
+  );
   const child = spawn(BIN('workerd'), ['serve', path.join(dir, 'config.capnp')], { cwd: dir });
   let log = '';
-  child.stderr.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => {
+    log += d;
+  });
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -146,7 +223,8 @@ ${wasm.map((w) => `    (name = "${w.replace(/^\.\//, '')}", wasm = embed "${path
         if (res.ok) return await res.json();
         throw new Error(`workerd answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
       } catch (e) {
-        if (!String(e.cause?.code ?? e.message).includes('ECONNREFUSED')) throw new Error(`${e.message}\n${log.slice(-1500)}`);
+        if (!String(e.cause?.code ?? e.message).includes('ECONNREFUSED'))
+          throw new Error(`${e.message}\n${log.slice(-1500)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -163,9 +241,11 @@ async function browserExample() {
   const errors = [];
   tab.on('pageerror', (e) => errors.push(String(e)));
   await tab.goto(`${base}/examples/browser/index.html?steps=300`);
-  await tab.waitForFunction(() => window.trainingDone, null, { timeout: 60_000 }).catch(() => {
-    throw new Error(`examples/browser did not finish: ${errors.join('; ')}`);
-  });
+  await tab
+    .waitForFunction(() => window.trainingDone, null, { timeout: 60_000 })
+    .catch(() => {
+      throw new Error(`examples/browser did not finish: ${errors.join('; ')}`);
+    });
   const shot = path.join(OUT, 'browser-example.png');
   await tab.screenshot({ path: shot });
   // The chart drew: its canvas holds pixels of the loss line's colour, and the loss fell.
@@ -178,7 +258,13 @@ async function browserExample() {
   });
   await tab.close();
   const ok = drawn.line > 200 && drawn.losses.at(-1) < drawn.losses[0] / 10;
-  return { ok, screenshot: path.relative(ROOT, shot), linePixels: drawn.line, firstLoss: drawn.losses[0], lastLoss: drawn.losses.at(-1) };
+  return {
+    ok,
+    screenshot: path.relative(ROOT, shot),
+    linePixels: drawn.line,
+    firstLoss: drawn.losses[0],
+    lastLoss: drawn.losses.at(-1),
+  };
 }
 
 // --- threads in Chromium, with and without cross-origin isolation ----------------------------------
@@ -188,9 +274,11 @@ async function threadsInChromium(isolated) {
   const errors = [];
   tab.on('pageerror', (e) => errors.push(String(e)));
   await tab.goto(`${base}${isolated ? '/isolated' : ''}/test/runtimes/threads.html`);
-  await tab.waitForFunction(() => window.threadsResult, null, { timeout: 60_000 }).catch(() => {
-    throw new Error(`threads page did not finish: ${errors.join('; ')}`);
-  });
+  await tab
+    .waitForFunction(() => window.threadsResult, null, { timeout: 60_000 })
+    .catch(() => {
+      throw new Error(`threads page did not finish: ${errors.join('; ')}`);
+    });
   const r = await tab.evaluate(() => window.threadsResult);
   await tab.close();
   const ok = r.same && r.isolated === isolated && (isolated ? r.threads > 1 && r.splits === 10 : r.threads === 1);
@@ -201,7 +289,9 @@ async function threadsInChromium(isolated) {
 const report = { date: new Date().toISOString(), cases: SMOKE_CASES, runtimes: [] };
 // In CI (CI=true) a missing runtime is a failure: CI installs them all.
 const skipIsFailure = process.env.CI === 'true';
-let failed = 0, passed = 0, skipped = 0;
+let failed = 0,
+  passed = 0,
+  skipped = 0;
 for (const rt of runtimes) {
   if (!exists(rt.bin)) {
     console.log(`\n!!! SKIPPED ${rt.name}: its binary ${rt.bin} is missing. Install it to test this runtime. !!!\n`);
@@ -215,33 +305,51 @@ for (const rt of runtimes) {
     const ran = result.results.filter((r) => !r.skipped);
     const bad = ran.filter((r) => !r.ok);
     // Every runtime here has 128-bit SIMD: 'auto' must pick it; where WebAssembly is forbidden, js.
-    if (result.auto !== rt.expectAuto) bad.push({ backend: 'auto', name: 'detection', error: `picked ${result.auto}, expected ${rt.expectAuto}` });
+    if (result.auto !== rt.expectAuto)
+      bad.push({ backend: 'auto', name: 'detection', error: `picked ${result.auto}, expected ${rt.expectAuto}` });
     // threads: 'auto' (one thread where shared memory is missing) must give one thread's bits.
-    if (!result.threads.same) bad.push({ backend: 'threads', name: 'threads', error: result.threads.error ?? 'bits differ from one thread' });
+    if (!result.threads.same)
+      bad.push({ backend: 'threads', name: 'threads', error: result.threads.error ?? 'bits differ from one thread' });
     entry = {
-      name: rt.name, version: rt.version(), auto: result.auto,
-      backends: [...new Set(ran.map((r) => r.backend))], worst: Math.max(...ran.map((r) => r.worst ?? Infinity)),
+      name: rt.name,
+      version: rt.version(),
+      auto: result.auto,
+      backends: [...new Set(ran.map((r) => r.backend))],
+      worst: Math.max(...ran.map((r) => r.worst ?? Infinity)),
       threads: result.threads.threads,
-      cases: ran.length, failures: bad.map((r) => `${r.backend}/${r.name}: ${r.error ?? `worst ${r.worst}`}`),
+      cases: ran.length,
+      failures: bad.map((r) => `${r.backend}/${r.name}: ${r.error ?? `worst ${r.worst}`}`),
     };
   } catch (e) {
     let version = '?';
-    try { version = rt.version(); } catch { /* the failure below says why */ }
+    try {
+      version = rt.version();
+    } catch {
+      /* the failure below says why */
+    }
     entry = { name: rt.name, version, failures: [String(e.message ?? e)] };
   }
   const ok = entry.failures.length === 0;
   ok ? passed++ : failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${entry.name.padEnd(38)} ${String(entry.version).padEnd(42)} auto=${entry.auto ?? '?'} threads=${entry.threads ?? '?'}  ${entry.cases ?? 0} case runs, worst ${entry.worst?.toExponential(1) ?? '-'}`);
+  console.log(
+    `${ok ? 'ok  ' : 'FAIL'} ${entry.name.padEnd(38)} ${String(entry.version).padEnd(42)} auto=${entry.auto ?? '?'} threads=${entry.threads ?? '?'}  ${entry.cases ?? 0} case runs, worst ${entry.worst?.toExponential(1) ?? '-'}`,
+  );
   for (const f of entry.failures) console.log(`     ${f}`);
   report.runtimes.push(entry);
 }
 if (exists(CHROMIUM)) {
   for (const isolated of [true, false]) {
     let r;
-    try { r = await threadsInChromium(isolated); } catch (e) { r = { ok: false, error: String(e.message ?? e) }; }
+    try {
+      r = await threadsInChromium(isolated);
+    } catch (e) {
+      r = { ok: false, error: String(e.message ?? e) };
+    }
     (report.threads ??= []).push(r);
     r.ok ? passed++ : failed++;
-    console.log(`${r.ok ? 'ok  ' : 'FAIL'} Chromium threads, ${isolated ? 'cross-origin isolated' : 'not isolated'}: ${r.error ?? `threads ${r.threads}, bits ${r.same ? 'identical to one thread' : 'DIFFERENT'}`}`);
+    console.log(
+      `${r.ok ? 'ok  ' : 'FAIL'} Chromium threads, ${isolated ? 'cross-origin isolated' : 'not isolated'}: ${r.error ?? `threads ${r.threads}, bits ${r.same ? 'identical to one thread' : 'DIFFERENT'}`}`,
+    );
   }
   try {
     report.browserExample = await browserExample();
@@ -250,7 +358,9 @@ if (exists(CHROMIUM)) {
   }
   const ex = report.browserExample;
   ex.ok ? passed++ : failed++;
-  console.log(`${ex.ok ? 'ok  ' : 'FAIL'} examples/browser in Chromium: ${ex.error ?? `loss ${ex.firstLoss?.toFixed(3)} -> ${ex.lastLoss?.toFixed(4)}, ${ex.linePixels} chart pixels, screenshot ${ex.screenshot}`}`);
+  console.log(
+    `${ex.ok ? 'ok  ' : 'FAIL'} examples/browser in Chromium: ${ex.error ?? `loss ${ex.firstLoss?.toFixed(3)} -> ${ex.lastLoss?.toFixed(4)}, ${ex.linePixels} chart pixels, screenshot ${ex.screenshot}`}`,
+  );
 } else {
   console.log(`\n!!! SKIPPED examples/browser: ${CHROMIUM} is missing !!!\n`);
   skipIsFailure ? failed++ : skipped++;
@@ -262,9 +372,12 @@ server?.close();
 const table = [
   `From the last \`npm run test:runtimes\` (golden cases ${SMOKE_CASES.join(', ')} on every backend each runtime supports):`,
   '',
-  '| runtime | version tested | backend picked (`auto`) | backends run | `threads: \'auto\'` | result |',
+  "| runtime | version tested | backend picked (`auto`) | backends run | `threads: 'auto'` | result |",
   '|---|---|---|---|---|---|',
-  ...report.runtimes.map((r) => `| ${r.name} | ${r.version ?? '-'} | ${r.auto ?? '-'} | ${(r.backends ?? []).join(', ') || '-'} | ${r.threads ?? '-'} | ${r.skipped ? `skipped: ${r.skipped}` : r.failures.length ? '**failed**' : `passed (worst ${r.worst.toExponential(1)})`} |`),
+  ...report.runtimes.map(
+    (r) =>
+      `| ${r.name} | ${r.version ?? '-'} | ${r.auto ?? '-'} | ${(r.backends ?? []).join(', ') || '-'} | ${r.threads ?? '-'} | ${r.skipped ? `skipped: ${r.skipped}` : r.failures.length ? '**failed**' : `passed (worst ${r.worst.toExponential(1)})`} |`,
+  ),
 ].join('\n');
 // The README's table changes only when asked (npm run test:runtimes -- --update-readme), so that
 // running the tests never edits a tracked file.

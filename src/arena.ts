@@ -23,7 +23,10 @@ export class Arena {
   /** Incremented whenever the memory grows (every view into the old buffer is then detached). */
   generation = 0;
 
-  constructor(readonly memory: LinearMemory, base: number) {
+  constructor(
+    readonly memory: LinearMemory,
+    base: number,
+  ) {
     this.top = alignUp(base);
   }
 
@@ -46,7 +49,9 @@ export class Arena {
     const ptr = alignUp(this.top);
     const end = ptr + bytes;
     if (end > MAX_PAGES * PAGE_BYTES) {
-      throw new RangeError(`Out of memory: ${mib(bytes)} more would need ${mib(end)} of linear memory; wasm32 addresses at most 4096 MiB`);
+      throw new RangeError(
+        `Out of memory: ${mib(bytes)} more would need ${mib(end)} of linear memory; wasm32 addresses at most 4096 MiB`,
+      );
     }
     const have = this.memory.buffer.byteLength;
     if (end > have) {
@@ -60,7 +65,9 @@ export class Arena {
         try {
           this.memory.grow(need);
         } catch (e) {
-          throw new RangeError(`Out of memory: could not grow linear memory from ${mib(have)} to ${mib(end)} (${String((e as Error)?.message ?? e)})`);
+          throw new RangeError(
+            `Out of memory: could not grow linear memory from ${mib(have)} to ${mib(end)} (${String((e as Error)?.message ?? e)})`,
+          );
         }
       }
       this.generation++;

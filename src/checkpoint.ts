@@ -14,7 +14,12 @@ const FLAG_LOOKAHEAD = 2;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** Lookahead's part of a checkpoint. */
-export interface LookaheadCheckpoint { k: number; alpha: number; counter: number; slow: Float32Array[] }
+export interface LookaheadCheckpoint {
+  k: number;
+  alpha: number;
+  counter: number;
+  slow: Float32Array[];
+}
 
 let table: Uint32Array | undefined;
 function crc32(bytes: Uint8Array): number {
@@ -32,17 +37,35 @@ function crc32(bytes: Uint8Array): number {
 }
 
 interface Header {
-  groups: GroupState[]; sizes: number[]; steps: number[]; amsgrad: boolean[];
+  groups: GroupState[];
+  sizes: number[];
+  steps: number[];
+  amsgrad: boolean[];
   lookahead?: { k: number; alpha: number; counter: number };
 }
 
-export function encodeCheckpoint(sd: RAdamStateDict, values: Float32Array[] | null, la: LookaheadCheckpoint | null = null): Uint8Array<ArrayBuffer> {
+export function encodeCheckpoint(
+  sd: RAdamStateDict,
+  values: Float32Array[] | null,
+  la: LookaheadCheckpoint | null = null,
+): Uint8Array<ArrayBuffer> {
   const sizes = sd.state.map((s) => s.expAvg.length);
-  const header: Header = { groups: sd.groups, sizes, steps: sd.state.map((s) => s.step), amsgrad: sd.state.map((s) => s.maxExpAvgSq !== undefined) };
+  const header: Header = {
+    groups: sd.groups,
+    sizes,
+    steps: sd.state.map((s) => s.step),
+    amsgrad: sd.state.map((s) => s.maxExpAvgSq !== undefined),
+  };
   if (la) header.lookahead = { k: la.k, alpha: la.alpha, counter: la.counter };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = Math.ceil((12 + json.length) / 4) * 4;
-  const arrays = sd.state.flatMap((s, i) => [s.expAvg, s.expAvgSq, ...(s.maxExpAvgSq ? [s.maxExpAvgSq] : []), ...(values ? [values[i]] : []), ...(la ? [la.slow[i]] : [])]);
+  const arrays = sd.state.flatMap((s, i) => [
+    s.expAvg,
+    s.expAvgSq,
+    ...(s.maxExpAvgSq ? [s.maxExpAvgSq] : []),
+    ...(values ? [values[i]] : []),
+    ...(la ? [la.slow[i]] : []),
+  ]);
   const total = start + arrays.reduce((n, a) => n + a.length * 4, 0) + 4;
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
@@ -53,58 +76,92 @@ export function encodeCheckpoint(sd: RAdamStateDict, values: Float32Array[] | nu
   bytes.set(json, 12);
   let at = start;
   for (const a of arrays) {
-    if (LITTLE_ENDIAN) { bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at); at += a.byteLength; }
-    else for (let i = 0; i < a.length; i++, at += 4) view.setFloat32(at, a[i], true);
+    if (LITTLE_ENDIAN) {
+      bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+      at += a.byteLength;
+    } else for (let i = 0; i < a.length; i++, at += 4) view.setFloat32(at, a[i], true);
   }
   view.setUint32(at, crc32(bytes.subarray(0, at)), true);
   return bytes;
 }
 
 /** Parses and checks a checkpoint completely; throws a clear error for anything wrong with it. */
-export function decodeCheckpoint(bytes: unknown): { sd: RAdamStateDict; values: Float32Array[] | null; lookahead: LookaheadCheckpoint | null } {
+export function decodeCheckpoint(bytes: unknown): {
+  sd: RAdamStateDict;
+  values: Float32Array[] | null;
+  lookahead: LookaheadCheckpoint | null;
+} {
   const where = 'loadState';
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: expected a Uint8Array from saveState`);
-  if (bytes.length < 16) throw new RangeError(`${where}: ${bytes.length} bytes is too short for a checkpoint (truncated?)`);
+  if (bytes.length < 16)
+    throw new RangeError(`${where}: ${bytes.length} bytes is too short for a checkpoint (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new TypeError(`${where}: not a radam-wasm checkpoint (no "RDAM" magic)`);
   const version = view.getUint16(4, true);
-  if (version !== CHECKPOINT_VERSION) throw new RangeError(`${where}: checkpoint version ${version}, this radam-wasm reads version ${CHECKPOINT_VERSION}`);
+  if (version !== CHECKPOINT_VERSION)
+    throw new RangeError(
+      `${where}: checkpoint version ${version}, this radam-wasm reads version ${CHECKPOINT_VERSION}`,
+    );
   const flags = view.getUint16(6, true);
-  if (flags & ~(FLAG_PARAMS | FLAG_LOOKAHEAD)) throw new TypeError(`${where}: corrupt checkpoint (unknown flags ${flags})`);
+  if (flags & ~(FLAG_PARAMS | FLAG_LOOKAHEAD))
+    throw new TypeError(`${where}: corrupt checkpoint (unknown flags ${flags})`);
   const jsonLength = view.getUint32(8, true);
   const start = Math.ceil((12 + jsonLength) / 4) * 4;
-  if (start + 4 > bytes.length) throw new RangeError(`${where}: truncated (${bytes.length} bytes, the header alone needs ${start + 4})`);
+  if (start + 4 > bytes.length)
+    throw new RangeError(`${where}: truncated (${bytes.length} bytes, the header alone needs ${start + 4})`);
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength)));
   } catch {
     throw new TypeError(`${where}: corrupt checkpoint (its header is not readable)`);
   }
-  const ok = header && Array.isArray(header.sizes) && Array.isArray(header.steps) && Array.isArray(header.amsgrad) && Array.isArray(header.groups)
-    && header.sizes.every((n) => Number.isSafeInteger(n) && n >= 0) && header.steps.length === header.sizes.length && header.amsgrad.length === header.sizes.length
-    && header.amsgrad.every((b) => typeof b === 'boolean') && header.groups.every((g) => g && Array.isArray(g.params))
-    && ((flags & FLAG_LOOKAHEAD) === 0) === (header.lookahead === undefined);
+  const ok =
+    header &&
+    Array.isArray(header.sizes) &&
+    Array.isArray(header.steps) &&
+    Array.isArray(header.amsgrad) &&
+    Array.isArray(header.groups) &&
+    header.sizes.every((n) => Number.isSafeInteger(n) && n >= 0) &&
+    header.steps.length === header.sizes.length &&
+    header.amsgrad.length === header.sizes.length &&
+    header.amsgrad.every((b) => typeof b === 'boolean') &&
+    header.groups.every((g) => g && Array.isArray(g.params)) &&
+    ((flags & FLAG_LOOKAHEAD) === 0) === (header.lookahead === undefined);
   if (!ok) throw new TypeError(`${where}: corrupt checkpoint (its header is malformed)`);
   // Each param's amsgrad flag must be its group's (it decides the layout of the arrays).
-  header.groups.forEach((g) => g.params.forEach((i) => {
-    if (header.amsgrad[i] !== g.amsgrad) throw new TypeError(`${where}: corrupt checkpoint (param ${formatIndex(i)}'s amsgrad flag is not its group's)`);
-  }));
-  const withParams = (flags & FLAG_PARAMS) !== 0, withLookahead = (flags & FLAG_LOOKAHEAD) !== 0;
-  const perParam = header.sizes.map((n, i) => n * 4 * (2 + (header.amsgrad[i] ? 1 : 0) + (withParams ? 1 : 0) + (withLookahead ? 1 : 0)));
+  header.groups.forEach((g) =>
+    g.params.forEach((i) => {
+      if (header.amsgrad[i] !== g.amsgrad)
+        throw new TypeError(`${where}: corrupt checkpoint (param ${formatIndex(i)}'s amsgrad flag is not its group's)`);
+    }),
+  );
+  const withParams = (flags & FLAG_PARAMS) !== 0,
+    withLookahead = (flags & FLAG_LOOKAHEAD) !== 0;
+  const perParam = header.sizes.map(
+    (n, i) => n * 4 * (2 + (header.amsgrad[i] ? 1 : 0) + (withParams ? 1 : 0) + (withLookahead ? 1 : 0)),
+  );
   const expected = start + perParam.reduce((a, b) => a + b, 0) + 4;
-  if (bytes.length < expected) throw new RangeError(`${where}: truncated (${bytes.length} bytes, expected ${expected})`);
-  if (bytes.length > expected) throw new RangeError(`${where}: ${bytes.length - expected} unexpected bytes after the checkpoint`);
+  if (bytes.length < expected)
+    throw new RangeError(`${where}: truncated (${bytes.length} bytes, expected ${expected})`);
+  if (bytes.length > expected)
+    throw new RangeError(`${where}: ${bytes.length - expected} unexpected bytes after the checkpoint`);
   if (view.getUint32(expected - 4, true) !== crc32(bytes.subarray(0, expected - 4))) {
     throw new TypeError(`${where}: corrupt checkpoint (checksum mismatch)`);
   }
   let at = start;
   const next = (n: number) => {
     let a: Float32Array;
-    if (LITTLE_ENDIAN) { a = new Float32Array(bytes.slice(at, at + n * 4).buffer); at += n * 4; }
-    else { a = new Float32Array(n); for (let i = 0; i < n; i++, at += 4) a[i] = view.getFloat32(at, true); }
+    if (LITTLE_ENDIAN) {
+      a = new Float32Array(bytes.slice(at, at + n * 4).buffer);
+      at += n * 4;
+    } else {
+      a = new Float32Array(n);
+      for (let i = 0; i < n; i++, at += 4) a[i] = view.getFloat32(at, true);
+    }
     return a;
   };
-  const values: Float32Array[] = [], slow: Float32Array[] = [];
+  const values: Float32Array[] = [],
+    slow: Float32Array[] = [];
   const state = header.sizes.map((n, i) => {
     const s: RAdamStateDict['state'][number] = { step: header.steps[i], expAvg: next(n), expAvgSq: next(n) };
     if (header.amsgrad[i]) s.maxExpAvgSq = next(n);
@@ -113,7 +170,11 @@ export function decodeCheckpoint(bytes: unknown): { sd: RAdamStateDict; values: 
     return s;
   });
   const lookahead = header.lookahead ? { ...header.lookahead, slow } : null;
-  return { sd: { format: 'radam-wasm', version: 1, groups: header.groups, state }, values: withParams ? values : null, lookahead };
+  return {
+    sd: { format: 'radam-wasm', version: 1, groups: header.groups, state },
+    values: withParams ? values : null,
+    lookahead,
+  };
 }
 
 const formatIndex = (i: unknown) => (typeof i === 'number' ? String(i) : JSON.stringify(i));

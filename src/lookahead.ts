@@ -23,10 +23,15 @@ export class Lookahead {
   private counter = 0;
 
   /** Wraps `optimizer`; the slow weights start from the params' current values. */
-  constructor(readonly optimizer: RAdam, options: LookaheadOptions = {}) {
+  constructor(
+    readonly optimizer: RAdam,
+    options: LookaheadOptions = {},
+  ) {
     const { k = 6, alpha = 0.5 } = options ?? {};
-    if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`Invalid Lookahead k: ${formatValue(k)} (expected a positive integer)`);
-    if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 1)) throw new RangeError(`Invalid Lookahead alpha: ${formatValue(alpha)} (expected 0 < alpha <= 1)`);
+    if (!Number.isSafeInteger(k) || k < 1)
+      throw new RangeError(`Invalid Lookahead k: ${formatValue(k)} (expected a positive integer)`);
+    if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 1))
+      throw new RangeError(`Invalid Lookahead alpha: ${formatValue(alpha)} (expected 0 < alpha <= 1)`);
     optimizer._ensureSlow(optimizer.params, true);
     this.k = k;
     this.alpha = alpha;
@@ -62,7 +67,15 @@ export class Lookahead {
 
   stateDict(): LookaheadStateDict {
     const params = this.optimizer.params;
-    return { ...this.optimizer.stateDict(), lookahead: { k: this.k, alpha: this.alpha, counter: this.counter, slow: params.map((p) => this.slowWeights(p).slice()) } };
+    return {
+      ...this.optimizer.stateDict(),
+      lookahead: {
+        k: this.k,
+        alpha: this.alpha,
+        counter: this.counter,
+        slow: params.map((p) => this.slowWeights(p).slice()),
+      },
+    };
   }
 
   /** Restores the inner optimizer's state and Lookahead's; checks everything first, changes nothing on error. */
@@ -75,7 +88,12 @@ export class Lookahead {
   /** A binary checkpoint of the optimizer (see RAdam.saveState) with Lookahead's state in it. */
   saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
     const params = this.optimizer.params;
-    return this.optimizer._saveState(options, { k: this.k, alpha: this.alpha, counter: this.counter, slow: params.map((p) => this.slowWeights(p).slice()) });
+    return this.optimizer._saveState(options, {
+      k: this.k,
+      alpha: this.alpha,
+      counter: this.counter,
+      slow: params.map((p) => this.slowWeights(p).slice()),
+    });
   }
 
   /** Restores a checkpoint from Lookahead.saveState; checks everything first, changes nothing on error. */
@@ -86,9 +104,12 @@ export class Lookahead {
   // Checks Lookahead's part of a saved state; returns what applies it.
   private check(la: LookaheadStateDict['lookahead'] | undefined, where: string): () => void {
     where = `Lookahead.${where}`;
-    if (la === null || typeof la !== 'object') throw new TypeError(`${where}: no Lookahead state in it (saved from a plain optimizer?)`);
+    if (la === null || typeof la !== 'object')
+      throw new TypeError(`${where}: no Lookahead state in it (saved from a plain optimizer?)`);
     if (la.k !== this.k || la.alpha !== this.alpha) {
-      throw new RangeError(`${where}: saved with k ${formatValue(la.k)}, alpha ${formatValue(la.alpha)}; this Lookahead has k ${this.k}, alpha ${this.alpha}`);
+      throw new RangeError(
+        `${where}: saved with k ${formatValue(la.k)}, alpha ${formatValue(la.alpha)}; this Lookahead has k ${this.k}, alpha ${this.alpha}`,
+      );
     }
     if (!Number.isSafeInteger(la.counter) || la.counter < 0 || la.counter >= this.k) {
       throw new RangeError(`${where}: counter ${formatValue(la.counter)} (expected 0 <= counter < k)`);
@@ -96,17 +117,23 @@ export class Lookahead {
     const params = this.optimizer.params;
     this.optimizer._ensureSlow(params, false); // so that applying cannot fail
     if (!Array.isArray(la.slow) || la.slow.length !== params.length) {
-      throw new RangeError(`${where}: slow weights for ${Array.isArray(la.slow) ? la.slow.length : formatValue(la.slow)} params, the optimizer has ${params.length}`);
+      throw new RangeError(
+        `${where}: slow weights for ${Array.isArray(la.slow) ? la.slow.length : formatValue(la.slow)} params, the optimizer has ${params.length}`,
+      );
     }
     const slow = params.map((p, i) => {
       const a = la.slow[i] as unknown;
       if (!(a instanceof Float32Array || a instanceof Float64Array || Array.isArray(a))) {
         throw new TypeError(`${where}: slow weights of param ${i} are ${formatValue(a)} (expected a Float32Array)`);
       }
-      if (a.length !== p.size) throw new RangeError(`${where}: slow weights of param ${i} have ${a.length} elements, the param has ${p.size}`);
+      if (a.length !== p.size)
+        throw new RangeError(`${where}: slow weights of param ${i} have ${a.length} elements, the param has ${p.size}`);
       if (Array.isArray(a)) {
         const bad = a.findIndex((x) => typeof x !== 'number');
-        if (bad >= 0) throw new TypeError(`${where}: slow weights of param ${i}: element ${bad} is ${formatValue(a[bad])} (expected a number)`);
+        if (bad >= 0)
+          throw new TypeError(
+            `${where}: slow weights of param ${i}: element ${bad} is ${formatValue(a[bad])} (expected a number)`,
+          );
       }
       return Float32Array.from(a as ArrayLike<number>);
     });

@@ -2,17 +2,55 @@
 import { Arena, alignUp } from './arena.js';
 import { createJsKernel } from './backends/js.js';
 import type { Kernel } from './backends/kernel.js';
-import { compileWasm, createSharedKernel, createWasmKernel, hasWebAssembly, wasmSupported, type KernelSource } from './backends/wasm.js';
+import {
+  compileWasm,
+  createSharedKernel,
+  createWasmKernel,
+  hasWebAssembly,
+  wasmSupported,
+  type KernelSource,
+} from './backends/wasm.js';
 import type { Job, ThreadPool } from './threads/pool.js';
 import { SPIN_MS } from './threads/control.js';
 import {
-  ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
-  E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, E_SLOW, E_SUMSQ, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS,
+  ENTRY_BYTES,
+  E_PARAM,
+  E_GRAD,
+  E_EXP_AVG,
+  E_EXP_AVG_SQ,
+  E_MAX_EXP_AVG_SQ,
+  E_SIZE,
+  E_FLAGS,
+  E_GRAD_SCALE,
+  E_WEIGHT_DECAY,
+  E_PARAM_DECAY,
+  E_BETA1,
+  E_ONE_MINUS_BETA1,
+  E_BETA2,
+  E_ONE_MINUS_BETA2,
+  E_EPS,
+  E_STEP_SIZE,
+  E_SLOW,
+  E_SUMSQ,
+  FLAG_AMSGRAD,
+  FLAG_COUPLED_DECAY,
+  FLAG_FLUSH_SUBNORMALS,
 } from './layout.js';
 import {
-  DEFAULTS, STEP_OPTION_KEYS, formatValue, resolveGroupOptions, validateBackend, validateOption, validateStepOptions, validateThreads,
-  type Backend, type BackendChoice, type GroupOptions, type Hyperparameters, type RAdamOptions, type StepOptions,
+  DEFAULTS,
+  STEP_OPTION_KEYS,
+  formatValue,
+  resolveGroupOptions,
+  validateBackend,
+  validateOption,
+  validateStepOptions,
+  validateThreads,
+  type Backend,
+  type BackendChoice,
+  type GroupOptions,
+  type Hyperparameters,
+  type RAdamOptions,
+  type StepOptions,
 } from './options.js';
 import { stepScalars, type StepScalars } from './scalars.js';
 import { decodeCheckpoint, encodeCheckpoint, type LookaheadCheckpoint } from './checkpoint.js';
@@ -53,7 +91,6 @@ export interface RAdamStateDict {
   state: ParamState[];
 }
 
-
 /** A tensor registered with the optimizer; its arrays are live views into linear memory. */
 export class Param {
   /** Number of elements. */
@@ -68,7 +105,11 @@ export class Param {
   private generation = -1;
 
   /** @internal */
-  constructor(readonly group: ParamGroup, size: number, ptrs: number[]) {
+  constructor(
+    readonly group: ParamGroup,
+    size: number,
+    ptrs: number[],
+  ) {
     this.size = size;
     this.ptrs = ptrs;
   }
@@ -80,15 +121,25 @@ export class Param {
   }
 
   /** The parameter values. */
-  get data(): Float32Array { return this.view(0) as Float32Array; }
+  get data(): Float32Array {
+    return this.view(0) as Float32Array;
+  }
   /** The gradient: write it before each `step()`. */
-  get grad(): Float32Array { return this.view(1) as Float32Array; }
+  get grad(): Float32Array {
+    return this.view(1) as Float32Array;
+  }
   /** First moment (torch's exp_avg). */
-  get expAvg(): Float32Array { return this.view(2) as Float32Array; }
+  get expAvg(): Float32Array {
+    return this.view(2) as Float32Array;
+  }
   /** Second moment (torch's exp_avg_sq). */
-  get expAvgSq(): Float32Array { return this.view(3) as Float32Array; }
+  get expAvgSq(): Float32Array {
+    return this.view(3) as Float32Array;
+  }
   /** Running maximum of the second moment with amsgrad, else null. */
-  get maxExpAvgSq(): Float32Array | null { return this.view(4); }
+  get maxExpAvgSq(): Float32Array | null {
+    return this.view(4);
+  }
 
   /** @internal drops the views (and with them the memory) on dispose */
   _release(): void {
@@ -96,10 +147,14 @@ export class Param {
   }
 
   /** @internal Lookahead's slow weights, or null */
-  get _slow(): Float32Array | null { return this.view(5); }
+  get _slow(): Float32Array | null {
+    return this.view(5);
+  }
 
   /** @internal the view cache must be rebuilt (a pointer changed) */
-  _invalidate(): void { this.generation = -1; }
+  _invalidate(): void {
+    this.generation = -1;
+  }
 
   // Views are re-created after the memory grew (growth detaches every view of the old buffer).
   private view(k: number): Float32Array | null {
@@ -121,41 +176,88 @@ export class ParamGroup {
   readonly _params: Param[] = [];
 
   /** @internal */
-  constructor(readonly optimizer: RAdam, hp: Hyperparameters) {
+  constructor(
+    readonly optimizer: RAdam,
+    hp: Hyperparameters,
+  ) {
     this._hp = hp;
   }
 
   /** The params of this group, in the order they were added. */
-  get params(): readonly Param[] { return this._params.slice(); }
+  get params(): readonly Param[] {
+    return this._params.slice();
+  }
 
   private set<K extends keyof Hyperparameters>(key: K, x: unknown): void {
     this.optimizer._check();
     this._hp[key] = validateOption(key, x);
   }
 
-  get lr(): number { return this._hp.lr; }
-  set lr(x: number) { this.set('lr', x); }
-  get betas(): readonly [number, number] { return this._hp.betas; }
-  set betas(x: readonly [number, number]) { this.set('betas', x); }
-  get eps(): number { return this._hp.eps; }
-  set eps(x: number) { this.set('eps', x); }
-  get weightDecay(): number { return this._hp.weightDecay; }
-  set weightDecay(x: number) { this.set('weightDecay', x); }
-  get decoupledWeightDecay(): boolean { return this._hp.decoupledWeightDecay; }
-  set decoupledWeightDecay(x: boolean) { this.set('decoupledWeightDecay', x); }
-  get maximize(): boolean { return this._hp.maximize; }
-  set maximize(x: boolean) { this.set('maximize', x); }
-  get threshold(): number { return this._hp.threshold; }
-  set threshold(x: number) { this.set('threshold', x); }
-  get degenerateToSgd(): boolean { return this._hp.degenerateToSgd; }
-  set degenerateToSgd(x: boolean) { this.set('degenerateToSgd', x); }
-  get flushSubnormals(): boolean { return this._hp.flushSubnormals; }
-  set flushSubnormals(x: boolean) { this.set('flushSubnormals', x); }
+  get lr(): number {
+    return this._hp.lr;
+  }
+  set lr(x: number) {
+    this.set('lr', x);
+  }
+  get betas(): readonly [number, number] {
+    return this._hp.betas;
+  }
+  set betas(x: readonly [number, number]) {
+    this.set('betas', x);
+  }
+  get eps(): number {
+    return this._hp.eps;
+  }
+  set eps(x: number) {
+    this.set('eps', x);
+  }
+  get weightDecay(): number {
+    return this._hp.weightDecay;
+  }
+  set weightDecay(x: number) {
+    this.set('weightDecay', x);
+  }
+  get decoupledWeightDecay(): boolean {
+    return this._hp.decoupledWeightDecay;
+  }
+  set decoupledWeightDecay(x: boolean) {
+    this.set('decoupledWeightDecay', x);
+  }
+  get maximize(): boolean {
+    return this._hp.maximize;
+  }
+  set maximize(x: boolean) {
+    this.set('maximize', x);
+  }
+  get threshold(): number {
+    return this._hp.threshold;
+  }
+  set threshold(x: number) {
+    this.set('threshold', x);
+  }
+  get degenerateToSgd(): boolean {
+    return this._hp.degenerateToSgd;
+  }
+  set degenerateToSgd(x: boolean) {
+    this.set('degenerateToSgd', x);
+  }
+  get flushSubnormals(): boolean {
+    return this._hp.flushSubnormals;
+  }
+  set flushSubnormals(x: boolean) {
+    this.set('flushSubnormals', x);
+  }
   /** false: this group takes plain Adam steps (see `Adam`). */
-  get rectify(): boolean { return this._hp.rectify; }
-  set rectify(x: boolean) { this.set('rectify', x); }
+  get rectify(): boolean {
+    return this._hp.rectify;
+  }
+  set rectify(x: boolean) {
+    this.set('rectify', x);
+  }
   /** Fixed when the group is created: it decides whether params get a maxExpAvgSq buffer. */
-  get amsgrad(): boolean { return this._hp.amsgrad; }
+  get amsgrad(): boolean {
+    return this._hp.amsgrad;
+  }
 
   /** Registers a parameter: initial values (copied into linear memory) or a length (zeros). */
   addParam(init: ParamInit): Param {
@@ -179,7 +281,9 @@ function toValues(init: unknown): { size: number; values: ArrayLike<number> | nu
     }
     return { size: init.length, values: init };
   }
-  throw new TypeError(`Invalid param init: ${formatValue(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`);
+  throw new TypeError(
+    `Invalid param init: ${formatValue(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
+  );
 }
 
 export class RAdam {
@@ -269,7 +373,10 @@ export class RAdam {
     const r = loading(this.kernels);
     return (r.ready[choice] ??= resolveBackend(this.kernels, choice).then(
       (b) => (r.settled[choice] = b),
-      (e) => { delete r.ready[choice]; throw e; },
+      (e) => {
+        delete r.ready[choice];
+        throw e;
+      },
     ));
   }
 
@@ -277,10 +384,11 @@ export class RAdam {
   static createSync(options: RAdamOptions = {}): RAdam {
     const { choice, hp, guards, threads } = this.resolve(options);
     if (threads !== 1) {
-      throw new Error("RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })");
+      throw new Error('RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })');
     }
     const backend = choice === 'js' ? 'js' : loading(this.kernels).settled[choice];
-    if (!backend) throw new Error(`RAdam.createSync: backend '${choice}' is not loaded yet: await RAdam.ready('${choice}') first`);
+    if (!backend)
+      throw new Error(`RAdam.createSync: backend '${choice}' is not loaded yet: await RAdam.ready('${choice}') first`);
     return this.make(backend === 'js' ? createJsKernel() : createWasmKernel(this.kernels!, backend), hp, guards);
   }
 
@@ -295,12 +403,21 @@ export class RAdam {
   }
 
   /** A NaN or ±Infinity in any gradient makes step() change nothing and say so (default false). */
-  get skipNonFinite(): boolean { return this._check().guards.skipNonFinite; }
-  set skipNonFinite(x: boolean) { this._check().guards.skipNonFinite = validateStepOptions({ skipNonFinite: x ?? null }, 'RAdam').skipNonFinite!; }
+  get skipNonFinite(): boolean {
+    return this._check().guards.skipNonFinite;
+  }
+  set skipNonFinite(x: boolean) {
+    this._check().guards.skipNonFinite = validateStepOptions({ skipNonFinite: x ?? null }, 'RAdam').skipNonFinite!;
+  }
   /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
-  get maxGradNorm(): number | null { return this._check().guards.maxGradNorm; }
+  get maxGradNorm(): number | null {
+    return this._check().guards.maxGradNorm;
+  }
   set maxGradNorm(x: number | null) {
-    if (x === undefined) throw new RangeError('Invalid maxGradNorm: undefined (expected a positive finite number, or null for no clipping)');
+    if (x === undefined)
+      throw new RangeError(
+        'Invalid maxGradNorm: undefined (expected a positive finite number, or null for no clipping)',
+      );
     this._check().guards.maxGradNorm = validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null;
   }
 
@@ -338,7 +455,9 @@ export class RAdam {
     const { size, values } = toValues(init);
     const stride = alignUp(size * 4);
     const count = group._hp.amsgrad ? 5 : 4;
-    const mark = this._arena.used, table = this.table, capacity = this.tableCapacity;
+    const mark = this._arena.used,
+      table = this.table,
+      capacity = this.tableCapacity;
     let base: number;
     try {
       if (this.order.length === this.tableCapacity) this.growTable(this.tableCapacity * 2);
@@ -438,7 +557,9 @@ export class RAdam {
           t = param._step + 1;
           s = stepScalars(t, hp);
           if (!Number.isFinite(Math.fround(s.stepSize)) || !Number.isFinite(Math.fround(s.paramDecay))) {
-            throw new RangeError(`step: the step size of group ${this._groups.indexOf(group)} at step ${t} overflows float32 (lr ${hp.lr}, step size ${s.stepSize})`);
+            throw new RangeError(
+              `step: the step size of group ${this._groups.indexOf(group)} at step ${t} overflows float32 (lr ${hp.lr}, step size ${s.stepSize})`,
+            );
           }
         }
         const e = param._slot * (ENTRY_BYTES / 4);
@@ -466,7 +587,8 @@ export class RAdam {
       let total = 0;
       for (let k = 0; k < count; k++) {
         const sumsq = f64[(k * ENTRY_BYTES + E_SUMSQ) / 8];
-        if (skipNonFinite && !Number.isFinite(sumsq)) return { result: { skipped: true, param: this.params.indexOf(this.order[k]) }, count };
+        if (skipNonFinite && !Number.isFinite(sumsq))
+          return { result: { skipped: true, param: this.params.indexOf(this.order[k]) }, count };
         total += sumsq;
       }
       gradNorm = Math.sqrt(total);
@@ -504,13 +626,17 @@ export class RAdam {
     }
     const share = Math.ceil(total / threads / 16) * 16;
     const buffer = this._kernel.memory.buffer;
-    const bytes = new Uint8Array(buffer), words = new Int32Array(buffer);
-    const tables: Job[] = Array.from({ length: threads }, (_, t) => ({ table: this.subTables + t * this.subCapacity * ENTRY_BYTES, count: 0 }));
+    const bytes = new Uint8Array(buffer),
+      words = new Int32Array(buffer);
+    const tables: Job[] = Array.from({ length: threads }, (_, t) => ({
+      table: this.subTables + t * this.subCapacity * ENTRY_BYTES,
+      count: 0,
+    }));
     let offset = 0;
     for (let k = 0; k < count; k++) {
       const src = this.table + k * ENTRY_BYTES;
       const n = i32[k * (ENTRY_BYTES / 4) + E_SIZE / 4];
-      for (let start = 0; start < n;) {
+      for (let start = 0; start < n; ) {
         const t = Math.min(threads - 1, Math.floor((offset + start) / share));
         const end = Math.min(n, (t + 1) * share - offset);
         const job = tables[t];
@@ -548,7 +674,8 @@ export class RAdam {
     }
     missing.forEach((p, i) => {
       p.ptrs[5] = ptrs[i];
-      new Uint32Array(this._kernel.memory.buffer, this.table + p._slot * ENTRY_BYTES, ENTRY_BYTES / 4)[E_SLOW / 4] = ptrs[i];
+      new Uint32Array(this._kernel.memory.buffer, this.table + p._slot * ENTRY_BYTES, ENTRY_BYTES / 4)[E_SLOW / 4] =
+        ptrs[i];
     });
     for (const p of params) {
       p._invalidate();
@@ -568,10 +695,19 @@ export class RAdam {
 
   private tableViews(): { i32: Int32Array; f32: Float32Array } {
     const c = this.tableCache;
-    if (c.generation !== this._arena.generation || c.table !== this.table || c.i32.length !== this.order.length * (ENTRY_BYTES / 4)) {
+    if (
+      c.generation !== this._arena.generation ||
+      c.table !== this.table ||
+      c.i32.length !== this.order.length * (ENTRY_BYTES / 4)
+    ) {
       const buffer = this._kernel.memory.buffer;
       const words = this.order.length * (ENTRY_BYTES / 4);
-      this.tableCache = { generation: this._arena.generation, table: this.table, i32: new Int32Array(buffer, this.table, words), f32: new Float32Array(buffer, this.table, words) };
+      this.tableCache = {
+        generation: this._arena.generation,
+        table: this.table,
+        i32: new Int32Array(buffer, this.table, words),
+        f32: new Float32Array(buffer, this.table, words),
+      };
     }
     return this.tableCache;
   }
@@ -606,18 +742,25 @@ export class RAdam {
   loadStateDict(sd: RAdamStateDict): void {
     this._check();
     const where = 'loadStateDict';
-    if (sd === null || typeof sd !== 'object') throw new TypeError(`${where}: expected a state dict object, got ${formatValue(sd)}`);
+    if (sd === null || typeof sd !== 'object')
+      throw new TypeError(`${where}: expected a state dict object, got ${formatValue(sd)}`);
     if (sd.format !== 'radam-wasm' || sd.version !== 1) {
-      throw new TypeError(`${where}: not a radam-wasm version 1 state dict (format ${formatValue(sd.format)}, version ${formatValue(sd.version)})`);
+      throw new TypeError(
+        `${where}: not a radam-wasm version 1 state dict (format ${formatValue(sd.format)}, version ${formatValue(sd.version)})`,
+      );
     }
     if (!Array.isArray(sd.groups)) throw new TypeError(`${where}: the state dict has no "groups" array`);
     if (!Array.isArray(sd.state)) throw new TypeError(`${where}: the state dict has no "state" array`);
     if (sd.groups.length !== this._groups.length) {
-      throw new RangeError(`${where}: the state dict has ${sd.groups.length} groups, this optimizer has ${this._groups.length}`);
+      throw new RangeError(
+        `${where}: the state dict has ${sd.groups.length} groups, this optimizer has ${this._groups.length}`,
+      );
     }
     const params = this.params;
     if (sd.state.length !== params.length) {
-      throw new RangeError(`${where}: the state dict has state for ${sd.state.length} params, this optimizer has ${params.length}`);
+      throw new RangeError(
+        `${where}: the state dict has state for ${sd.state.length} params, this optimizer has ${params.length}`,
+      );
     }
     // Check and convert everything first; apply only from the converted copies.
     let index = 0;
@@ -627,15 +770,21 @@ export class RAdam {
         throw new TypeError(`${where}: group ${k} has no "params" array`);
       }
       if (gs.params.length !== group._params.length) {
-        throw new RangeError(`${where}: group ${k} has ${gs.params.length} params in the state dict, ${group._params.length} in this optimizer`);
+        throw new RangeError(
+          `${where}: group ${k} has ${gs.params.length} params in the state dict, ${group._params.length} in this optimizer`,
+        );
       }
       gs.params.forEach((pi, j) => {
-        if (pi !== index + j) throw new RangeError(`${where}: group ${k} lists param ${formatValue(pi)} at position ${j}, expected ${index + j}`);
+        if (pi !== index + j)
+          throw new RangeError(
+            `${where}: group ${k} lists param ${formatValue(pi)} at position ${j}, expected ${index + j}`,
+          );
       });
       index += gs.params.length;
       const { params: _, ...given } = gs;
       for (const key of Object.keys(DEFAULTS)) {
-        if ((given as Record<string, unknown>)[key] === undefined) throw new TypeError(`${where}: group ${k} is missing "${key}"`);
+        if ((given as Record<string, unknown>)[key] === undefined)
+          throw new TypeError(`${where}: group ${k} is missing "${key}"`);
       }
       let hp: Hyperparameters;
       try {
@@ -645,7 +794,9 @@ export class RAdam {
         throw new Ctor(`${where}: group ${k}: ${(e as Error).message}`);
       }
       if (hp.amsgrad !== group._hp.amsgrad) {
-        throw new RangeError(`${where}: group ${k} has amsgrad ${hp.amsgrad} in the state dict, ${group._hp.amsgrad} in this optimizer`);
+        throw new RangeError(
+          `${where}: group ${k} has amsgrad ${hp.amsgrad} in the state dict, ${group._hp.amsgrad} in this optimizer`,
+        );
       }
       return hp;
     });
@@ -656,7 +807,9 @@ export class RAdam {
       if (!Number.isSafeInteger(s.step) || s.step < 0) {
         throw new RangeError(`${where}: ${what} has step ${formatValue(s.step)} (expected a non-negative integer)`);
       }
-      const names = p.maxExpAvgSq ? (['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const) : (['expAvg', 'expAvgSq'] as const);
+      const names = p.maxExpAvgSq
+        ? (['expAvg', 'expAvgSq', 'maxExpAvgSq'] as const)
+        : (['expAvg', 'expAvgSq'] as const);
       const arrays = names.map((name) => {
         const a = s[name] as unknown;
         if (a === undefined) throw new TypeError(`${where}: ${what} is missing "${name}"`);
@@ -668,13 +821,18 @@ export class RAdam {
         }
         if (Array.isArray(a)) {
           const bad = a.findIndex((x) => typeof x !== 'number');
-          if (bad >= 0) throw new TypeError(`${where}: ${what}: "${name}" element ${bad} is ${formatValue(a[bad])} (expected a number)`);
+          if (bad >= 0)
+            throw new TypeError(
+              `${where}: ${what}: "${name}" element ${bad} is ${formatValue(a[bad])} (expected a number)`,
+            );
         }
         return Float32Array.from(a as ArrayLike<number>);
       });
       return { step: s.step, arrays };
     });
-    hps.forEach((hp, k) => { this._groups[k]._hp = hp; });
+    hps.forEach((hp, k) => {
+      this._groups[k]._hp = hp;
+    });
     params.forEach((p, i) => {
       p._step = states[i].step;
       const [m, v, vmax] = states[i].arrays;
@@ -696,7 +854,8 @@ export class RAdam {
   _saveState(options: { includeParams?: boolean }, lookahead: LookaheadCheckpoint | null): Uint8Array<ArrayBuffer> {
     this._check();
     const includeParams = options?.includeParams ?? false;
-    if (typeof includeParams !== 'boolean') throw new TypeError(`saveState: Invalid includeParams: ${formatValue(includeParams)} (expected true or false)`);
+    if (typeof includeParams !== 'boolean')
+      throw new TypeError(`saveState: Invalid includeParams: ${formatValue(includeParams)} (expected true or false)`);
     return encodeCheckpoint(this.stateDict(), includeParams ? this.params.map((p) => p.data.slice()) : null, lookahead);
   }
 
@@ -715,9 +874,15 @@ export class RAdam {
     const { sd, values } = decoded;
     const params = this.params;
     if (values) {
-      if (values.length !== params.length) throw new RangeError(`loadState: the checkpoint holds values for ${values.length} params, this optimizer has ${params.length}`);
+      if (values.length !== params.length)
+        throw new RangeError(
+          `loadState: the checkpoint holds values for ${values.length} params, this optimizer has ${params.length}`,
+        );
       values.forEach((v, i) => {
-        if (v.length !== params[i].size) throw new RangeError(`loadState: the checkpoint's values of param ${i} have ${v.length} elements, the param has ${params[i].size}`);
+        if (v.length !== params[i].size)
+          throw new RangeError(
+            `loadState: the checkpoint's values of param ${i} have ${v.length} elements, the param has ${params[i].size}`,
+          );
       });
     }
     const after = check(decoded);
@@ -758,19 +923,36 @@ const MIN_ELEMENTS_PER_TENSOR = 1024;
 const RANGE_POINTERS = [E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ];
 
 let blocking: boolean | undefined;
-const canBlockHere = (): boolean => (blocking ??= (() => {
-  try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); return true; } catch { return false; }
-})());
+const canBlockHere = (): boolean =>
+  (blocking ??= (() => {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  })());
 
 /** The number of threads to use, checking what the runtime offers. */
-async function resolveThreads(threads: number | 'auto', backend: BackendChoice, source: KernelSource | null): Promise<number> {
+async function resolveThreads(
+  threads: number | 'auto',
+  backend: BackendChoice,
+  source: KernelSource | null,
+): Promise<number> {
   if (threads === 1) return 1;
   const { hardwareThreads, sharedMemoryAvailable } = await import('./threads/pool.js');
-  const usable = sharedMemoryAvailable() && source?.shared !== undefined && (backend === 'auto' || backend === 'simd')
-    && hasWebAssembly() && source !== null && (await wasmSupported(source, 'simd'));
+  const usable =
+    sharedMemoryAvailable() &&
+    source?.shared !== undefined &&
+    (backend === 'auto' || backend === 'simd') &&
+    hasWebAssembly() &&
+    source !== null &&
+    (await wasmSupported(source, 'simd'));
   if (threads === 'auto') return usable ? Math.max(1, Math.min(4, await hardwareThreads())) : 1;
   if (!usable) {
-    throw new Error(`threads: ${threads} needs shared memory (in browsers: a cross-origin isolated page), WebAssembly SIMD and backend 'simd' or 'auto'`);
+    throw new Error(
+      `threads: ${threads} needs shared memory (in browsers: a cross-origin isolated page), WebAssembly SIMD and backend 'simd' or 'auto'`,
+    );
   }
   return threads;
 }
@@ -810,8 +992,10 @@ async function resolveBackend(source: KernelSource | null, choice: BackendChoice
     }
     return 'js';
   }
-  if (!usable) throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
-  if (!(await wasmSupported(source, choice))) throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
+  if (!usable)
+    throw new Error(`backend '${choice}' needs WebAssembly, which this runtime does not provide (use 'js' or 'auto')`);
+  if (!(await wasmSupported(source, choice)))
+    throw new Error(`backend '${choice}': this runtime rejects the ${choice} build (use 'auto' to fall back)`);
   await compileWasm(source, choice);
   return choice;
 }

@@ -57,7 +57,8 @@ export interface RAdamOptions extends GroupOptions, StepOptions {
 
 export function validateThreads(x: unknown): number | 'auto' {
   if (x === undefined) return 1;
-  if (x === 'auto' || (Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) <= 64)) return x as number | 'auto';
+  if (x === 'auto' || (Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) <= 64))
+    return x as number | 'auto';
   throw new RangeError(`Invalid threads: ${show(x)} (expected an integer from 1 to 64, or 'auto')`);
 }
 
@@ -66,14 +67,18 @@ export const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
 /** Validates the step options given (unknown keys throw); returns them normalised. */
 export function validateStepOptions(given: unknown, where: string): StepOptions {
   if (given === undefined) return {};
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new TypeError(`Invalid ${where} options: ${show(given)} (expected an object)`);
+  if (given === null || typeof given !== 'object' || Array.isArray(given))
+    throw new TypeError(`Invalid ${where} options: ${show(given)} (expected an object)`);
   const out: StepOptions = {};
   for (const [k, v] of Object.entries(given)) {
-    if (k === 'skipNonFinite') { if (v !== undefined) out.skipNonFinite = boolean('skipNonFinite', v); }
-    else if (k === 'maxGradNorm') {
+    if (k === 'skipNonFinite') {
+      if (v !== undefined) out.skipNonFinite = boolean('skipNonFinite', v);
+    } else if (k === 'maxGradNorm') {
       if (v === undefined) continue;
       if (v !== null && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
-        throw new RangeError(`Invalid maxGradNorm: ${show(v)} (expected a positive finite number, or null for no clipping)`);
+        throw new RangeError(
+          `Invalid maxGradNorm: ${show(v)} (expected a positive finite number, or null for no clipping)`,
+        );
       }
       out.maxGradNorm = v as number | null;
     } else throw new TypeError(`Unknown ${where} option: ${show(k)} (known: ${STEP_OPTION_KEYS.join(', ')})`);
@@ -98,11 +103,17 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
 });
 
 const show = (x: unknown): string =>
-  typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined ? String(x) :
-  typeof x === 'string' ? JSON.stringify(x) : Array.isArray(x) ? `[${x.map(show).join(', ')}]` : Object.prototype.toString.call(x);
+  typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined
+    ? String(x)
+    : typeof x === 'string'
+      ? JSON.stringify(x)
+      : Array.isArray(x)
+        ? `[${x.map(show).join(', ')}]`
+        : Object.prototype.toString.call(x);
 
 function finiteNumber(name: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new RangeError(`Invalid ${name}: ${show(x)} (expected a finite number)`);
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    throw new RangeError(`Invalid ${name}: ${show(x)} (expected a finite number)`);
   return x;
 }
 
@@ -126,26 +137,43 @@ function beta(name: string, x: unknown): number {
 /** Validates one hyperparameter and returns its normalized value; throws naming the value. */
 export function validateOption<K extends keyof Hyperparameters>(key: K, value: unknown): Hyperparameters[K] {
   switch (key) {
-    case 'lr': return atLeast('lr', value, 0) as Hyperparameters[K];
-    case 'eps': return atLeast('eps', value, 0) as Hyperparameters[K];
-    case 'weightDecay': return atLeast('weightDecay', value, 0) as Hyperparameters[K];
-    case 'threshold': return atLeast('threshold', value, 4) as Hyperparameters[K];
+    case 'lr':
+      return atLeast('lr', value, 0) as Hyperparameters[K];
+    case 'eps':
+      return atLeast('eps', value, 0) as Hyperparameters[K];
+    case 'weightDecay':
+      return atLeast('weightDecay', value, 0) as Hyperparameters[K];
+    case 'threshold':
+      return atLeast('threshold', value, 4) as Hyperparameters[K];
     case 'betas': {
       if (!Array.isArray(value) || value.length !== 2) {
         throw new TypeError(`Invalid betas: ${show(value)} (expected [beta1, beta2])`);
       }
-      return Object.freeze([beta('beta1 (betas[0])', value[0]), beta('beta2 (betas[1])', value[1])]) as unknown as Hyperparameters[K];
+      return Object.freeze([
+        beta('beta1 (betas[0])', value[0]),
+        beta('beta2 (betas[1])', value[1]),
+      ]) as unknown as Hyperparameters[K];
     }
-    case 'decoupledWeightDecay': case 'maximize': case 'amsgrad': case 'degenerateToSgd': case 'flushSubnormals': case 'rectify':
+    case 'decoupledWeightDecay':
+    case 'maximize':
+    case 'amsgrad':
+    case 'degenerateToSgd':
+    case 'flushSubnormals':
+    case 'rectify':
       return boolean(key, value) as Hyperparameters[K];
-    default: throw new TypeError(`Unknown option: ${show(key)}`);
+    default:
+      throw new TypeError(`Unknown option: ${show(key)}`);
   }
 }
 
 const KEYS = Object.keys(DEFAULTS) as (keyof Hyperparameters)[];
 
 /** Fills the defaults from `base` and validates every given option; unknown keys throw. */
-export function resolveGroupOptions(given: unknown, base: Hyperparameters, extraKeys: readonly string[] = []): Hyperparameters {
+export function resolveGroupOptions(
+  given: unknown,
+  base: Hyperparameters,
+  extraKeys: readonly string[] = [],
+): Hyperparameters {
   if (given === undefined) return { ...base };
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
     throw new TypeError(`Invalid options: ${show(given)} (expected an object)`);

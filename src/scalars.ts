@@ -29,10 +29,16 @@ export function rectification(t: number, beta1: number, beta2: number, threshold
   const rhoT = rhoInf - (2 * t * beta2t) / biasCorrection2;
   // threshold >= 4 (validated) keeps every factor positive; rho_inf <= 4 never gets here.
   const rectified = rhoT > threshold;
-  const rT = rectified
-    ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
-    : null;
-  return { rhoInf, rhoT, rectified, rT, biasCorrection1, biasCorrection2, sqrtBiasCorrection2: Math.sqrt(biasCorrection2) };
+  const rT = rectified ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : null;
+  return {
+    rhoInf,
+    rhoT,
+    rectified,
+    rT,
+    biasCorrection1,
+    biasCorrection2,
+    sqrtBiasCorrection2: Math.sqrt(biasCorrection2),
+  };
 }
 
 /** What the kernel needs for one tensor at one step (written to its table entry as float32). */
@@ -55,8 +61,18 @@ export interface StepScalars {
  */
 export const FLUSH_INTERVAL = 8;
 
-export type StepHyperparameters = Pick<Hyperparameters,
-  'lr' | 'betas' | 'eps' | 'weightDecay' | 'decoupledWeightDecay' | 'threshold' | 'degenerateToSgd' | 'flushSubnormals' | 'rectify'>;
+export type StepHyperparameters = Pick<
+  Hyperparameters,
+  | 'lr'
+  | 'betas'
+  | 'eps'
+  | 'weightDecay'
+  | 'decoupledWeightDecay'
+  | 'threshold'
+  | 'degenerateToSgd'
+  | 'flushSubnormals'
+  | 'rectify'
+>;
 
 /**
  * The scalars of step `t`. The kernel computes p -= stepSize * m / (sqrt(v) + eps), which is
@@ -75,7 +91,13 @@ export function stepScalars(t: number, h: StepHyperparameters): StepScalars {
     return { mode: MODE_ADAPTIVE, stepSize, paramDecay, flush, eps: eps * r.sqrtBiasCorrection2 };
   }
   if (r.rectified) {
-    return { mode: MODE_ADAPTIVE, stepSize: (h.lr * (r.rT as number) * r.sqrtBiasCorrection2) / r.biasCorrection1, paramDecay, flush, eps };
+    return {
+      mode: MODE_ADAPTIVE,
+      stepSize: (h.lr * (r.rT as number) * r.sqrtBiasCorrection2) / r.biasCorrection1,
+      paramDecay,
+      flush,
+      eps,
+    };
   }
   if (h.degenerateToSgd) return { mode: MODE_MOMENTUM, stepSize: h.lr / r.biasCorrection1, paramDecay, flush, eps };
   return { mode: MODE_SKIP, stepSize: 0, paramDecay, flush, eps };

@@ -34,8 +34,12 @@ async function build(backend: Backend, groups: GroupOptions[], sizes: number[][]
 function expectSame(label: string, a: Param[], b: Param[]) {
   for (let i = 0; i < a.length; i++) {
     for (const q of ['data', 'expAvg', 'expAvgSq', 'maxExpAvgSq'] as const) {
-      const x = a[i][q], y = b[i][q];
-      if (x === null || y === null) { expect(x, `${label} param ${i} ${q}`).toBe(y); continue; }
+      const x = a[i][q],
+        y = b[i][q];
+      if (x === null || y === null) {
+        expect(x, `${label} param ${i} ${q}`).toBe(y);
+        continue;
+      }
       const d = firstDifference(x, y);
       expect(d, `${label}: param ${i} (size ${x.length}) ${q} differs at element ${d}: ${x[d]} vs ${y[d]}`).toBe(-1);
     }
@@ -54,7 +58,11 @@ describe('backends agree bit for bit', () => {
       const gr = rng(2000 + trial);
       for (let t = 1; t <= 60; t++) {
         const grads = runs[0].params.map((p) => gradient(gr, p.size));
-        if (t === 30) runs.forEach(({ opt }) => { opt.groups[1].lr = 0.05; opt.groups[2].weightDecay = 0.02; });
+        if (t === 30)
+          runs.forEach(({ opt }) => {
+            opt.groups[1].lr = 0.05;
+            opt.groups[2].weightDecay = 0.02;
+          });
         for (const { opt, params } of runs) {
           params.forEach((p, i) => p.grad.set(grads[i]));
           opt.step();
@@ -69,26 +77,44 @@ describe('backends agree bit for bit', () => {
   }
 
   it('every combination of the loop specializations (amsgrad x coupled decay x mode)', async () => {
-    for (const amsgrad of [false, true]) for (const decay of ['none', 'coupled', 'decoupled']) for (const degenerateToSgd of [false, true]) {
-      const g: GroupOptions = {
-        lr: 0.01, amsgrad, degenerateToSgd, weightDecay: decay === 'none' ? 0 : 0.1, decoupledWeightDecay: decay === 'decoupled',
-      };
-      const runs = await Promise.all(BACKENDS.map((b) => build(b, [g], [[0, 1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1000]], 7)));
-      const gr = rng(9);
-      for (let t = 1; t <= 12; t++) { // crosses the threshold at step 6
-        const grads = runs[0].params.map((p) => gradient(gr, p.size));
-        for (const { opt, params } of runs) { params.forEach((p, i) => p.grad.set(grads[i])); opt.step(); }
-      }
-      expectSame(`${JSON.stringify(g)} simd vs scalar`, runs[0].params, runs[1].params);
-      expectSame(`${JSON.stringify(g)} scalar vs js`, runs[1].params, runs[2].params);
-    }
+    for (const amsgrad of [false, true])
+      for (const decay of ['none', 'coupled', 'decoupled'])
+        for (const degenerateToSgd of [false, true]) {
+          const g: GroupOptions = {
+            lr: 0.01,
+            amsgrad,
+            degenerateToSgd,
+            weightDecay: decay === 'none' ? 0 : 0.1,
+            decoupledWeightDecay: decay === 'decoupled',
+          };
+          const runs = await Promise.all(
+            BACKENDS.map((b) => build(b, [g], [[0, 1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1000]], 7)),
+          );
+          const gr = rng(9);
+          for (let t = 1; t <= 12; t++) {
+            // crosses the threshold at step 6
+            const grads = runs[0].params.map((p) => gradient(gr, p.size));
+            for (const { opt, params } of runs) {
+              params.forEach((p, i) => p.grad.set(grads[i]));
+              opt.step();
+            }
+          }
+          expectSame(`${JSON.stringify(g)} simd vs scalar`, runs[0].params, runs[1].params);
+          expectSame(`${JSON.stringify(g)} scalar vs js`, runs[1].params, runs[2].params);
+        }
   });
 
   it('non-finite gradients propagate the same way', async () => {
     const runs = await Promise.all(BACKENDS.map((b) => build(b, [{ lr: 0.1 }], [[21]], 3)));
     const g = gradient(rng(4), 21);
-    g[2] = NaN; g[7] = Infinity; g[16] = -Infinity;
-    for (let t = 1; t <= 8; t++) for (const { opt, params } of runs) { params[0].grad.set(g); opt.step(); }
+    g[2] = NaN;
+    g[7] = Infinity;
+    g[16] = -Infinity;
+    for (let t = 1; t <= 8; t++)
+      for (const { opt, params } of runs) {
+        params[0].grad.set(g);
+        opt.step();
+      }
     expectSame('simd vs scalar', runs[0].params, runs[1].params);
     expectSame('scalar vs js', runs[1].params, runs[2].params);
     expect(Number.isNaN(runs[0].params[0].data[2])).toBe(true);

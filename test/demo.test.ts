@@ -11,13 +11,25 @@ describe('demo', () => {
     const data = spirals({ perClass: 10 });
     const layers = initWeights([2, 8, 8, 4], 3);
     const idx = Array.from({ length: 40 }, (_: unknown, i: number) => i);
-    const grads = layers.map((l: { W: Float32Array; b: Float32Array }) => ({ W: new Float32Array(l.W.length), b: new Float32Array(l.b.length) }));
+    const grads = layers.map((l: { W: Float32Array; b: Float32Array }) => ({
+      W: new Float32Array(l.W.length),
+      b: new Float32Array(l.b.length),
+    }));
     lossAndGrad(layers, data, idx, grads);
-    for (const [l, key, i] of [[0, 'W', 3], [1, 'W', 17], [1, 'b', 2], [2, 'W', 5], [2, 'b', 1]] as const) {
+    for (const [l, key, i] of [
+      [0, 'W', 3],
+      [1, 'W', 17],
+      [1, 'b', 2],
+      [2, 'W', 5],
+      [2, 'b', 1],
+    ] as const) {
       const w = layers[l][key];
-      const h = 1e-3, x = w[i];
-      w[i] = x + h; const up = lossAndGrad(layers, data, idx).loss;
-      w[i] = x - h; const down = lossAndGrad(layers, data, idx).loss;
+      const h = 1e-3,
+        x = w[i];
+      w[i] = x + h;
+      const up = lossAndGrad(layers, data, idx).loss;
+      w[i] = x - h;
+      const down = lossAndGrad(layers, data, idx).loss;
       w[i] = x;
       expect(grads[l][key][i]).toBeCloseTo((up - down) / (2 * h), 3);
     }

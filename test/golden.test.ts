@@ -33,7 +33,12 @@ describe('the golden metric rejects a wrong implementation', () => {
   it('flags a run whose params are off by 1e-3 relative', async () => {
     const c = cases.find((x) => x.name === 'defaults')!;
     const got = await runCase(c, 'js');
-    for (const snap of got.values()) snap[0].forEach((p) => p.forEach((x, i) => { p[i] = x * (1 + 1e-3); }));
+    for (const snap of got.values())
+      snap[0].forEach((p) =>
+        p.forEach((x, i) => {
+          p[i] = x * (1 + 1e-3);
+        }),
+      );
     expect(worstError(c, got)).toBeGreaterThan(TOLERANCE);
   });
 });

@@ -31,7 +31,10 @@ describe.each(['simd', 'scalar', 'js'] as Backend[])('memory (%s)', (backend) =>
       for (const a of [p.data, p.grad, p.expAvg, p.expAvgSq, p.maxExpAvgSq!]) {
         expect(a.byteOffset % 64).toBe(0);
         expect(a.every((x) => x === 0)).toBe(true);
-        if (a.length) { expect(seen.has(a.byteOffset)).toBe(false); seen.add(a.byteOffset); }
+        if (a.length) {
+          expect(seen.has(a.byteOffset)).toBe(false);
+          seen.add(a.byteOffset);
+        }
       }
     }
     ps.forEach((p, i) => p.grad.fill(i));
@@ -67,8 +70,10 @@ describe.each(['simd', 'scalar', 'js'] as Backend[])('memory (%s)', (backend) =>
 
   it('zeroGrad zeroes every gradient', async () => {
     const opt = await RAdam.create({ backend });
-    const a = opt.addParam(5), b = opt.addGroup({ lr: 1 }).addParam(17);
-    a.grad.fill(3); b.grad.fill(-2);
+    const a = opt.addParam(5),
+      b = opt.addGroup({ lr: 1 }).addParam(17);
+    a.grad.fill(3);
+    b.grad.fill(-2);
     opt.zeroGrad();
     expect([...a.grad, ...b.grad].every((x) => x === 0)).toBe(true);
     opt.dispose();
@@ -82,30 +87,48 @@ describe.each(['simd', 'scalar', 'js'] as Backend[])('memory (%s)', (backend) =>
     opt.dispose(); // idempotent
     const msg = /RAdam: this optimizer has been disposed/;
     for (const use of [
-      () => opt.step(), () => opt.addParam(1), () => opt.stateDict(), () => opt.backend, () => opt.groups,
-      () => opt.params, () => opt.memoryBytes, () => p.data, () => p.grad, () => p.step, () => g.addParam(2),
-      () => { g.lr = 5; },
-    ]) expect(use).toThrow(msg);
+      () => opt.step(),
+      () => opt.addParam(1),
+      () => opt.stateDict(),
+      () => opt.backend,
+      () => opt.groups,
+      () => opt.params,
+      () => opt.memoryBytes,
+      () => p.data,
+      () => p.grad,
+      () => p.step,
+      () => g.addParam(2),
+      () => {
+        g.lr = 5;
+      },
+    ])
+      expect(use).toThrow(msg);
   });
 
-  it.each([1, 16])('asking for more than wasm32 can address throws a clear error and changes nothing (%i params before)', async (count) => {
-    const opt = await RAdam.create({ backend });
-    const ws = Array.from({ length: count }, () => opt.addParam([1, 2]));
-    const used = opt.memoryBytes;
-    // With 16 params the step table is full: the failed call must also undo its growth.
-    expect(() => opt.addParam(300_000_000)).toThrow(/Out of memory.*4096 MiB/);
-    expect(opt.memoryBytes).toBe(used);
-    expect(opt.params.length).toBe(count);
-    ws.forEach((w) => w.grad.set([1, 1]));
-    opt.step();
-    ws.forEach((w) => { expect(w.step).toBe(1); expect(w.data[0]).toBeCloseTo(1 - 1e-3, 6); });
-    const next = opt.addParam([5]); // and the table still grows correctly afterwards
-    next.grad.set([1]);
-    opt.step();
-    expect(next.data[0]).toBeCloseTo(5 - 1e-3, 6);
-    expect(ws[0].step).toBe(2);
-    opt.dispose();
-  });
+  it.each([1, 16])(
+    'asking for more than wasm32 can address throws a clear error and changes nothing (%i params before)',
+    async (count) => {
+      const opt = await RAdam.create({ backend });
+      const ws = Array.from({ length: count }, () => opt.addParam([1, 2]));
+      const used = opt.memoryBytes;
+      // With 16 params the step table is full: the failed call must also undo its growth.
+      expect(() => opt.addParam(300_000_000)).toThrow(/Out of memory.*4096 MiB/);
+      expect(opt.memoryBytes).toBe(used);
+      expect(opt.params.length).toBe(count);
+      ws.forEach((w) => w.grad.set([1, 1]));
+      opt.step();
+      ws.forEach((w) => {
+        expect(w.step).toBe(1);
+        expect(w.data[0]).toBeCloseTo(1 - 1e-3, 6);
+      });
+      const next = opt.addParam([5]); // and the table still grows correctly afterwards
+      next.grad.set([1]);
+      opt.step();
+      expect(next.data[0]).toBeCloseTo(5 - 1e-3, 6);
+      expect(ws[0].step).toBe(2);
+      opt.dispose();
+    },
+  );
 });
 
 describe('backend selection', () => {
@@ -116,9 +139,12 @@ describe('backend selection', () => {
   });
 
   it('each optimizer has its own memory', async () => {
-    const a = await RAdam.create({ backend: 'simd' }), b = await RAdam.create({ backend: 'simd' });
-    const pa = a.addParam([1]), pb = b.addParam([2]);
+    const a = await RAdam.create({ backend: 'simd' }),
+      b = await RAdam.create({ backend: 'simd' });
+    const pa = a.addParam([1]),
+      pb = b.addParam([2]);
     expect(pa.data.buffer).not.toBe(pb.data.buffer);
-    a.dispose(); b.dispose();
+    a.dispose();
+    b.dispose();
   });
 });

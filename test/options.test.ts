@@ -6,8 +6,17 @@ describe('RAdam.create', () => {
   it("defaults are torch's", async () => {
     const opt = await RAdam.create();
     const g = opt.groups[0];
-    expect([g.lr, g.betas, g.eps, g.weightDecay, g.decoupledWeightDecay, g.maximize, g.amsgrad, g.threshold, g.degenerateToSgd])
-      .toEqual([1e-3, [0.9, 0.999], 1e-8, 0, false, false, false, 5, true]);
+    expect([
+      g.lr,
+      g.betas,
+      g.eps,
+      g.weightDecay,
+      g.decoupledWeightDecay,
+      g.maximize,
+      g.amsgrad,
+      g.threshold,
+      g.degenerateToSgd,
+    ]).toEqual([1e-3, [0.9, 0.999], 1e-8, 0, false, false, false, 5, true]);
     expect(DEFAULTS.betas).toEqual([0.9, 0.999]);
     opt.dispose();
   });
@@ -30,7 +39,11 @@ describe('RAdam.create', () => {
     ['beta1 = 1', { betas: [1, 0.999] }, /Invalid beta1 \(betas\[0\]\): 1 \(expected 0 <= beta < 1\)/],
     ['negative beta2', { betas: [0.9, -0.1] }, /Invalid beta2 \(betas\[1\]\): -0.1/],
     ['beta2 NaN', { betas: [0.9, NaN] }, /Invalid beta2 \(betas\[1\]\): NaN/],
-    ['one beta', { betas: [0.9] as unknown as [number, number] }, /Invalid betas: \[0.9\] \(expected \[beta1, beta2\]\)/],
+    [
+      'one beta',
+      { betas: [0.9] as unknown as [number, number] },
+      /Invalid betas: \[0.9\] \(expected \[beta1, beta2\]\)/,
+    ],
     ['negative weightDecay', { weightDecay: -0.01 }, /Invalid weightDecay: -0.01/],
     ['threshold below 4', { threshold: 3 }, /Invalid threshold: 3 \(expected >= 4\)/],
     ['non-boolean maximize', { maximize: 1 as unknown as boolean }, /Invalid maximize: 1 \(expected true or false\)/],
@@ -43,7 +56,9 @@ describe('RAdam.create', () => {
   });
 
   it('rejects options that are not an object', async () => {
-    await expect(RAdam.create(5 as unknown as RAdamOptions)).rejects.toThrow(/Invalid options: 5 \(expected an object\)/);
+    await expect(RAdam.create(5 as unknown as RAdamOptions)).rejects.toThrow(
+      /Invalid options: 5 \(expected an object\)/,
+    );
   });
 });
 
@@ -53,15 +68,38 @@ describe('group hyperparameters', () => {
     const g = opt.groups[0];
     g.lr = 1e-4;
     expect(opt.groups[0].lr).toBe(1e-4);
-    expect(() => { g.lr = -1; }).toThrow(/Invalid lr: -1/);
-    expect(() => { g.betas = [0.9, 1]; }).toThrow(/Invalid beta2 \(betas\[1\]\): 1/);
-    expect(() => { g.eps = NaN; }).toThrow(/Invalid eps: NaN/);
-    expect(() => { g.weightDecay = -1; }).toThrow(/Invalid weightDecay: -1/);
-    expect(() => { g.threshold = 2; }).toThrow(/Invalid threshold: 2/);
-    expect(() => { g.degenerateToSgd = 0 as unknown as boolean; }).toThrow(/Invalid degenerateToSgd: 0/);
-    expect([g.lr, g.betas, g.eps, g.weightDecay, g.threshold, g.degenerateToSgd]).toEqual([1e-4, [0.9, 0.999], 1e-8, 0, 5, true]);
-    expect(() => { (g.betas as number[])[0] = 0.5; }).toThrow(TypeError); // frozen: write betas whole
-    expect(() => { (g as { amsgrad: boolean }).amsgrad = true; }).toThrow(TypeError); // fixed at creation
+    expect(() => {
+      g.lr = -1;
+    }).toThrow(/Invalid lr: -1/);
+    expect(() => {
+      g.betas = [0.9, 1];
+    }).toThrow(/Invalid beta2 \(betas\[1\]\): 1/);
+    expect(() => {
+      g.eps = NaN;
+    }).toThrow(/Invalid eps: NaN/);
+    expect(() => {
+      g.weightDecay = -1;
+    }).toThrow(/Invalid weightDecay: -1/);
+    expect(() => {
+      g.threshold = 2;
+    }).toThrow(/Invalid threshold: 2/);
+    expect(() => {
+      g.degenerateToSgd = 0 as unknown as boolean;
+    }).toThrow(/Invalid degenerateToSgd: 0/);
+    expect([g.lr, g.betas, g.eps, g.weightDecay, g.threshold, g.degenerateToSgd]).toEqual([
+      1e-4,
+      [0.9, 0.999],
+      1e-8,
+      0,
+      5,
+      true,
+    ]);
+    expect(() => {
+      (g.betas as number[])[0] = 0.5;
+    }).toThrow(TypeError); // frozen: write betas whole
+    expect(() => {
+      (g as { amsgrad: boolean }).amsgrad = true;
+    }).toThrow(TypeError); // fixed at creation
     opt.dispose();
   });
 
@@ -93,7 +131,11 @@ describe('addParam', () => {
     ['a negative length', -1, /Invalid param length: -1 \(expected a non-negative integer\)/],
     ['a fractional length', 2.5, /Invalid param length: 2.5/],
     ['NaN', NaN, /Invalid param length: NaN/],
-    ['a string', 'abc', /Invalid param init: "abc" \(expected a Float32Array, a Float64Array, an array of numbers or a length\)/],
+    [
+      'a string',
+      'abc',
+      /Invalid param init: "abc" \(expected a Float32Array, a Float64Array, an array of numbers or a length\)/,
+    ],
     ['a non-number element', [1, 'a', 3], /Invalid param init: element 1 is "a" \(expected a number\)/],
     ['an object', {}, /Invalid param init: \[object Object\]/],
     ['an Int32Array', new Int32Array(3), /Invalid param init: \[object Int32Array\]/],

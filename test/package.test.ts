@@ -15,7 +15,9 @@ describe('the published entry point', () => {
       const w = opt.addParam([1, 2, 3]);
       for (let t = 0; t < 8; t++) { w.grad.set(w.data); opt.step(); }
       console.log(JSON.stringify({ backend: opt.backend, data: Array.from(w.data), mode: stepScalars(8, opt.groups[0]).mode }));`;
-    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }));
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }),
+    );
     expect(out.backend).toBe('simd');
     expect(out.mode).toBe(2);
     out.data.forEach((x: number, i: number) => expect(x).toBeLessThan(i + 1));
@@ -32,7 +34,12 @@ describe('the published entry point', () => {
       opt.applyGradients({ w: tf.tensor1d([2, 4]) }); // the gradient of sum(w^2)
       const [cls] = tf.serialization.SerializationMap.getMap().classNameMap.RAdam;
       console.log(JSON.stringify({ isOptimizer: opt instanceof tf.Optimizer, registered: cls === RAdamOptimizer, v: Array.from(v.dataSync()), backend: opt.backend }));`;
-    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!);
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .at(-1)!,
+    );
     expect(out).toMatchObject({ isOptimizer: true, registered: true, backend: 'simd' });
     // Step 1 is the momentum step p -= lr * m / (1 - b1) = lr * g, with g = 2p.
     expect(out.v[0]).toBeCloseTo(1 - 0.1 * 2, 5);
@@ -47,18 +54,29 @@ describe('the published entry point', () => {
     expect(losses[1][0]).toBeLessThan(losses[0][0] / 10); // resumed, not restarted
   });
 
-  it.each([['radam-wasm', 'RAdam'], ['radam-wasm/tfjs', 'RAdamOptimizer']])(
-    "under the workerd condition %s imports the kernels as .wasm modules, with no embedded bytes", async (spec, name) => {
+  it.each([
+    ['radam-wasm', 'RAdam'],
+    ['radam-wasm/tfjs', 'RAdamOptimizer'],
+  ])(
+    'under the workerd condition %s imports the kernels as .wasm modules, with no embedded bytes',
+    async (spec, name) => {
       const esbuild = await import('esbuild');
       const out = await esbuild.build({
-        stdin: { contents: `export { ${name} } from '${spec}';`, resolveDir: root }, bundle: true, format: 'esm', write: false,
-        conditions: ['workerd', 'worker', 'browser'], platform: 'neutral', external: ['*.wasm', '@tensorflow/tfjs-core'], logLevel: 'silent',
+        stdin: { contents: `export { ${name} } from '${spec}';`, resolveDir: root },
+        bundle: true,
+        format: 'esm',
+        write: false,
+        conditions: ['workerd', 'worker', 'browser'],
+        platform: 'neutral',
+        external: ['*.wasm', '@tensorflow/tfjs-core'],
+        logLevel: 'silent',
       });
       const code = out.outputFiles[0].text;
       expect(code).toMatch(/from "\.\/radam\.simd\.wasm"/);
       expect(code).toMatch(/from "\.\/radam\.scalar\.wasm"/);
       expect(code).not.toMatch(/WASM_BASE64|AGFzbQ/);
-    });
+    },
+  );
 
   it('ships types and no file reads: the wasm bytes are embedded in the JS', () => {
     const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8'));
@@ -68,8 +86,11 @@ describe('the published entry point', () => {
     for (const b of ['simd', 'scalar']) {
       expect(fs.readFileSync(`${root}/dist/backends/${b}-bytes.js`, 'utf8')).toMatch(/WASM_BASE64 = 'AGFzbQ/); // "\0asm" in base64
     }
-    const all = fs.readdirSync(`${root}/dist`, { recursive: true }).filter((f) => String(f).endsWith('.js'))
-      .map((f) => fs.readFileSync(`${root}/dist/${f}`, 'utf8')).join('\n');
+    const all = fs
+      .readdirSync(`${root}/dist`, { recursive: true })
+      .filter((f) => String(f).endsWith('.js'))
+      .map((f) => fs.readFileSync(`${root}/dist/${f}`, 'utf8'))
+      .join('\n');
     expect(all).not.toMatch(/node:fs|readFile|fetch\(/);
   });
 });

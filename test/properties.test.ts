@@ -40,95 +40,164 @@ async function build(backend: Backend, r: Run) {
 function train(o: { opt: RAdam; params: Param[] }, r: Run, from: number, to: number): (number | undefined)[] {
   const norms = [];
   for (let t = from; t <= to; t++) {
-    if (t === r.lrChangeAt) o.opt.groups.forEach((g) => { g.lr = g.lr / 2; });
+    if (t === r.lrChangeAt)
+      o.opt.groups.forEach((g) => {
+        g.lr = g.lr / 2;
+      });
     const q = rng(r.seed + t);
     o.params.forEach((p) => p.grad.set(gradient(q, p.size)));
     norms.push(o.opt.step().gradNorm);
   }
   return norms;
 }
-const state = (params: Param[]) => params.flatMap((p) => [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()));
-const same = (a: Float32Array[], b: Float32Array[]) => a.length === b.length && a.every((x, i) => firstDifference(x, b[i]) === -1);
+const state = (params: Param[]) =>
+  params.flatMap((p) =>
+    [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()),
+  );
+const same = (a: Float32Array[], b: Float32Array[]) =>
+  a.length === b.length && a.every((x, i) => firstDifference(x, b[i]) === -1);
 
 describe('properties', () => {
   it('simd, scalar and js agree bit for bit', async () => {
-    await fc.assert(fc.asyncProperty(run, async (r) => {
-      const runs = await Promise.all((['simd', 'scalar', 'js'] as const).map((b) => build(b, r)));
-      const norms = runs.map((o) => JSON.stringify(train(o, r, 1, r.steps))); // float64s, compared exactly
-      const [a, b, c] = runs.map((o) => state(o.params));
-      runs.forEach((o) => o.opt.dispose());
-      return same(a, b) && same(b, c) && norms[0] === norms[1] && norms[1] === norms[2];
-    }), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(run, async (r) => {
+        const runs = await Promise.all((['simd', 'scalar', 'js'] as const).map((b) => build(b, r)));
+        const norms = runs.map((o) => JSON.stringify(train(o, r, 1, r.steps))); // float64s, compared exactly
+        const [a, b, c] = runs.map((o) => state(o.params));
+        runs.forEach((o) => o.opt.dispose());
+        return same(a, b) && same(b, c) && norms[0] === norms[1] && norms[1] === norms[2];
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('saving (stateDict or saveState) at any step and loading into a fresh optimizer resumes bit-identically', async () => {
-    await fc.assert(fc.asyncProperty(run, fc.integer({ min: 0, max: 25 }), fc.boolean(), async (r, at, binary) => {
-      const k = Math.min(at, r.steps);
-      const whole = await build('simd', r);
-      train(whole, r, 1, r.steps);
-      const first = await build('simd', r);
-      train(first, r, 1, k);
-      const saved = binary ? first.opt.saveState({ includeParams: true }) : structuredClone(first.opt.stateDict());
-      const values = first.params.map((p) => p.data.slice());
-      first.opt.dispose();
-      const second = await build('js', { ...r, groups: r.groups.map((g) => ({ ...g, lr: 1, eps: 0.25 })) });
-      if (binary) second.opt.loadState(saved as Uint8Array);
-      else { second.params.forEach((p, i) => p.data.set(values[i])); second.opt.loadStateDict(saved as never); }
-      train(second, r, k + 1, r.steps);
-      const ok = same(state(second.params), state(whole.params));
-      whole.opt.dispose(); second.opt.dispose();
-      return ok;
-    }), { numRuns: 40 });
+    await fc.assert(
+      fc.asyncProperty(run, fc.integer({ min: 0, max: 25 }), fc.boolean(), async (r, at, binary) => {
+        const k = Math.min(at, r.steps);
+        const whole = await build('simd', r);
+        train(whole, r, 1, r.steps);
+        const first = await build('simd', r);
+        train(first, r, 1, k);
+        const saved = binary ? first.opt.saveState({ includeParams: true }) : structuredClone(first.opt.stateDict());
+        const values = first.params.map((p) => p.data.slice());
+        first.opt.dispose();
+        const second = await build('js', { ...r, groups: r.groups.map((g) => ({ ...g, lr: 1, eps: 0.25 })) });
+        if (binary) second.opt.loadState(saved as Uint8Array);
+        else {
+          second.params.forEach((p, i) => p.data.set(values[i]));
+          second.opt.loadStateDict(saved as never);
+        }
+        train(second, r, k + 1, r.steps);
+        const ok = same(state(second.params), state(whole.params));
+        whole.opt.dispose();
+        second.opt.dispose();
+        return ok;
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('invalid input always throws and never changes the optimizer', async () => {
     const junk = [NaN, Infinity, -Infinity, '0.1', null, {}, [], true];
     const nonNegative = fc.tuple(fc.constantFrom('lr', 'eps', 'weightDecay'), fc.constantFrom(-1, -1e-9, ...junk));
     const threshold = fc.tuple(fc.constant('threshold'), fc.constantFrom(3.99, 0, -5, ...junk));
-    const betas = fc.tuple(fc.constant('betas'), fc.constantFrom([0.9, 1], [1, 0.9], [-0.1, 0.9], [0.9, NaN], [0.9], 'x', null));
-    const flags = fc.tuple(fc.constantFrom('maximize', 'decoupledWeightDecay', 'degenerateToSgd', 'flushSubnormals', 'rectify'), fc.constantFrom(1, 0, 'true', null, {}));
+    const betas = fc.tuple(
+      fc.constant('betas'),
+      fc.constantFrom([0.9, 1], [1, 0.9], [-0.1, 0.9], [0.9, NaN], [0.9], 'x', null),
+    );
+    const flags = fc.tuple(
+      fc.constantFrom('maximize', 'decoupledWeightDecay', 'degenerateToSgd', 'flushSubnormals', 'rectify'),
+      fc.constantFrom(1, 0, 'true', null, {}),
+    );
     const use = fc.oneof(
       fc.tuple(fc.constant('set'), fc.oneof(nonNegative, threshold, betas, flags)),
       fc.tuple(fc.constant('addParam'), fc.constantFrom(-1, 2.5, NaN, 'abc', [1, 'x'], {}, new Int32Array(2))),
-      fc.tuple(fc.constant('step'), fc.constantFrom({ maxGradNorm: 0 }, { maxGradNorm: -1 }, { maxGradNorm: NaN }, { skipNonFinite: 'yes' }, { other: 1 })),
+      fc.tuple(
+        fc.constant('step'),
+        fc.constantFrom(
+          { maxGradNorm: 0 },
+          { maxGradNorm: -1 },
+          { maxGradNorm: NaN },
+          { skipNonFinite: 'yes' },
+          { other: 1 },
+        ),
+      ),
       fc.tuple(fc.constant('addGroup'), fc.oneof(nonNegative, threshold, betas, flags)),
     );
-    await fc.assert(fc.asyncProperty(run, use, async (r, [kind, arg]) => {
-      const o = await build('js', r);
-      train(o, r, 1, Math.min(3, r.steps));
-      const before = [JSON.stringify(o.opt.stateDict().groups), state(o.params), o.opt.params.length, o.opt.groups.length, o.opt.memoryBytes] as const;
-      let threw = false;
-      try {
-        const target = o.opt as unknown as Record<string, (x: unknown) => unknown>;
-        if (kind === 'set') { const [k, v] = arg as [string, unknown]; (o.opt.groups[0] as unknown as Record<string, unknown>)[k] = v; }
-        else if (kind === 'addGroup') { const [k, v] = arg as [string, unknown]; o.opt.addGroup({ [k]: v }); }
-        else target[kind](arg);
-      } catch { threw = true; }
-      const unchanged = JSON.stringify(o.opt.stateDict().groups) === before[0] && same(state(o.params), before[1])
-        && o.opt.params.length === before[2] && o.opt.groups.length === before[3] && o.opt.memoryBytes === before[4];
-      o.opt.dispose();
-      return threw && unchanged;
-    }), { numRuns: 150 });
+    await fc.assert(
+      fc.asyncProperty(run, use, async (r, [kind, arg]) => {
+        const o = await build('js', r);
+        train(o, r, 1, Math.min(3, r.steps));
+        const before = [
+          JSON.stringify(o.opt.stateDict().groups),
+          state(o.params),
+          o.opt.params.length,
+          o.opt.groups.length,
+          o.opt.memoryBytes,
+        ] as const;
+        let threw = false;
+        try {
+          const target = o.opt as unknown as Record<string, (x: unknown) => unknown>;
+          if (kind === 'set') {
+            const [k, v] = arg as [string, unknown];
+            (o.opt.groups[0] as unknown as Record<string, unknown>)[k] = v;
+          } else if (kind === 'addGroup') {
+            const [k, v] = arg as [string, unknown];
+            o.opt.addGroup({ [k]: v });
+          } else target[kind](arg);
+        } catch {
+          threw = true;
+        }
+        const unchanged =
+          JSON.stringify(o.opt.stateDict().groups) === before[0] &&
+          same(state(o.params), before[1]) &&
+          o.opt.params.length === before[2] &&
+          o.opt.groups.length === before[3] &&
+          o.opt.memoryBytes === before[4];
+        o.opt.dispose();
+        return threw && unchanged;
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('corrupted or truncated checkpoints always throw and never change the optimizer', async () => {
-    await fc.assert(fc.asyncProperty(run, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (r, where, xor, truncate) => {
-      const o = await build('simd', r);
-      train(o, r, 1, Math.min(4, r.steps));
-      const bytes = o.opt.saveState({ includeParams: true });
-      const i = where % bytes.length;
-      const broken = truncate ? bytes.slice(0, i) : bytes.slice();
-      if (!truncate) broken[i] ^= xor;
-      const before = [structuredClone(o.opt.stateDict()), state(o.params)] as const;
-      let threw = false;
-      try { o.opt.loadState(broken); } catch { threw = true; }
-      const after = o.opt.stateDict();
-      const unchanged = JSON.stringify(after.groups) === JSON.stringify(before[0].groups)
-        && after.state.every((s, k) => s.step === before[0].state[k].step && same([s.expAvg, s.expAvgSq], [before[0].state[k].expAvg, before[0].state[k].expAvgSq]))
-        && same(state(o.params), before[1]);
-      o.opt.dispose();
-      return threw && unchanged;
-    }), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(
+        run,
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.boolean(),
+        async (r, where, xor, truncate) => {
+          const o = await build('simd', r);
+          train(o, r, 1, Math.min(4, r.steps));
+          const bytes = o.opt.saveState({ includeParams: true });
+          const i = where % bytes.length;
+          const broken = truncate ? bytes.slice(0, i) : bytes.slice();
+          if (!truncate) broken[i] ^= xor;
+          const before = [structuredClone(o.opt.stateDict()), state(o.params)] as const;
+          let threw = false;
+          try {
+            o.opt.loadState(broken);
+          } catch {
+            threw = true;
+          }
+          const after = o.opt.stateDict();
+          const unchanged =
+            JSON.stringify(after.groups) === JSON.stringify(before[0].groups) &&
+            after.state.every(
+              (s, k) =>
+                s.step === before[0].state[k].step &&
+                same([s.expAvg, s.expAvgSq], [before[0].state[k].expAvg, before[0].state[k].expAvgSq]),
+            ) &&
+            same(state(o.params), before[1]);
+          o.opt.dispose();
+          return threw && unchanged;
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 

@@ -5,13 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { RAdam, type Backend, type GroupOptions } from '../src/index.js';
 import { gradient, rng } from './support/random.js';
 
-interface Ref { p: Float64Array; m: Float64Array; v: Float64Array; vmax: Float64Array; t: number }
+interface Ref {
+  p: Float64Array;
+  m: Float64Array;
+  v: Float64Array;
+  vmax: Float64Array;
+  t: number;
+}
 
 function referenceStep(s: Ref, grad: Float32Array, o: typeof base) {
   const [b1, b2] = o.betas;
   s.t += 1;
   const t = s.t;
-  const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+  const bc1 = 1 - b1 ** t,
+    bc2 = 1 - b2 ** t;
   const rhoInf = 2 / (1 - b2) - 1;
   const rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
   for (let i = 0; i < s.p.length; i++) {
@@ -24,7 +31,8 @@ function referenceStep(s: Ref, grad: Float32Array, o: typeof base) {
     s.vmax[i] = Math.max(s.vmax[i], s.v[i]);
     const v = o.amsgrad ? s.vmax[i] : s.v[i];
     const mhat = s.m[i] / bc1;
-    if (!o.rectify) { // torch.optim.Adam
+    if (!o.rectify) {
+      // torch.optim.Adam
       s.p[i] = p - (o.lr * mhat) / (Math.sqrt(v) / Math.sqrt(bc2) + o.eps);
     } else if (rhoT > o.threshold) {
       const r = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
@@ -36,8 +44,17 @@ function referenceStep(s: Ref, grad: Float32Array, o: typeof base) {
 }
 
 const base = {
-  lr: 0.01, betas: [0.9, 0.99] as const, eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false,
-  maximize: false, amsgrad: false, threshold: 5, degenerateToSgd: true, flushSubnormals: false, rectify: true,
+  lr: 0.01,
+  betas: [0.9, 0.99] as const,
+  eps: 1e-8,
+  weightDecay: 0,
+  decoupledWeightDecay: false,
+  maximize: false,
+  amsgrad: false,
+  threshold: 5,
+  degenerateToSgd: true,
+  flushSubnormals: false,
+  rectify: true,
 };
 
 async function compare(backend: Backend, o: typeof base, n: number, steps = 40) {
@@ -45,7 +62,13 @@ async function compare(backend: Backend, o: typeof base, n: number, steps = 40) 
   const init = gradient(r, n).map((x) => Math.max(-5, Math.min(5, x)));
   const opt = await RAdam.create({ ...o, backend });
   const w = opt.addParam(init);
-  const s: Ref = { p: Float64Array.from(init), m: new Float64Array(n), v: new Float64Array(n), vmax: new Float64Array(n), t: 0 };
+  const s: Ref = {
+    p: Float64Array.from(init),
+    m: new Float64Array(n),
+    v: new Float64Array(n),
+    vmax: new Float64Array(n),
+    t: 0,
+  };
   let worst = 0;
   for (let t = 0; t < steps; t++) {
     // Gradients shrink over time, so v falls and amsgrad's running max matters.

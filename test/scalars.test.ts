@@ -5,8 +5,14 @@ import { DEFAULTS, rectification, stepScalars } from '../src/index.js';
 import { loadFixture } from './support/golden.js';
 
 interface Row {
-  beta2: number; t: number; rho_inf: number; rho_t: number; rectified: boolean; r_t: number | null;
-  bias_correction2: number; sqrt_bias_correction2: number;
+  beta2: number;
+  t: number;
+  rho_inf: number;
+  rho_t: number;
+  rectified: boolean;
+  r_t: number | null;
+  bias_correction2: number;
+  sqrt_bias_correction2: number;
 }
 const { rows } = loadFixture<{ rows: Row[] }>('scalars.json');
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), Number.MIN_VALUE);
@@ -65,12 +71,17 @@ describe('stepScalars(t, hyperparameters)', () => {
 
   it('flushSubnormals flushes on every FLUSH_INTERVAL-th step only', () => {
     const on = { ...hp, flushSubnormals: true };
-    expect(Array.from({ length: 24 }, (_, k) => stepScalars(k + 1, on).flush).flatMap((f, k) => (f ? [k + 1] : []))).toEqual([8, 16, 24]);
+    expect(
+      Array.from({ length: 24 }, (_, k) => stepScalars(k + 1, on).flush).flatMap((f, k) => (f ? [k + 1] : [])),
+    ).toEqual([8, 16, 24]);
     expect(stepScalars(8, hp).flush).toBe(false);
   });
 
   it('decoupled weight decay scales params by 1 - lr*wd; otherwise by exactly 1', () => {
-    expect(stepScalars(10, { ...hp, weightDecay: 0.1, decoupledWeightDecay: true }).paramDecay).toBeCloseTo(1 - 0.001, 15);
+    expect(stepScalars(10, { ...hp, weightDecay: 0.1, decoupledWeightDecay: true }).paramDecay).toBeCloseTo(
+      1 - 0.001,
+      15,
+    );
     expect(stepScalars(10, { ...hp, weightDecay: 0.1 }).paramDecay).toBe(1);
   });
 });

@@ -19,20 +19,32 @@ beforeAll(async () => {
 
 /** RAdam written with tfjs ops, from torch's formulas: the parity reference. */
 class ReferenceRAdam extends tf.Optimizer {
-  static get className() { return 'ReferenceRAdam'; }
+  static get className() {
+    return 'ReferenceRAdam';
+  }
   private t = 0;
   private readonly state = new Map<string, { m: tf.Variable; v: tf.Variable }>();
-  constructor(private readonly lr: number, private readonly b1 = 0.9, private readonly b2 = 0.999, private readonly eps = 1e-8) { super(); }
+  constructor(
+    private readonly lr: number,
+    private readonly b1 = 0.9,
+    private readonly b2 = 0.999,
+    private readonly eps = 1e-8,
+  ) {
+    super();
+  }
   applyGradients(grads: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
     const list = Array.isArray(grads) ? grads.map((g) => [g.name, g.tensor] as const) : Object.entries(grads);
     this.t++;
     const { t, b1, b2, eps, lr } = this;
-    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-    const rhoInf = 2 / (1 - b2) - 1, rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+    const bc1 = 1 - b1 ** t,
+      bc2 = 1 - b2 ** t;
+    const rhoInf = 2 / (1 - b2) - 1,
+      rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
     tf.tidy(() => {
       for (const [name, g] of list) {
         const p = tf.engine().registeredVariables[name];
-        if (!this.state.has(name)) this.state.set(name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) });
+        if (!this.state.has(name))
+          this.state.set(name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) });
         const s = this.state.get(name)!;
         s.m.assign(tf.add(tf.mul(s.m, b1), tf.mul(g, 1 - b1)));
         s.v.assign(tf.add(tf.mul(s.v, b2), tf.mul(tf.square(g), 1 - b2)));
@@ -46,7 +58,9 @@ class ReferenceRAdam extends tf.Optimizer {
       }
     });
   }
-  getConfig() { return {}; }
+  getConfig() {
+    return {};
+  }
 }
 
 function data(n = 64) {
@@ -57,7 +71,14 @@ function data(n = 64) {
 
 function mlp(): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.dense({ units: 16, activation: 'tanh', inputShape: [8], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+  model.add(
+    tfl.layers.dense({
+      units: 16,
+      activation: 'tanh',
+      inputShape: [8],
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   model.add(tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
   return model;
 }
@@ -81,30 +102,38 @@ function worst(init: Float32Array[], got: Map<number, Float32Array[]>, want: Map
   const scale = init.map((a) => Float64Array.from(a, (x) => Math.max(FLT_MIN, Math.abs(x))));
   let w = 0;
   for (const t of [...want.keys()].sort((a, b) => a - b)) {
-    want.get(t)!.forEach((ref, k) => ref.forEach((x, i) => {
-      scale[k][i] = Math.max(scale[k][i], Math.abs(x));
-      w = Math.max(w, Math.abs(got.get(t)![k][i] - x) / scale[k][i]);
-    }));
+    want.get(t)!.forEach((ref, k) =>
+      ref.forEach((x, i) => {
+        scale[k][i] = Math.max(scale[k][i], Math.abs(x));
+        w = Math.max(w, Math.abs(got.get(t)![k][i] - x) / scale[k][i]);
+      }),
+    );
   }
   return w;
 }
 
 describe.each(['cpu', 'wasm'])('RAdamOptimizer on the tfjs %s backend', (backend) => {
-  beforeAll(async () => { await tf.setBackend(backend); });
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+  });
 
   it('trains a 2-layer MLP with model.compile/fit, matching RAdam written with tfjs ops (60 steps)', async () => {
     const steps = [1, 2, 5, 6, 7, 10, 20, 40, 60];
-    const a = mlp(), b = mlp();
+    const a = mlp(),
+      b = mlp();
     const init = weightsOf(a);
     a.compile({ optimizer: await RAdamOptimizer.create({ learningRate: 0.01 }), loss: 'meanSquaredError' });
     b.compile({ optimizer: new ReferenceRAdam(0.01), loss: 'meanSquaredError' });
     const { xs, ys } = data();
     const loss = (m: tfl.LayersModel) => (m.evaluate(xs, ys) as tf.Scalar).dataSync()[0];
     const before = loss(a);
-    const got = await train(a, 60, steps), want = await train(b, 60, steps);
+    const got = await train(a, 60, steps),
+      want = await train(b, 60, steps);
     expect(loss(a)).toBeLessThan(0.5 * before);
     const w = worst(init, got, want);
-    console.log(`tfjs-${backend} parity with RAdam in tfjs ops, 60 steps: worst error ${w.toExponential(2)} (golden metric)`);
+    console.log(
+      `tfjs-${backend} parity with RAdam in tfjs ops, 60 steps: worst error ${w.toExponential(2)} (golden metric)`,
+    );
     expect(w).toBeLessThan(1e-4);
     expect(Math.abs(loss(a) - loss(b))).toBeLessThan(1e-4);
     tf.dispose([xs, ys]);
@@ -112,39 +141,56 @@ describe.each(['cpu', 'wasm'])('RAdamOptimizer on the tfjs %s backend', (backend
 
   it('model.save({ includeOptimizer }) and loading it resume exactly like an uninterrupted run', async () => {
     const model = mlp();
-    model.compile({ optimizer: await RAdamOptimizer.create({ learningRate: 0.02, weightDecay: 0.01 }), loss: 'meanSquaredError' });
+    model.compile({
+      optimizer: await RAdamOptimizer.create({ learningRate: 0.02, weightDecay: 0.01 }),
+      loss: 'meanSquaredError',
+    });
     await train(model, 20);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }), { includeOptimizer: true });
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+      { includeOptimizer: true },
+    );
     // Loaded while the first model's variables exist: tfjs-layers renames the new ones (`..._1`).
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     expect(loaded.optimizer).toBeInstanceOf(RAdamOptimizer);
     expect(loaded.optimizer.getConfig()).toEqual(model.optimizer.getConfig());
     expect(loaded.getWeights()[0].name).not.toBe(model.getWeights()[0].name);
-    const a = await train(model, 20, [20]), b = await train(loaded, 20, [20]);
+    const a = await train(model, 20, [20]),
+      b = await train(loaded, 20, [20]);
     a.get(20)!.forEach((w, k) => expect(Array.from(b.get(20)![k])).toEqual(Array.from(w)));
     expect((loaded.optimizer as RAdamOptimizer).iterations).toBe(40);
   });
 });
 
 describe('RAdamOptimizer conventions', () => {
-  beforeAll(async () => { await tf.setBackend('cpu'); });
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
 
   it("is registered for serialization as 'RAdam'; getConfig/fromConfig round-trip; registering again is harmless", () => {
     const opt = new RAdamOptimizer({ learningRate: 0.003, beta2: 0.99, amsgrad: true, threshold: 6 });
     expect(RAdamOptimizer.className).toBe('RAdam');
     expect(opt.getClassName()).toBe('RAdam');
     const config = opt.getConfig();
-    expect(config).toMatchObject({ learningRate: 0.003, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, amsgrad: true, threshold: 6 });
+    expect(config).toMatchObject({
+      learningRate: 0.003,
+      beta1: 0.9,
+      beta2: 0.99,
+      epsilon: 1e-8,
+      amsgrad: true,
+      threshold: 6,
+    });
     tf.serialization.registerClass(RAdamOptimizer);
     const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap.RAdam;
     expect(cls).toBe(RAdamOptimizer);
     const copy = fromConfig(cls, config) as RAdamOptimizer;
     expect(copy.getConfig()).toEqual(config);
-    opt.dispose(); copy.dispose();
+    opt.dispose();
+    copy.dispose();
   });
 
   it('getWeights lays out iter, then every name/m, then every name/v, as tfjs Adam does', async () => {
@@ -159,24 +205,39 @@ describe('RAdamOptimizer conventions', () => {
   it('keeps state by variable name when the trainable set changes (unlike tfjs Adam, tfjs #4290)', async () => {
     const a = tf.variable(tf.tensor1d([1, 2, 3]), true, 'state_by_name_a');
     const b = tf.variable(tf.tensor1d([-1, 5]), true, 'state_by_name_b');
-    const ga = tf.tensor1d([0.5, -1, 2]), gb = tf.tensor1d([3, -0.25]);
+    const ga = tf.tensor1d([0.5, -1, 2]),
+      gb = tf.tensor1d([3, -0.25]);
     const opt = new RAdamOptimizer({ learningRate: 0.1 });
     opt.applyGradients({ state_by_name_a: ga });
     opt.applyGradients([{ name: 'state_by_name_b', tensor: gb }]);
     opt.applyGradients({ state_by_name_b: gb, state_by_name_a: ga });
     // Each variable took two steps of its own, exactly as a core optimizer with just that param.
-    for (const [v, init, g] of [[a, [1, 2, 3], [0.5, -1, 2]], [b, [-1, 5], [3, -0.25]]] as const) {
+    for (const [v, init, g] of [
+      [a, [1, 2, 3], [0.5, -1, 2]],
+      [b, [-1, 5], [3, -0.25]],
+    ] as const) {
       const core = await RAdam.create({ lr: 0.1 });
       const p = core.addParam([...init]);
-      for (let t = 0; t < 2; t++) { p.grad.set(g); core.step(); }
+      for (let t = 0; t < 2; t++) {
+        p.grad.set(g);
+        core.step();
+      }
       expect(Array.from(v.dataSync())).toEqual(Array.from(p.data));
       core.dispose();
     }
     expect(opt.iterations).toBe(3);
     const names = (await opt.getWeights()).map((w) => w.name);
-    expect(names).toEqual(['iter', 'state_by_name_a/m', 'state_by_name_b/m', 'state_by_name_a/v', 'state_by_name_b/v',
-      'state_by_name_a/step', 'state_by_name_b/step']); // each took 2 steps, iter is 3
-    tf.dispose([a, b, ga, gb]); opt.dispose();
+    expect(names).toEqual([
+      'iter',
+      'state_by_name_a/m',
+      'state_by_name_b/m',
+      'state_by_name_a/v',
+      'state_by_name_b/v',
+      'state_by_name_a/step',
+      'state_by_name_b/step',
+    ]); // each took 2 steps, iter is 3
+    tf.dispose([a, b, ga, gb]);
+    opt.dispose();
   });
 
   it('follows a variable assigned outside the optimizer', async () => {
@@ -189,35 +250,47 @@ describe('RAdamOptimizer conventions', () => {
     const v = a.dataSync();
     expect(v[0]).toBeGreaterThan(8); // stepped from 10, not from ~0.5
     expect(v[1]).toBeGreaterThan(18);
-    tf.dispose([a, g]); opt.dispose();
+    tf.dispose([a, g]);
+    opt.dispose();
   });
 
   it('refuses unknown variables and wrong gradient sizes, changing nothing', async () => {
     const a = tf.variable(tf.tensor1d([1, 2]), true, 'refuse_a');
     const opt = new RAdamOptimizer();
-    const bad = tf.tensor1d([1, 2, 3]), good = tf.tensor1d([1, 1]);
+    const bad = tf.tensor1d([1, 2, 3]),
+      good = tf.tensor1d([1, 1]);
     expect(() => opt.applyGradients({ refuse_a: good, missing_var: good })).toThrow(/no variable named "missing_var"/);
-    expect(() => opt.applyGradients({ refuse_a: bad })).toThrow(/gradient of "refuse_a" has 3 elements, the variable has 2/);
+    expect(() => opt.applyGradients({ refuse_a: bad })).toThrow(
+      /gradient of "refuse_a" has 3 elements, the variable has 2/,
+    );
     expect(Array.from(a.dataSync())).toEqual([1, 2]);
     expect(opt.iterations).toBe(0);
     expect((await opt.getWeights()).length).toBe(1); // just iter: no state was created
     await expect(opt.setWeights([{ name: 'x/m', tensor: good }])).rejects.toThrow(/starting with "iter"/);
-    tf.dispose([a, bad, good]); opt.dispose();
+    tf.dispose([a, bad, good]);
+    opt.dispose();
   });
 
   it('learningRate is writable between steps and validated', () => {
     const opt = new RAdamOptimizer();
     opt.learningRate = 0.05;
     expect(opt.getConfig().learningRate).toBe(0.05);
-    expect(() => { opt.learningRate = -1; }).toThrow(/Invalid lr: -1/);
+    expect(() => {
+      opt.learningRate = -1;
+    }).toThrow(/Invalid lr: -1/);
     opt.dispose();
   });
 });
 
 describe('RAdamOptimizer state through getWeights/setWeights', () => {
-  beforeAll(async () => { await tf.setBackend('cpu'); });
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
   const grad = (vals: number[]) => tf.tensor1d(vals);
-  const weights = async (opt: RAdamOptimizer) => Object.fromEntries(await Promise.all((await opt.getWeights()).map(async (w) => [w.name, Array.from(await w.tensor.data())])));
+  const weights = async (opt: RAdamOptimizer) =>
+    Object.fromEntries(
+      await Promise.all((await opt.getWeights()).map(async (w) => [w.name, Array.from(await w.tensor.data())])),
+    );
 
   it('getWeights holds the moments themselves: m = (1-b1) g and v = (1-b2) g^2 after one step', async () => {
     const a = tf.variable(tf.tensor1d([1, 2]), true, 'values_a');
@@ -227,11 +300,13 @@ describe('RAdamOptimizer state through getWeights/setWeights', () => {
     expect(w['values_a/m']).toEqual([Math.fround(0.2), Math.fround(-0.4)].map((x) => Math.fround(x)));
     expect(w['values_a/v'][1]).toBeCloseTo(0.016, 7);
     expect(w['values_a/vhat']).toEqual(w['values_a/v']);
-    tf.dispose(a); opt.dispose();
+    tf.dispose(a);
+    opt.dispose();
   });
 
   it('state restored for a variable not trained yet is saved again, and that variable resumes at its own step', async () => {
-    const a = tf.variable(tf.tensor1d([1, 2]), true, 'later_a'), b = tf.variable(tf.tensor1d([3]), true, 'later_b');
+    const a = tf.variable(tf.tensor1d([1, 2]), true, 'later_a'),
+      b = tf.variable(tf.tensor1d([3]), true, 'later_b');
     const first = new RAdamOptimizer({ learningRate: 0.1 });
     for (let t = 0; t < 3; t++) first.applyGradients({ later_a: grad([1, 1]), later_b: grad([1]) });
     const saved = await first.getWeights();
@@ -242,14 +317,22 @@ describe('RAdamOptimizer state through getWeights/setWeights', () => {
     expect(again['later_b/m']).toEqual(Array.from(await saved.find((w) => w.name === 'later_b/m')!.tensor.data()));
     expect(again['later_b/step']).toEqual([3]);
     second.applyGradients({ later_b: grad([1]) }); // its 4th step, not its 8th
-    const core = await RAdam.create({ lr: 0.1 }), p = core.addParam([3]);
-    for (let t = 0; t < 4; t++) { p.grad.set([1]); core.step(); }
+    const core = await RAdam.create({ lr: 0.1 }),
+      p = core.addParam([3]);
+    for (let t = 0; t < 4; t++) {
+      p.grad.set([1]);
+      core.step();
+    }
     expect(b.dataSync()[0]).toBe(p.data[0]);
-    tf.dispose([a, b]); first.dispose(); second.dispose(); core.dispose();
+    tf.dispose([a, b]);
+    first.dispose();
+    second.dispose();
+    core.dispose();
   });
 
   it('does not give a variable the state saved under the name of another registered variable', async () => {
-    const w1 = tf.variable(tf.tensor1d([0, 0]), true, 'amb/w_1'), w2 = tf.variable(tf.tensor1d([0, 0]), true, 'amb/w_2');
+    const w1 = tf.variable(tf.tensor1d([0, 0]), true, 'amb/w_1'),
+      w2 = tf.variable(tf.tensor1d([0, 0]), true, 'amb/w_2');
     const first = new RAdamOptimizer();
     first.applyGradients({ 'amb/w_2': grad([1e3, 1e3]) });
     const saved = await first.getWeights();
@@ -259,7 +342,9 @@ describe('RAdamOptimizer state through getWeights/setWeights', () => {
     expect((await weights(second))['amb/w_1/m'][0]).toBeCloseTo(0.1, 6); // untouched
     second.applyGradients({ 'amb/w_2': grad([1e3, 1e3]) });
     expect((await weights(second))['amb/w_2/m'][0]).toBeCloseTo(190, 3); // 0.9*100 + 0.1*1000
-    tf.dispose([w1, w2]); first.dispose(); second.dispose();
+    tf.dispose([w1, w2]);
+    first.dispose();
+    second.dispose();
   });
 
   it('follows a variable disposed and created again under the same name', async () => {
@@ -274,7 +359,8 @@ describe('RAdamOptimizer state through getWeights/setWeights', () => {
     v = tf.variable(tf.tensor1d([1, 2, 3]), true, 'recreated'); // another size: starts afresh
     opt.applyGradients({ recreated: grad([1, 1, 1]) });
     expect(Array.from(v.dataSync()).map((x) => +x.toFixed(4))).toEqual([0.5, 1.5, 2.5]); // a first (momentum) step
-    tf.dispose(v); opt.dispose();
+    tf.dispose(v);
+    opt.dispose();
   });
 
   it('getWeights does not leak tensors across saves', async () => {

@@ -15,11 +15,18 @@ async function build(threads: number, groups: GroupOptions[], sizes: number[], o
   return { opt, params };
 }
 const splits = (opt: RAdam) => (opt as unknown as { _splits: number })._splits;
-const all = (params: Param[]) => params.flatMap((p) => [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()));
+const all = (params: Param[]) =>
+  params.flatMap((p) =>
+    [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()),
+  );
 
 describe('threads', () => {
   it('split steps are bit-identical to one thread (many tensors, every option, clipping, a skip)', async () => {
-    const groups: GroupOptions[] = [{ lr: 0.02 }, { lr: 0.1, amsgrad: true, weightDecay: 0.1, maximize: true }, { rectify: false, decoupledWeightDecay: true, weightDecay: 0.05 }];
+    const groups: GroupOptions[] = [
+      { lr: 0.02 },
+      { lr: 0.1, amsgrad: true, weightDecay: 0.1, maximize: true },
+      { rectify: false, decoupledWeightDecay: true, weightDecay: 0.05 },
+    ];
     const sizes = [0, 1, 17, 5000, 16, 70_001, 3, 40_000, 129];
     const one = await build(1, groups, sizes, { maxGradNorm: 50, skipNonFinite: true });
     const two = await build(2, groups, sizes, { maxGradNorm: 50, skipNonFinite: true });
@@ -28,25 +35,33 @@ describe('threads', () => {
       const q = rng(100 + t);
       const grads = sizes.map((n) => gradient(q, n));
       if (t === 5) grads[5][123] = NaN;
-      const results = [one, two].map((o) => { o.params.forEach((p, i) => p.grad.set(grads[i])); return o.opt.step(); });
+      const results = [one, two].map((o) => {
+        o.params.forEach((p, i) => p.grad.set(grads[i]));
+        return o.opt.step();
+      });
       expect(results[1]).toEqual(results[0]);
     }
     const [a, b] = [all(one.params), all(two.params)];
     a.forEach((x, i) => expect(firstDifference(x, b[i]), `array ${i}`).toBe(-1));
     expect(splits(two.opt)).toBe(11); // every step but the skipped one went to the workers
-    one.opt.dispose(); two.opt.dispose();
+    one.opt.dispose();
+    two.opt.dispose();
   });
 
   it('Adam with threads is still Adam', async () => {
     const [a, b] = [await Adam.create({ threads: 1 }), await Adam.create({ threads: 2 })];
     expect([a.groups[0].rectify, b.groups[0].rectify]).toEqual([false, false]);
-    a.dispose(); b.dispose();
+    a.dispose();
+    b.dispose();
   });
 
   it('many small tensors stay on the calling thread (splitting them costs more than it saves)', async () => {
     const opt = await RAdam.create({ threads: 2 });
     const ps = Array.from({ length: 300 }, () => opt.addParam(100));
-    for (let t = 0; t < 5; t++) { ps.forEach((p) => p.grad.fill(1)); opt.step(); }
+    for (let t = 0; t < 5; t++) {
+      ps.forEach((p) => p.grad.fill(1));
+      opt.step();
+    }
     expect(splits(opt)).toBe(0);
     opt.dispose();
   });
@@ -64,7 +79,8 @@ describe('threads', () => {
   });
 
   it('stepAsync gives the same bits; small steps stay on the calling thread', async () => {
-    const one = await build(1, [{ lr: 0.05 }], [100_000, 10]), two = await build(2, [{ lr: 0.05 }], [100_000, 10]);
+    const one = await build(1, [{ lr: 0.05 }], [100_000, 10]),
+      two = await build(2, [{ lr: 0.05 }], [100_000, 10]);
     for (let t = 1; t <= 8; t++) {
       [one, two].forEach((o) => o.params.forEach((p) => p.grad.set(gradient(rng(t), p.size))));
       one.opt.step();
@@ -84,9 +100,15 @@ describe('threads', () => {
     const opt = await RAdam.create({ threads: 'auto' });
     expect(opt.threads).toBe(Math.min(4, os.availableParallelism()));
     opt.dispose();
-    expect(() => RAdam.createSync({ threads: 2 })).toThrow(/threads need the worker threads started: use await RAdam.create/);
-    await expect(RAdam.create({ threads: 0 })).rejects.toThrow(/Invalid threads: 0 \(expected an integer from 1 to 64, or 'auto'\)/);
-    await expect(RAdam.create({ threads: 2, backend: 'js' })).rejects.toThrow(/threads: 2 needs shared memory .* backend 'simd' or 'auto'/);
+    expect(() => RAdam.createSync({ threads: 2 })).toThrow(
+      /threads need the worker threads started: use await RAdam.create/,
+    );
+    await expect(RAdam.create({ threads: 0 })).rejects.toThrow(
+      /Invalid threads: 0 \(expected an integer from 1 to 64, or 'auto'\)/,
+    );
+    await expect(RAdam.create({ threads: 2, backend: 'js' })).rejects.toThrow(
+      /threads: 2 needs shared memory .* backend 'simd' or 'auto'/,
+    );
   });
 
   it('a worker that dies makes step() throw a clear error instead of hanging; dispose ends the workers', async () => {

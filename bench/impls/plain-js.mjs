@@ -3,11 +3,15 @@
 import { normals, WARM_STEPS, LR, BETA1, BETA2, EPS } from './inputs.mjs';
 
 export function plainJs(n) {
-  const p = normals(n, 1), g = normals(n, 100, 0.1), m = new Float32Array(n), v = new Float32Array(n);
+  const p = normals(n, 1),
+    g = normals(n, 100, 0.1),
+    m = new Float32Array(n),
+    v = new Float32Array(n);
   let t = 0;
   const step = () => {
     t++;
-    const bc1 = 1 - BETA1 ** t, bc2 = 1 - BETA2 ** t;
+    const bc1 = 1 - BETA1 ** t,
+      bc2 = 1 - BETA2 ** t;
     const rhoInf = 2 / (1 - BETA2) - 1;
     const rhoT = rhoInf - (2 * t * BETA2 ** t) / bc2;
     if (rhoT > 5) {

@@ -34,13 +34,22 @@ export async function tfjsAdam(backend, n) {
   const opt = tf.train.adam(LR, BETA1, BETA2, EPS);
   const step = () => opt.applyGradients({ [p.name]: g });
   for (let t = 0; t < WARM_STEPS; t++) step();
-  return { step, activate: () => on(backend), dispose() { opt.dispose(); p.dispose(); g.dispose(); } };
+  return {
+    step,
+    activate: () => on(backend),
+    dispose() {
+      opt.dispose();
+      p.dispose();
+      g.dispose();
+    },
+  };
 }
 
 export async function tfjsRAdam(backend, n) {
   await on(backend);
   const p = tf.variable(tf.tensor1d(normals(n, 1)));
-  const m = tf.variable(tf.zeros([n])), v = tf.variable(tf.zeros([n]));
+  const m = tf.variable(tf.zeros([n])),
+    v = tf.variable(tf.zeros([n]));
   const g = tf.tensor1d(normals(n, 100, 0.1));
   const [b1, c1, b2, c2, eps] = [BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPS].map((x) => tf.scalar(x));
   let t = 0;
@@ -61,5 +70,11 @@ export async function tfjsRAdam(backend, n) {
     });
   };
   for (let k = 0; k < WARM_STEPS; k++) step();
-  return { step, activate: () => on(backend), dispose() { tf.dispose([p, m, v, g, b1, c1, b2, c2, eps]); } };
+  return {
+    step,
+    activate: () => on(backend),
+    dispose() {
+      tf.dispose([p, m, v, g, b1, c1, b2, c2, eps]);
+    },
+  };
 }

@@ -10,12 +10,24 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Compiles `source` (relative to the root) with SIMD unless its .wasm is newer; returns the exports. */
 export async function ascModule(source, log = () => {}) {
   const wasm = source.replace(/\.ts$/, '.wasm');
-  const ts = path.join(ROOT, source), out = path.join(ROOT, wasm);
+  const ts = path.join(ROOT, source),
+    out = path.join(ROOT, wasm);
   if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(ts).mtimeMs) {
     log(`compiling ${source}`);
     const { error, stderr } = await asc.main([
-      source, '--baseDir', ROOT, '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--use', 'abort=',
-      '-O3', '--outFile', wasm,
+      source,
+      '--baseDir',
+      ROOT,
+      '--enable',
+      'simd',
+      '--runtime',
+      'stub',
+      '--noAssert',
+      '--use',
+      'abort=',
+      '-O3',
+      '--outFile',
+      wasm,
     ]);
     if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
   }

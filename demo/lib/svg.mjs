@@ -3,24 +3,66 @@ const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** series: [{ label, points: [[x, y]], color?, dash? }]; bands: optional [{ color, lo: [[x,y]], hi: [[x,y]] }] */
-export function lineChart({ title, xlabel, ylabel, series, xlog = false, ylog = false, width = 720, height = 420, bands = [], legendWidth = 200 }) {
-  const L = 70, R = legendWidth, T = 40, B = 50;
-  const pts = series.flatMap((s) => s.points).concat(bands.flatMap((b) => [...b.lo, ...b.hi])).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!ylog || y > 0));
-  const fx = xlog ? Math.log10 : (v) => v, fy = ylog ? Math.log10 : (v) => v;
+export function lineChart({
+  title,
+  xlabel,
+  ylabel,
+  series,
+  xlog = false,
+  ylog = false,
+  width = 720,
+  height = 420,
+  bands = [],
+  legendWidth = 200,
+}) {
+  const L = 70,
+    R = legendWidth,
+    T = 40,
+    B = 50;
+  const pts = series
+    .flatMap((s) => s.points)
+    .concat(bands.flatMap((b) => [...b.lo, ...b.hi]))
+    .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!ylog || y > 0));
+  const fx = xlog ? Math.log10 : (v) => v,
+    fy = ylog ? Math.log10 : (v) => v;
   let [x0, x1] = [Math.min(...pts.map((p) => fx(p[0]))), Math.max(...pts.map((p) => fx(p[0])))];
   let [y0, y1] = [Math.min(...pts.map((p) => fy(p[1]))), Math.max(...pts.map((p) => fy(p[1])))];
-  if (ylog) { y0 = Math.floor(y0); y1 = Math.ceil(y1); } else { const pad = (y1 - y0) * 0.05 || 1; y0 -= pad; y1 += pad; }
+  if (ylog) {
+    y0 = Math.floor(y0);
+    y1 = Math.ceil(y1);
+  } else {
+    const pad = (y1 - y0) * 0.05 || 1;
+    y0 -= pad;
+    y1 += pad;
+  }
   if (x1 === x0) x1 = x0 + 1;
   const X = (v) => L + ((fx(v) - x0) / (x1 - x0)) * (width - L - R);
   const Y = (v) => T + ((y1 - fy(v)) / (y1 - y0)) * (height - T - B);
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`, `<text x="${L}" y="22" font-size="14" font-weight="bold">${esc(title)}</text>`];
-  const yticks = ylog ? Array.from({ length: y1 - y0 + 1 }, (_, i) => 10 ** (y0 + i)) : Array.from({ length: 6 }, (_, i) => y0 + ((y1 - y0) * i) / 5);
-  for (const v of yticks) out.push(`<line x1="${L}" x2="${width - R}" y1="${Y(v)}" y2="${Y(v)}" stroke="#e5e5e5"/>`, `<text x="${L - 6}" y="${Y(v) + 4}" text-anchor="end">${esc(+v.toPrecision(2))}</text>`);
-  const xticks = xlog ? Array.from({ length: Math.floor(x1) - Math.ceil(x0) + 1 }, (_, i) => 10 ** (Math.ceil(x0) + i)) : Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
-  for (const v of xticks) out.push(`<line x1="${X(v)}" x2="${X(v)}" y1="${T}" y2="${height - B}" stroke="#eee"/>`, `<text x="${X(v)}" y="${height - B + 16}" text-anchor="middle">${esc(+v.toPrecision(2))}</text>`);
-  out.push(`<text x="${(L + width - R) / 2}" y="${height - 14}" text-anchor="middle">${esc(xlabel)}</text>`,
-    `<text transform="translate(16 ${(T + height - B) / 2}) rotate(-90)" text-anchor="middle">${esc(ylabel)}</text>`);
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${L}" y="22" font-size="14" font-weight="bold">${esc(title)}</text>`,
+  ];
+  const yticks = ylog
+    ? Array.from({ length: y1 - y0 + 1 }, (_, i) => 10 ** (y0 + i))
+    : Array.from({ length: 6 }, (_, i) => y0 + ((y1 - y0) * i) / 5);
+  for (const v of yticks)
+    out.push(
+      `<line x1="${L}" x2="${width - R}" y1="${Y(v)}" y2="${Y(v)}" stroke="#e5e5e5"/>`,
+      `<text x="${L - 6}" y="${Y(v) + 4}" text-anchor="end">${esc(+v.toPrecision(2))}</text>`,
+    );
+  const xticks = xlog
+    ? Array.from({ length: Math.floor(x1) - Math.ceil(x0) + 1 }, (_, i) => 10 ** (Math.ceil(x0) + i))
+    : Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
+  for (const v of xticks)
+    out.push(
+      `<line x1="${X(v)}" x2="${X(v)}" y1="${T}" y2="${height - B}" stroke="#eee"/>`,
+      `<text x="${X(v)}" y="${height - B + 16}" text-anchor="middle">${esc(+v.toPrecision(2))}</text>`,
+    );
+  out.push(
+    `<text x="${(L + width - R) / 2}" y="${height - 14}" text-anchor="middle">${esc(xlabel)}</text>`,
+    `<text transform="translate(16 ${(T + height - B) / 2}) rotate(-90)" text-anchor="middle">${esc(ylabel)}</text>`,
+  );
   for (const b of bands) {
     const poly = [...b.lo, ...[...b.hi].reverse()].map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ');
     out.push(`<polygon points="${poly}" fill="${b.color}" fill-opacity="0.15" stroke="none"/>`);
@@ -28,10 +70,16 @@ export function lineChart({ title, xlabel, ylabel, series, xlog = false, ylog = 
   series.forEach((s, k) => {
     const c = s.color ?? COLORS[k % COLORS.length];
     const good = s.points.filter(([x, y]) => Number.isFinite(y) && (!ylog || y > 0));
-    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2.2"${s.dash ? ' stroke-dasharray="6,4"' : ''} points="${good.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`);
-    if (good.length <= 12) for (const [x, y] of good) out.push(`<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3.5" fill="${c}"/>`);
-    out.push(`<line x1="${width - R + 14}" x2="${width - R + 40}" y1="${T + 10 + k * 20}" y2="${T + 10 + k * 20}" stroke="${c}" stroke-width="3"${s.dash ? ' stroke-dasharray="6,4"' : ''}/>`,
-      `<text x="${width - R + 46}" y="${T + 14 + k * 20}">${esc(s.label)}</text>`);
+    out.push(
+      `<polyline fill="none" stroke="${c}" stroke-width="2.2"${s.dash ? ' stroke-dasharray="6,4"' : ''} points="${good.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`,
+    );
+    if (good.length <= 12)
+      for (const [x, y] of good)
+        out.push(`<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3.5" fill="${c}"/>`);
+    out.push(
+      `<line x1="${width - R + 14}" x2="${width - R + 40}" y1="${T + 10 + k * 20}" y2="${T + 10 + k * 20}" stroke="${c}" stroke-width="3"${s.dash ? ' stroke-dasharray="6,4"' : ''}/>`,
+      `<text x="${width - R + 46}" y="${T + 14 + k * 20}">${esc(s.label)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n');

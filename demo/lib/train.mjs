@@ -16,7 +16,12 @@ export async function train({ optimizer, lr, seed, steps, batch, depth, width, w
   const init = initWeights(sizes, seed);
   const spec = OPTIMIZERS[optimizer];
   const opt = await spec.make(lr);
-  const params = init.map((layer) => ({ W: opt.addParam(layer.W), b: opt.addParam(layer.b), nin: layer.nin, nout: layer.nout }));
+  const params = init.map((layer) => ({
+    W: opt.addParam(layer.W),
+    b: opt.addParam(layer.b),
+    nin: layer.nin,
+    nout: layer.nout,
+  }));
   const layers = () => params.map((p) => ({ W: p.W.data, b: p.b.data, nin: p.nin, nout: p.nout }));
   const grads = () => params.map((p) => ({ W: p.W.grad, b: p.b.grad }));
   const rand = lcg(seed + 77);
@@ -27,12 +32,19 @@ export async function train({ optimizer, lr, seed, steps, batch, depth, width, w
     if (spec.warmup) opt.groups[0].lr = lr * Math.min(1, t / warmup);
     const idx = Array.from({ length: batch }, () => Math.floor(rand() * data.n));
     const { loss } = lossAndGrad(layers(), data, idx, grads());
-    if (!Number.isFinite(loss)) { curve.push([t, NaN]); break; }
+    if (!Number.isFinite(loss)) {
+      curve.push([t, NaN]);
+      break;
+    }
     opt.step();
     if (t % curveEvery === 0 || t === 1) curve.push([t, lossAndGrad(layers(), data, all).loss]);
   }
   const final = lossAndGrad(layers(), data, all);
-  const held = lossAndGrad(layers(), test, Array.from({ length: test.n }, (_, i) => i));
+  const held = lossAndGrad(
+    layers(),
+    test,
+    Array.from({ length: test.n }, (_, i) => i),
+  );
   opt.dispose();
   return { optimizer, lr, seed, loss: final.loss, trainAccuracy: final.accuracy, accuracy: held.accuracy, curve };
 }

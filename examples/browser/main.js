@@ -4,7 +4,8 @@ import uPlot from '/node_modules/uplot/dist/uPlot.esm.js';
 import { RAdam } from '/dist/index.js';
 
 const STEPS = Number(new URLSearchParams(location.search).get('steps') ?? 1500);
-const H = 32, N = 256;
+const H = 32,
+  N = 256;
 const xs = Float32Array.from({ length: N }, (_, i) => -1 + (2 * i) / (N - 1));
 const ys = xs.map((x) => Math.sin(3 * x));
 
@@ -26,10 +27,13 @@ function lossAndGradients() {
   const h = new Float32Array(H);
   for (let n = 0; n < N; n++) {
     let out = B2[0];
-    for (let j = 0; j < H; j++) { h[j] = Math.tanh(W1[j] * xs[n] + B1[j]); out += W2[j] * h[j]; }
+    for (let j = 0; j < H; j++) {
+      h[j] = Math.tanh(W1[j] * xs[n] + B1[j]);
+      out += W2[j] * h[j];
+    }
     const e = out - ys[n];
-    loss += e * e / N;
-    const d = 2 * e / N;
+    loss += (e * e) / N;
+    const d = (2 * e) / N;
     gb2[0] += d;
     for (let j = 0; j < H; j++) {
       g2[j] += d * h[j];
@@ -41,14 +45,21 @@ function lossAndGradients() {
   return loss;
 }
 
-const steps = [], losses = [];
+const steps = [],
+  losses = [];
 window.losses = losses;
-const chart = new uPlot({
-  width: 800, height: 360, title: 'training loss (MSE)',
-  scales: { x: { time: false }, y: { distr: 3 } },
-  axes: [{ label: 'step' }, { label: 'loss', size: 70 }],
-  series: [{ label: 'step' }, { label: 'RAdam', stroke: 'rgb(230, 40, 40)', width: 2 }],
-}, [steps, losses], document.querySelector('#chart'));
+const chart = new uPlot(
+  {
+    width: 800,
+    height: 360,
+    title: 'training loss (MSE)',
+    scales: { x: { time: false }, y: { distr: 3 } },
+    axes: [{ label: 'step' }, { label: 'loss', size: 70 }],
+    series: [{ label: 'step' }, { label: 'RAdam', stroke: 'rgb(230, 40, 40)', width: 2 }],
+  },
+  [steps, losses],
+  document.querySelector('#chart'),
+);
 
 for (let t = 1; t <= STEPS; t++) {
   const loss = lossAndGradients();
@@ -57,7 +68,8 @@ for (let t = 1; t <= STEPS; t++) {
   losses.push(loss);
   if (t % 25 === 0 || t === STEPS) {
     chart.setData([steps, losses]);
-    document.querySelector('#status').textContent = `backend: ${opt.backend} · step ${t}/${STEPS} · loss ${loss.toExponential(3)}`;
+    document.querySelector('#status').textContent =
+      `backend: ${opt.backend} · step ${t}/${STEPS} · loss ${loss.toExponential(3)}`;
     await new Promise((r) => requestAnimationFrame(r)); // let the page paint
   }
 }

@@ -4,9 +4,30 @@
 // than twice the bits), so its results are bit-identical to the wasm kernels.
 import { ArrayBufferMemory } from '../arena.js';
 import {
-  ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
-  E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, E_SLOW, E_SUMSQ, MODE_MASK, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  ENTRY_BYTES,
+  E_PARAM,
+  E_GRAD,
+  E_EXP_AVG,
+  E_EXP_AVG_SQ,
+  E_MAX_EXP_AVG_SQ,
+  E_SIZE,
+  E_FLAGS,
+  E_GRAD_SCALE,
+  E_WEIGHT_DECAY,
+  E_PARAM_DECAY,
+  E_BETA1,
+  E_ONE_MINUS_BETA1,
+  E_BETA2,
+  E_ONE_MINUS_BETA2,
+  E_EPS,
+  E_STEP_SIZE,
+  E_SLOW,
+  E_SUMSQ,
+  MODE_MASK,
+  MODE_MOMENTUM,
+  MODE_ADAPTIVE,
+  FLAG_AMSGRAD,
+  FLAG_COUPLED_DECAY,
   FLAG_FLUSH_SUBNORMALS,
 } from '../layout.js';
 import type { Kernel } from './kernel.js';
@@ -26,13 +47,20 @@ export function jsStep(buffer: ArrayBuffer, table: number, count: number): void 
     const ams = (flags & FLAG_AMSGRAD) !== 0;
     const coupled = (flags & FLAG_COUPLED_DECAY) !== 0;
     const flush = (flags & FLAG_FLUSH_SUBNORMALS) !== 0;
-    const p = i32[e + E_PARAM / 4] >>> 2, g = i32[e + E_GRAD / 4] >>> 2;
-    const m = i32[e + E_EXP_AVG / 4] >>> 2, v = i32[e + E_EXP_AVG_SQ / 4] >>> 2;
+    const p = i32[e + E_PARAM / 4] >>> 2,
+      g = i32[e + E_GRAD / 4] >>> 2;
+    const m = i32[e + E_EXP_AVG / 4] >>> 2,
+      v = i32[e + E_EXP_AVG_SQ / 4] >>> 2;
     const vm = i32[e + E_MAX_EXP_AVG_SQ / 4] >>> 2;
-    const gs = f32[e + E_GRAD_SCALE / 4], wd = f32[e + E_WEIGHT_DECAY / 4], pd = f32[e + E_PARAM_DECAY / 4];
-    const b1 = f32[e + E_BETA1 / 4], c1 = f32[e + E_ONE_MINUS_BETA1 / 4];
-    const b2 = f32[e + E_BETA2 / 4], c2 = f32[e + E_ONE_MINUS_BETA2 / 4];
-    const eps = f32[e + E_EPS / 4], st = f32[e + E_STEP_SIZE / 4];
+    const gs = f32[e + E_GRAD_SCALE / 4],
+      wd = f32[e + E_WEIGHT_DECAY / 4],
+      pd = f32[e + E_PARAM_DECAY / 4];
+    const b1 = f32[e + E_BETA1 / 4],
+      c1 = f32[e + E_ONE_MINUS_BETA1 / 4];
+    const b2 = f32[e + E_BETA2 / 4],
+      c2 = f32[e + E_ONE_MINUS_BETA2 / 4];
+    const eps = f32[e + E_EPS / 4],
+      st = f32[e + E_STEP_SIZE / 4];
     for (let i = 0; i < n; i++) {
       let gi = fr(f32[g + i] * gs);
       const pi = fr(f32[p + i] * pd);
@@ -44,7 +72,10 @@ export function jsStep(buffer: ArrayBuffer, table: number, count: number): void 
       if (flush && Math.abs(vi) < FLT_MIN) vi = 0;
       f32[m + i] = mi;
       f32[v + i] = vi;
-      if (ams) { vi = Math.max(f32[vm + i], vi); f32[vm + i] = vi; }
+      if (ams) {
+        vi = Math.max(f32[vm + i], vi);
+        f32[vm + i] = vi;
+      }
       // A Float32Array store rounds: the last operation needs no fround of its own.
       if (mode === MODE_ADAPTIVE) f32[p + i] = pi - fr(fr(mi * st) / fr(fr(Math.sqrt(vi)) + eps));
       else if (mode === MODE_MOMENTUM) f32[p + i] = pi - fr(mi * st);
@@ -54,10 +85,12 @@ export function jsStep(buffer: ArrayBuffer, table: number, count: number): void 
 
 /** assembly/guards.ts firstNonFinite. */
 export function jsFirstNonFinite(buffer: ArrayBuffer, table: number, count: number): number {
-  const i32 = new Int32Array(buffer), f32 = new Float32Array(buffer);
+  const i32 = new Int32Array(buffer),
+    f32 = new Float32Array(buffer);
   for (let k = 0; k < count; k++) {
     const e = (table + k * ENTRY_BYTES) >>> 2;
-    const g = i32[e + E_GRAD / 4] >>> 2, n = i32[e + E_SIZE / 4];
+    const g = i32[e + E_GRAD / 4] >>> 2,
+      n = i32[e + E_SIZE / 4];
     for (let i = 0; i < n; i++) if (!Number.isFinite(f32[g + i])) return k;
   }
   return -1;
@@ -65,25 +98,33 @@ export function jsFirstNonFinite(buffer: ArrayBuffer, table: number, count: numb
 
 /** assembly/guards.ts gradSumSq: partial sums by i % 8, combined in the same order. */
 export function jsGradSumSq(buffer: ArrayBuffer, table: number, count: number): void {
-  const i32 = new Int32Array(buffer), f32 = new Float32Array(buffer), f64 = new Float64Array(buffer);
+  const i32 = new Int32Array(buffer),
+    f32 = new Float32Array(buffer),
+    f64 = new Float64Array(buffer);
   const p = new Float64Array(8);
   for (let k = 0; k < count; k++) {
     const base = table + k * ENTRY_BYTES;
     const e = base >>> 2;
-    const g = i32[e + E_GRAD / 4] >>> 2, n = i32[e + E_SIZE / 4];
+    const g = i32[e + E_GRAD / 4] >>> 2,
+      n = i32[e + E_SIZE / 4];
     p.fill(0);
-    for (let i = 0; i < n; i++) { const x = f32[g + i]; p[i & 7] += x * x; }
-    f64[(base + E_SUMSQ) >>> 3] = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+    for (let i = 0; i < n; i++) {
+      const x = f32[g + i];
+      p[i & 7] += x * x;
+    }
+    f64[(base + E_SUMSQ) >>> 3] = p[0] + p[1] + (p[2] + p[3]) + (p[4] + p[5] + (p[6] + p[7]));
   }
 }
 
 /** assembly/guards.ts lookaheadSync. */
 export function jsLookaheadSync(buffer: ArrayBuffer, table: number, count: number, alpha: number): void {
-  const i32 = new Int32Array(buffer), f32 = new Float32Array(buffer);
+  const i32 = new Int32Array(buffer),
+    f32 = new Float32Array(buffer);
   const a = fr(alpha);
   for (let k = 0; k < count; k++) {
     const e = (table + k * ENTRY_BYTES) >>> 2;
-    const s = i32[e + E_SLOW / 4] >>> 2, n = i32[e + E_SIZE / 4];
+    const s = i32[e + E_SLOW / 4] >>> 2,
+      n = i32[e + E_SIZE / 4];
     if (s === 0) continue;
     const p = i32[e + E_PARAM / 4] >>> 2;
     for (let i = 0; i < n; i++) {

@@ -50,12 +50,16 @@ export function wasmSupported(source: KernelSource, backend: WasmBackend): Promi
 export function compileWasm(source: KernelSource, backend: WasmBackend): Promise<WebAssembly.Module> {
   const s = state(source, backend);
   if (!s.compiled) {
-    s.compiled = source[backend]().then((m) => (m instanceof WebAssembly.Module ? m : WebAssembly.compile(m))).then(async (module) => {
-      s.spare = await WebAssembly.instantiate(module, {});
-      s.module = module;
-      return module;
-    });
-    s.compiled.catch(() => { delete s.compiled; }); // a failure may be retried
+    s.compiled = source[backend]()
+      .then((m) => (m instanceof WebAssembly.Module ? m : WebAssembly.compile(m)))
+      .then(async (module) => {
+        s.spare = await WebAssembly.instantiate(module, {});
+        s.module = module;
+        return module;
+      });
+    s.compiled.catch(() => {
+      delete s.compiled;
+    }); // a failure may be retried
   }
   return s.compiled;
 }
@@ -75,7 +79,9 @@ function kernelOf(backend: WasmBackend, exports: Record<string, unknown>, memory
 const sharedModules = new WeakMap<KernelSource, Promise<WebAssembly.Module>>();
 
 /** The simd kernel over a new shared memory (up to 4 GiB), and its module for the worker threads. */
-export async function createSharedKernel(source: KernelSource): Promise<{ kernel: Kernel; module: WebAssembly.Module; exportName: string }> {
+export async function createSharedKernel(
+  source: KernelSource,
+): Promise<{ kernel: Kernel; module: WebAssembly.Module; exportName: string }> {
   const load = source.shared;
   if (!load) throw new Error('this entry point has no shared-memory build (threads)');
   let compiled = sharedModules.get(source);
@@ -87,7 +93,11 @@ export async function createSharedKernel(source: KernelSource): Promise<{ kernel
   const module = await compiled;
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return { kernel: kernelOf('simd', instance.exports as Record<string, unknown>, memory), module, exportName: EXPORT.simd };
+  return {
+    kernel: kernelOf('simd', instance.exports as Record<string, unknown>, memory),
+    module,
+    exportName: EXPORT.simd,
+  };
 }
 
 /** A fresh instance (with its own memory) of a build that compileWasm has compiled. */
@@ -97,7 +107,12 @@ export function createWasmKernel(source: KernelSource, backend: WasmBackend): Ke
   let instance = s.spare;
   if (instance) {
     s.spare = undefined;
-    WebAssembly.instantiate(s.module, {}).then((i) => { s.spare ??= i; }, () => {});
+    WebAssembly.instantiate(s.module, {}).then(
+      (i) => {
+        s.spare ??= i;
+      },
+      () => {},
+    );
   } else {
     instance = new WebAssembly.Instance(s.module, {});
   }

@@ -28,8 +28,21 @@ export interface RAdamOptimizerConfig {
   rectify?: boolean;
   backend?: BackendChoice;
 }
-const CONFIG_KEYS = ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'decoupledWeightDecay', 'maximize',
-  'amsgrad', 'threshold', 'degenerateToSgd', 'flushSubnormals', 'rectify', 'backend'];
+const CONFIG_KEYS = [
+  'learningRate',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'weightDecay',
+  'decoupledWeightDecay',
+  'maximize',
+  'amsgrad',
+  'threshold',
+  'degenerateToSgd',
+  'flushSubnormals',
+  'rectify',
+  'backend',
+];
 
 interface Slot {
   param: Param;
@@ -39,7 +52,13 @@ interface Slot {
 }
 
 /** State restored by setWeights for a variable not seen yet (kept, and saved again, until it is). */
-interface Saved { m?: Float32Array; v?: Float32Array; vhat?: Float32Array; step: number; shape: number[] }
+interface Saved {
+  m?: Float32Array;
+  v?: Float32Array;
+  vhat?: Float32Array;
+  step: number;
+  shape: number[];
+}
 
 const SUFFIXES = ['m', 'v', 'vhat', 'step'] as const;
 
@@ -77,14 +96,18 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   /** Loads the kernel if needed and creates the optimizer. */
-  static async create<T extends typeof RAdamOptimizer>(this: T, config: RAdamOptimizerConfig = {}): Promise<InstanceType<T>> {
+  static async create<T extends typeof RAdamOptimizer>(
+    this: T,
+    config: RAdamOptimizerConfig = {},
+  ): Promise<InstanceType<T>> {
     await this.core().ready(config.backend ?? 'auto');
     return new this(config) as InstanceType<T>;
   }
 
   /** For tf.serialization (model loading): synchronous, so the kernel must be ready. */
   static fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict,
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
   ): T {
     const { customObjects: _, ...own } = config; // added by tfjs's deserializer, not ours
     return new cls(own);
@@ -101,16 +124,23 @@ export class RAdamOptimizer extends tf.Optimizer {
   constructor(config: RAdamOptimizerConfig = {}) {
     super();
     for (const key of Object.keys(config ?? {})) {
-      if (!CONFIG_KEYS.includes(key)) throw new TypeError(`RAdamOptimizer: unknown config key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
+      if (!CONFIG_KEYS.includes(key))
+        throw new TypeError(`RAdamOptimizer: unknown config key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
     }
     this.backendChoice = config.backend ?? 'auto';
     this.core = (this.constructor as typeof RAdamOptimizer).core().createSync({
       lr: config.learningRate ?? DEFAULTS.lr,
       betas: [config.beta1 ?? DEFAULTS.betas[0], config.beta2 ?? DEFAULTS.betas[1]],
       eps: config.epsilon ?? DEFAULTS.eps,
-      weightDecay: config.weightDecay, decoupledWeightDecay: config.decoupledWeightDecay, maximize: config.maximize,
-      amsgrad: config.amsgrad, threshold: config.threshold, degenerateToSgd: config.degenerateToSgd,
-      flushSubnormals: config.flushSubnormals, rectify: config.rectify, backend: this.backendChoice,
+      weightDecay: config.weightDecay,
+      decoupledWeightDecay: config.decoupledWeightDecay,
+      maximize: config.maximize,
+      amsgrad: config.amsgrad,
+      threshold: config.threshold,
+      degenerateToSgd: config.degenerateToSgd,
+      flushSubnormals: config.flushSubnormals,
+      rectify: config.rectify,
+      backend: this.backendChoice,
     });
   }
 
@@ -143,9 +173,12 @@ export class RAdamOptimizer extends tf.Optimizer {
       if (grad == null) continue; // tfjs passes null for variables the loss does not depend on
       const variable = tf.engine().registeredVariables[name];
       if (!variable) throw new Error(`RAdamOptimizer.applyGradients: no variable named "${name}"`);
-      if (variable.dtype !== 'float32') throw new TypeError(`RAdamOptimizer: variable "${name}" is ${variable.dtype}, not float32`);
+      if (variable.dtype !== 'float32')
+        throw new TypeError(`RAdamOptimizer: variable "${name}" is ${variable.dtype}, not float32`);
       if (grad.size !== variable.size) {
-        throw new RangeError(`RAdamOptimizer: the gradient of "${name}" has ${grad.size} elements, the variable has ${variable.size}`);
+        throw new RangeError(
+          `RAdamOptimizer: the gradient of "${name}" has ${grad.size} elements, the variable has ${variable.size}`,
+        );
       }
       let slot = this.slots.get(name) ?? null;
       // A variable disposed and created again under the same name: the same size keeps its state
@@ -158,7 +191,10 @@ export class RAdamOptimizer extends tf.Optimizer {
     const active = new Set<Param>();
     for (const w of work) {
       const slot = w.slot ?? this.addSlot(w.variable);
-      if (slot.variable !== w.variable) { slot.variable = w.variable; slot.dataId = null; }
+      if (slot.variable !== w.variable) {
+        slot.variable = w.variable;
+        slot.dataId = null;
+      }
       if (slot.dataId !== w.variable.dataId) slot.param.data.set(w.variable.dataSync() as Float32Array); // assigned elsewhere
       slot.param.grad.set(w.grad.dataSync() as Float32Array);
       active.add(slot.param);
@@ -191,7 +227,9 @@ export class RAdamOptimizer extends tf.Optimizer {
     for (const q of ['m', 'v', 'vhat'] as const) {
       const a = s?.[q];
       if (a && a.length !== variable.size) {
-        throw new RangeError(`RAdamOptimizer: the saved "${key}/${q}" has ${a.length} elements, variable "${variable.name}" has ${variable.size}`);
+        throw new RangeError(
+          `RAdamOptimizer: the saved "${key}/${q}" has ${a.length} elements, variable "${variable.name}" has ${variable.size}`,
+        );
       }
     }
   }
@@ -225,9 +263,16 @@ export class RAdamOptimizer extends tf.Optimizer {
   async getWeights(): Promise<NamedTensor[]> {
     tf.dispose(this.lastWeights);
     const states: [string, Saved][] = [
-      ...[...this.slots.entries()].map(([name, s]): [string, Saved] => [name, {
-        m: s.param.expAvg, v: s.param.expAvgSq, vhat: s.param.maxExpAvgSq ?? undefined, step: s.param.step, shape: s.variable.shape,
-      }]),
+      ...[...this.slots.entries()].map(([name, s]): [string, Saved] => [
+        name,
+        {
+          m: s.param.expAvg,
+          v: s.param.expAvgSq,
+          vhat: s.param.maxExpAvgSq ?? undefined,
+          step: s.param.step,
+          shape: s.variable.shape,
+        },
+      ]),
       ...this.saved.entries(),
     ];
     const out: NamedTensor[] = [await this.saveIterations()];
@@ -235,7 +280,8 @@ export class RAdamOptimizer extends tf.Optimizer {
     for (const [name, s] of states) if (s.m) out.push({ name: `${name}/m`, tensor: tensor(s.m, s.shape) });
     for (const [name, s] of states) if (s.v) out.push({ name: `${name}/v`, tensor: tensor(s.v, s.shape) });
     for (const [name, s] of states) if (s.vhat) out.push({ name: `${name}/vhat`, tensor: tensor(s.vhat, s.shape) });
-    for (const [name, s] of states) if (s.step !== this.iterations) out.push({ name: `${name}/step`, tensor: tf.scalar(s.step, 'int32') });
+    for (const [name, s] of states)
+      if (s.step !== this.iterations) out.push({ name: `${name}/step`, tensor: tf.scalar(s.step, 'int32') });
     this.lastWeights = out.map((w) => w.tensor);
     return out;
   }
@@ -250,10 +296,14 @@ export class RAdamOptimizer extends tf.Optimizer {
     for (const { name, tensor } of weightValues.slice(1)) {
       const cut = name.lastIndexOf('/');
       const key = name.slice(cut + 1) as (typeof SUFFIXES)[number];
-      if (cut < 0 || !SUFFIXES.includes(key)) throw new TypeError(`RAdamOptimizer.setWeights: unexpected weight "${name}"`);
+      if (cut < 0 || !SUFFIXES.includes(key))
+        throw new TypeError(`RAdamOptimizer.setWeights: unexpected weight "${name}"`);
       const entry = loaded.get(name.slice(0, cut)) ?? { step: iter, shape: tensor.shape };
       if (key === 'step') entry.step = (await tensor.data())[0];
-      else { entry[key] = Float32Array.from(await tensor.data()); entry.shape = tensor.shape; }
+      else {
+        entry[key] = Float32Array.from(await tensor.data());
+        entry.shape = tensor.shape;
+      }
       loaded.set(name.slice(0, cut), entry);
     }
     // Match saved names to known variables (exactly, or the one variable renamed from it) and
@@ -265,7 +315,9 @@ export class RAdamOptimizer extends tf.Optimizer {
       for (const q of ['m', 'v', 'vhat'] as const) {
         const a = s[q];
         if (slot && a && a.length !== slot.param.size) {
-          throw new RangeError(`RAdamOptimizer.setWeights: "${saved}/${q}" has ${a.length} elements, variable "${name}" has ${slot.param.size}`);
+          throw new RangeError(
+            `RAdamOptimizer.setWeights: "${saved}/${q}" has ${a.length} elements, variable "${name}" has ${slot.param.size}`,
+          );
         }
       }
       return [saved, s, slot] as const;
@@ -281,10 +333,19 @@ export class RAdamOptimizer extends tf.Optimizer {
   getConfig(): tf.serialization.ConfigDict {
     const g = this.core.groups[0];
     return {
-      learningRate: g.lr, beta1: g.betas[0], beta2: g.betas[1], epsilon: g.eps,
-      weightDecay: g.weightDecay, decoupledWeightDecay: g.decoupledWeightDecay, maximize: g.maximize,
-      amsgrad: g.amsgrad, threshold: g.threshold, degenerateToSgd: g.degenerateToSgd,
-      flushSubnormals: g.flushSubnormals, rectify: g.rectify, backend: this.backendChoice,
+      learningRate: g.lr,
+      beta1: g.betas[0],
+      beta2: g.betas[1],
+      epsilon: g.eps,
+      weightDecay: g.weightDecay,
+      decoupledWeightDecay: g.decoupledWeightDecay,
+      maximize: g.maximize,
+      amsgrad: g.amsgrad,
+      threshold: g.threshold,
+      degenerateToSgd: g.degenerateToSgd,
+      flushSubnormals: g.flushSubnormals,
+      rectify: g.rectify,
+      backend: this.backendChoice,
     };
   }
 

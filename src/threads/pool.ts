@@ -6,14 +6,19 @@ import { CTRL, ctrlWords, LAYOUT, slot, SPIN_MS } from './control.js';
 /** How long the calling thread waits for a worker's share before it gives up (never hang). */
 const TIMEOUT_MS = 10_000;
 
-interface Handle { post(message: unknown): void; terminate(): void }
+interface Handle {
+  post(message: unknown): void;
+  terminate(): void;
+}
 
 // Node's modules are imported by a computed name, so that bundlers for browsers and workers leave
 // them alone (they are only reached in Node, Bun and Deno).
 const nodeModule = (name: string): Promise<any> => import(/* @vite-ignore */ /* webpackIgnore: true */ `node:${name}`);
 
-const isNode = typeof process === 'object' && !!(process as { versions?: { node?: string } }).versions?.node
-  && typeof (globalThis as { window?: unknown }).window === 'undefined';
+const isNode =
+  typeof process === 'object' &&
+  !!(process as { versions?: { node?: string } }).versions?.node &&
+  typeof (globalThis as { window?: unknown }).window === 'undefined';
 
 /** Whether shared memory is available here (browsers: only when cross-origin isolated). */
 export function sharedMemoryAvailable(): boolean {
@@ -40,15 +45,24 @@ async function spawn(onFail: (why: string) => void): Promise<Handle> {
     w.unref(); // an optimizer that is never disposed does not keep the process alive
     w.on('error', (e: Error) => onFail(`a worker thread failed: ${String((e as Error)?.message ?? e)}`));
     w.on('exit', (code: number) => onFail(`a worker thread exited (code ${code})`));
-    return { post: (m) => w.postMessage(m), terminate: () => { void w.terminate(); } };
+    return {
+      post: (m) => w.postMessage(m),
+      terminate: () => {
+        void w.terminate();
+      },
+    };
   }
   // Written literally, as bundlers that handle workers (Vite, webpack) recognise it.
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  w.onerror = (e) => onFail(`a worker thread failed: ${e.message ?? 'its script could not be loaded (dist/threads/worker.js)'}`);
+  w.onerror = (e) =>
+    onFail(`a worker thread failed: ${e.message ?? 'its script could not be loaded (dist/threads/worker.js)'}`);
   return { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
 }
 
-export interface Job { table: number; count: number }
+export interface Job {
+  table: number;
+  count: number;
+}
 
 export class ThreadPool {
   private broken: string | null = null;
@@ -60,10 +74,19 @@ export class ThreadPool {
     return performance.now() - this.lastEnd < SPIN_MS * 0.8;
   }
 
-  private constructor(readonly workers: number, private readonly ctrl: Int32Array, private readonly handles: Handle[]) {}
+  private constructor(
+    readonly workers: number,
+    private readonly ctrl: Int32Array,
+    private readonly handles: Handle[],
+  ) {}
 
   /** Starts `workers` threads running `exportName` of `module` over `memory`; resolves when all are ready. */
-  static async create(workers: number, module: WebAssembly.Module, memory: WebAssembly.Memory, exportName: string): Promise<ThreadPool> {
+  static async create(
+    workers: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    exportName: string,
+  ): Promise<ThreadPool> {
     const ctrl = new Int32Array(new SharedArrayBuffer(ctrlWords(workers) * 4));
     let pool: ThreadPool | undefined;
     let failure: string | null = null;
@@ -101,7 +124,10 @@ export class ThreadPool {
     this.check();
     const c = this.ctrl;
     Atomics.store(c, CTRL.ERROR, 0);
-    jobs.forEach((j, i) => { c[slot(i) + CTRL.TABLE] = j.table; c[slot(i) + CTRL.COUNT] = j.count; });
+    jobs.forEach((j, i) => {
+      c[slot(i) + CTRL.TABLE] = j.table;
+      c[slot(i) + CTRL.COUNT] = j.count;
+    });
     Atomics.store(c, CTRL.DONE, 0);
     Atomics.add(c, CTRL.GENERATION, 1);
     Atomics.notify(c, CTRL.GENERATION);
@@ -126,7 +152,8 @@ export class ThreadPool {
     this.start(jobs);
     own();
     const c = this.ctrl;
-    const spinUntil = performance.now() + SPIN_MS, deadline = spinUntil + TIMEOUT_MS;
+    const spinUntil = performance.now() + SPIN_MS,
+      deadline = spinUntil + TIMEOUT_MS;
     let done;
     while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
       const now = performance.now();
@@ -143,7 +170,16 @@ export class ThreadPool {
     own();
     const c = this.ctrl;
     const deadline = performance.now() + TIMEOUT_MS;
-    const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
+    const waitAsync = (
+      Atomics as {
+        waitAsync?: (
+          a: Int32Array,
+          i: number,
+          v: number,
+          t: number,
+        ) => { async: boolean; value: Promise<string> | string };
+      }
+    ).waitAsync;
     // A pending Atomics.waitAsync does not keep Node's event loop alive (the workers are unref'd):
     // a timer does, for as long as we wait.
     const keepAlive = setInterval(() => {}, 1000);

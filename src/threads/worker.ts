@@ -5,15 +5,30 @@
 // thread can wait synchronously.
 import type { Layout } from './control.js';
 
-interface Start { module: WebAssembly.Module; memory: WebAssembly.Memory; ctrl: SharedArrayBuffer; index: number; exportName: string; layout: Layout }
+interface Start {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctrl: SharedArrayBuffer;
+  index: number;
+  exportName: string;
+  layout: Layout;
+}
 
 async function port(): Promise<{ on(handler: (data: Start) => void): void }> {
-  if (typeof process === 'object' && process.versions?.node && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined') {
+  if (
+    typeof process === 'object' &&
+    process.versions?.node &&
+    typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined'
+  ) {
     const name = 'node:worker_threads'; // computed: bundlers for browsers leave it alone
     const { parentPort } = await import(/* @vite-ignore */ /* webpackIgnore: true */ name);
     return { on: (h) => parentPort!.once('message', h) };
   }
-  return { on: (h) => { (self as unknown as { onmessage: (e: MessageEvent) => void }).onmessage = (e) => h(e.data); } };
+  return {
+    on: (h) => {
+      (self as unknown as { onmessage: (e: MessageEvent) => void }).onmessage = (e) => h(e.data);
+    },
+  };
 }
 
 (await port()).on(async ({ module, memory, ctrl: buffer, index, exportName, layout: L }) => {

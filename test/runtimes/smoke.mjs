@@ -11,11 +11,22 @@ export async function smoke(RAdam, cases) {
   const results = [];
   for (const backend of ['simd', 'scalar', 'js']) {
     let ready = true;
-    try { await RAdam.ready(backend); } catch { ready = false; }
-    if (!ready) { results.push({ backend, skipped: 'not supported here' }); continue; }
+    try {
+      await RAdam.ready(backend);
+    } catch {
+      ready = false;
+    }
+    if (!ready) {
+      results.push({ backend, skipped: 'not supported here' });
+      continue;
+    }
     for (const c of cases) {
       let worst, error;
-      try { worst = worstError(c, await runCase(RAdam, c, backend)); } catch (e) { error = String(e?.message ?? e); }
+      try {
+        worst = worstError(c, await runCase(RAdam, c, backend));
+      } catch (e) {
+        error = String(e?.message ?? e);
+      }
       results.push({ backend, name: c.name, worst, ok: error === undefined && worst <= TOLERANCE, error });
     }
   }
@@ -39,9 +50,15 @@ async function threadsCheck(RAdam) {
       await auto.opt.stepAsync();
     }
     let same = true;
-    for (let i = 0; i < n; i++) if (!Object.is(one.w.data[i], auto.w.data[i])) { same = false; break; }
-    const threads = auto.opt.threads, splits = auto.opt._splits;
-    one.opt.dispose(); auto.opt.dispose();
+    for (let i = 0; i < n; i++)
+      if (!Object.is(one.w.data[i], auto.w.data[i])) {
+        same = false;
+        break;
+      }
+    const threads = auto.opt.threads,
+      splits = auto.opt._splits;
+    one.opt.dispose();
+    auto.opt.dispose();
     return { threads, same: same && (threads === 1 || splits === 6), splits };
   } catch (e) {
     return { threads: 0, same: false, error: String(e?.message ?? e) };
@@ -49,4 +66,11 @@ async function threadsCheck(RAdam) {
 }
 
 /** The golden cases the matrix runs: small, and covering both step modes, 0/1 elements, options. */
-export const SMOKE_CASES = ['defaults', 'one_element', 'empty_tensor', 'maximize', 'decoupled_weight_decay_0.1', 'large_1031'];
+export const SMOKE_CASES = [
+  'defaults',
+  'one_element',
+  'empty_tensor',
+  'maximize',
+  'decoupled_weight_decay_0.1',
+  'large_1031',
+];

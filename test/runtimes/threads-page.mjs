@@ -16,6 +16,16 @@ for (let t = 1; t <= 10; t++) {
   await auto.opt.stepAsync();
 }
 let same = true;
-for (let i = 0; i < n; i++) if (!Object.is(one.w.data[i], auto.w.data[i])) { same = false; break; }
-window.threadsResult = { isolated: globalThis.crossOriginIsolated === true, threads: auto.opt.threads, same, splits: auto.opt._splits };
-one.opt.dispose(); auto.opt.dispose();
+for (let i = 0; i < n; i++)
+  if (!Object.is(one.w.data[i], auto.w.data[i])) {
+    same = false;
+    break;
+  }
+window.threadsResult = {
+  isolated: globalThis.crossOriginIsolated === true,
+  threads: auto.opt.threads,
+  same,
+  splits: auto.opt._splits,
+};
+one.opt.dispose();
+auto.opt.dispose();
