@@ -8,7 +8,6 @@ export const CTRL = {
   // per worker, at slot(i):
   TABLE: 0, // byte address of its sub-table
   COUNT: 1, // entries in it
-  READY: 2,
 } as const;
 export const SLOT_BASE = 8;
 export const SLOT_WORDS = 4;
@@ -17,6 +16,6 @@ export const ctrlWords = (workers: number): number => SLOT_BASE + workers * SLOT
 /** How long a worker spins for the next step before it sleeps (measured: bench/README.md). */
 export const SPIN_MS = 0.5;
 
-/** Everything a worker needs to know of the layout: sent in its start message, so worker.js imports nothing. */
+/** Everything a worker needs to know of the layout: sent in its start message, so the worker script needs nothing from outside. */
 export const LAYOUT = { ...CTRL, SLOT_BASE, SLOT_WORDS, SPIN_MS };
 export type Layout = typeof LAYOUT;

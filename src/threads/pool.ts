@@ -1,7 +1,8 @@
 // Worker threads for the step: `worker_threads` in Node (and Bun, Deno), Web Workers in browsers.
 // Each worker runs the SIMD kernel over the optimizer's shared memory; the calling thread hands
 // out sub-tables through a shared control block (control.ts), takes a share itself, then waits.
-import { CTRL, ctrlWords, LAYOUT, slot, SPIN_MS } from './control.js';
+import { CTRL, ctrlWords, LAYOUT, SPIN_MS, slot } from './control.js';
+import { WORKER_SOURCE } from './worker-source.js';
 
 /** How long the calling thread waits for a worker's share before it gives up (never hang). */
 const TIMEOUT_MS = 10_000;
@@ -38,10 +39,14 @@ export async function hardwareThreads(): Promise<number> {
   return 1;
 }
 
-async function spawn(onFail: (why: string) => void): Promise<Handle> {
+// The worker script travels as a string (src/threads/worker.ts, compiled by the build): no file
+// for a bundler to find, emit or transform, so threads work in any app or library build.
+type Source = { code: string; url?: string };
+
+async function spawn(source: Source, onFail: (why: string) => void): Promise<Handle> {
   if (isNode) {
     const { Worker } = await nodeModule('worker_threads');
-    const w = new Worker(new URL('./worker.js', import.meta.url));
+    const w = new Worker(source.code, { eval: true });
     w.unref(); // an optimizer that is never disposed does not keep the process alive
     w.on('error', (e: Error) => onFail(`a worker thread failed: ${String((e as Error)?.message ?? e)}`));
     w.on('exit', (code: number) => onFail(`a worker thread exited (code ${code})`));
@@ -52,10 +57,12 @@ async function spawn(onFail: (why: string) => void): Promise<Handle> {
       },
     };
   }
-  // Written literally, as bundlers that handle workers (Vite, webpack) recognise it.
-  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  source.url ??= URL.createObjectURL(new Blob([source.code], { type: 'text/javascript' }));
+  const w = new Worker(source.url);
   w.onerror = (e) =>
-    onFail(`a worker thread failed: ${e.message ?? 'its script could not be loaded (dist/threads/worker.js)'}`);
+    onFail(
+      `a worker thread failed: ${e.message || "its script could not start (a Content-Security-Policy must allow workers from blob: URLs, e.g. worker-src 'self' blob:)"}`,
+    );
   return { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
 }
 
@@ -95,9 +102,10 @@ export class ThreadPool {
       if (pool && !pool.disposed) pool.broken ??= why;
     };
     const handles: Handle[] = [];
+    const source: Source = { code: WORKER_SOURCE };
     try {
       for (let i = 0; i < workers; i++) {
-        const h = await spawn(fail);
+        const h = await spawn(source, fail);
         handles.push(h);
         h.post({ module, memory, ctrl: ctrl.buffer, index: i, exportName, layout: LAYOUT });
       }
@@ -110,6 +118,8 @@ export class ThreadPool {
     } catch (e) {
       handles.forEach((h) => h.terminate());
       throw new Error(`radam-wasm threads: ${(e as Error).message}`);
+    } finally {
+      if (source.url) URL.revokeObjectURL(source.url); // every worker has loaded it, or failed
     }
     pool = new ThreadPool(workers, ctrl, handles);
     return pool;
