@@ -1,0 +1,55 @@
+// size-limit budgets, run by `npm test` (scripts/check-package.mjs): what an app pays, minified and
+// gzipped, bundled by esbuild with code splitting as apps bundle it. "Initial chunk" counts what
+// the import loads at once (its chunk and the chunks that chunk imports statically); the kernels
+// and the threads' code are chunks of their own, loaded by RAdam.create when needed.
+// Budgets: the sizes measured when they were set (2026-12-03: 9742, 5592, 11621 B), + 5%.
+import path from 'node:path';
+
+const initialChunkOnly = (config) => ({
+  ...config,
+  splitting: true,
+  format: 'esm',
+  plugins: [
+    {
+      name: 'initial-chunk-only',
+      setup(build) {
+        const entry = path.resolve(config.entryPoints[0]);
+        build.onEnd(({ metafile }) => {
+          const outputs = metafile.outputs;
+          const keep = new Set(
+            Object.keys(outputs).filter((f) => outputs[f].entryPoint && path.resolve(outputs[f].entryPoint) === entry),
+          );
+          for (const f of keep) {
+            for (const i of outputs[f].imports)
+              if (i.kind === 'import-statement' && i.path in outputs) keep.add(i.path);
+          }
+          for (const f of Object.keys(outputs)) if (!keep.has(f)) delete outputs[f];
+        });
+      },
+    },
+  ],
+});
+
+export default [
+  {
+    name: 'core entry: import { RAdam } from "radam-wasm" (initial chunk)',
+    import: { './dist/index.js': '{ RAdam }' },
+    modifyEsbuildConfig: initialChunkOnly,
+    gzip: true,
+    limit: '10229 B',
+  },
+  {
+    name: 'SIMD kernel chunk (loaded by RAdam.create)',
+    path: 'dist/backends/simd-bytes.js',
+    gzip: true,
+    limit: '5872 B',
+  },
+  {
+    name: 'tfjs entry: import { RAdamOptimizer } from "radam-wasm/tfjs" (initial chunk; tfjs-core is a peer)',
+    import: { './dist/tfjs.js': '{ RAdamOptimizer }' },
+    ignore: ['@tensorflow/tfjs-core'],
+    modifyEsbuildConfig: initialChunkOnly,
+    gzip: true,
+    limit: '12202 B',
+  },
+];

@@ -1,0 +1,162 @@
+// npm run test:package (part of npm test): the package as npm would publish it, checked with the
+// ecosystem's own tools rather than by hand. Expects a build (npm run build). Each check prints
+// one line; build/package/last-run.json holds the summary and the size-limit figures.
+// - the tarball (npm pack): dist/, the AssemblyScript source and what it imports, README, LICENSE;
+//   no tests, benchmarks, demo or build output; and its AssemblyScript source compiles;
+// - publint (--strict) and @arethetypeswrong/cli on the tarball;
+// - size-limit (.size-limit.mjs): the budgets for what an app pays;
+// - a consumer's type-check: tsc --noEmit on test/consumer/consumer.ts (the whole public API,
+//   radam-wasm/tfjs included) against the unpacked tarball, under moduleResolution node16 and
+//   bundler, with skipLibCheck off so our .d.ts files are checked too;
+// - CommonJS: require('radam-wasm') and require('radam-wasm/tfjs') work (Node's require(esm)).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'build/package');
+const BIN = (name) => path.join(ROOT, 'node_modules/.bin', name);
+fs.rmSync(OUT, { recursive: true, force: true });
+fs.mkdirSync(OUT, { recursive: true });
+if (!fs.existsSync(path.join(ROOT, 'dist/index.js'))) throw new Error('dist/ is missing: run npm run build first');
+
+const sh = (cmd, args, options = {}) =>
+  execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
+const report = { checks: [] };
+let passed = 0;
+let failed = 0;
+function check(name, fn) {
+  let detail;
+  let error;
+  try {
+    detail = fn();
+  } catch (e) {
+    error = `${e.message ?? e}${e.stdout ? `\n${e.stdout}` : ''}${e.stderr ? `\n${e.stderr}` : ''}`.trim();
+  }
+  error === undefined ? passed++ : failed++;
+  report.checks.push({ name, ok: error === undefined, detail, error });
+  console.log(`${error === undefined ? 'ok  ' : 'FAIL'} ${name}${detail ? `: ${detail}` : ''}`);
+  if (error) console.log(error.replace(/^/gm, '     '));
+}
+
+// --- the tarball ---------------------------------------------------------------------------------
+const [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', OUT]));
+const tarball = path.join(OUT, packed.filename);
+const files = packed.files.map((f) => f.path);
+const unpacked = path.join(OUT, 'consumer/node_modules/radam-wasm');
+fs.mkdirSync(unpacked, { recursive: true });
+sh('tar', ['xzf', tarball, '-C', unpacked, '--strip-components=1']);
+
+check('npm pack: dist/, the AssemblyScript source, README and LICENSE; nothing else', () => {
+  const required = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/tfjs.js'];
+  required.push('dist/tfjs.d.ts', 'dist/workerd.js', 'dist/radam.simd.wasm', 'dist/radam.scalar.wasm');
+  required.push(...fs.readdirSync(path.join(ROOT, 'assembly')).map((f) => `assembly/${f}`), 'src/layout.ts');
+  const missing = required.filter((f) => !files.includes(f));
+  const allowed = (f) =>
+    required.includes(f) || /^dist\/.+\.(js|d\.ts|wasm)$/.test(f) || /^assembly\/[^/]+\.ts$/.test(f);
+  const extra = files.filter((f) => !allowed(f));
+  if (missing.length || extra.length) {
+    throw new Error(`missing: ${missing.join(', ') || '-'}; not expected: ${extra.join(', ') || '-'}`);
+  }
+  return `${files.length} files, ${(packed.size / 1024).toFixed(1)} KiB packed, ${(packed.unpackedSize / 1024).toFixed(1)} KiB unpacked`;
+});
+
+check("the tarball's AssemblyScript source compiles (asc, SIMD)", () => {
+  const wasm = path.join(OUT, 'from-tarball.wasm');
+  sh(process.execPath, [
+    path.join(ROOT, 'node_modules/assemblyscript/bin/asc.js'),
+    path.join(unpacked, 'assembly/simd.ts'),
+    '--enable',
+    'simd',
+    '--runtime',
+    'stub',
+    '-O3',
+    '--noAssert',
+    '--use',
+    'abort=',
+    '--outFile',
+    wasm,
+  ]);
+  if (!WebAssembly.validate(fs.readFileSync(wasm))) throw new Error('the module does not validate');
+  return `${fs.statSync(wasm).size} B`;
+});
+
+// --- the ecosystem's package linters -------------------------------------------------------------
+check('publint --strict', () => sh(BIN('publint'), ['run', tarball, '--strict']).trim().split('\n').at(-1));
+
+// CommonJS: TypeScript's node16 mode types `require` of an ES module as "dynamic import only", while
+// Node itself (20.19+, 22.12+) loads it with require(esm), checked below: that one rule is ignored.
+check('@arethetypeswrong/cli (node10, node16 CJS and ESM, bundler)', () => {
+  const out = sh(BIN('attw'), [tarball, '--format', 'json', '--ignore-rules', 'cjs-resolves-to-esm']);
+  const { analysis } = JSON.parse(out);
+  const modes = Object.entries(analysis.entrypoints).map(
+    ([entry, e]) =>
+      `${entry}: ${Object.entries(e.resolutions)
+        .map(([mode, r]) => `${mode} ${r.resolution?.isTypeScript || r.resolution?.isJson ? 'ok' : 'NO'}`)
+        .join(', ')}`,
+  );
+  return modes.join('; ');
+});
+
+check('size-limit (.size-limit.mjs budgets)', () => {
+  let out;
+  try {
+    out = sh(BIN('size-limit'), ['--json']);
+  } catch (e) {
+    out = e.stdout;
+    report.sizeLimit = JSON.parse(out);
+    throw new Error(report.sizeLimit.map((r) => `${r.name}: ${r.size} B (limit ${r.sizeLimit} B)`).join('\n'));
+  }
+  report.sizeLimit = JSON.parse(out);
+  return report.sizeLimit.map((r) => `${r.size} B / ${r.sizeLimit} B`).join(', ');
+});
+
+// --- a consumer ----------------------------------------------------------------------------------
+const consumer = path.join(OUT, 'consumer');
+fs.copyFileSync(path.join(ROOT, 'test/consumer/consumer.ts'), path.join(consumer, 'consumer.ts'));
+fs.writeFileSync(path.join(consumer, 'package.json'), '{ "type": "module", "private": true }\n');
+const tsconfig = (module, moduleResolution) => ({
+  compilerOptions: {
+    target: 'ES2022',
+    module,
+    moduleResolution,
+    lib: ['ES2022', 'DOM'],
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+  },
+  files: ['consumer.ts'],
+});
+for (const [module, resolution] of [
+  ['Node16', 'Node16'],
+  ['ESNext', 'Bundler'],
+]) {
+  check(`tsc --noEmit, a consumer of the whole API, moduleResolution ${resolution}`, () => {
+    const file = path.join(consumer, `tsconfig.${resolution.toLowerCase()}.json`);
+    fs.writeFileSync(file, JSON.stringify(tsconfig(module, resolution), null, 2));
+    sh(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', file]);
+    return `TypeScript ${JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/typescript/package.json'))).version}`;
+  });
+}
+
+check(`CommonJS require('radam-wasm') and require('radam-wasm/tfjs') on Node ${process.versions.node}`, () => {
+  const script = `
+    const { RAdam } = require('radam-wasm');
+    const { RAdamOptimizer } = require('radam-wasm/tfjs');
+    RAdam.create().then((opt) => {
+      const p = opt.addParam([1, 2]);
+      p.grad.set([0.5, -0.5]);
+      opt.step();
+      console.log(JSON.stringify({ backend: opt.backend, p: Array.from(p.data), tfjs: typeof RAdamOptimizer }));
+    });`;
+  const out = JSON.parse(sh(process.execPath, ['-e', script], { cwd: consumer }).trim().split('\n').at(-1));
+  // The first step is a momentum step: p -= lr * g.
+  if (out.p[0] !== Math.fround(1 - 1e-3 * 0.5) || out.tfjs !== 'function') throw new Error(JSON.stringify(out));
+  return `backend ${out.backend}`;
+});
+
+report.summary = { passed, failed, skipped: 0 };
+fs.writeFileSync(path.join(OUT, 'last-run.json'), `${JSON.stringify(report, null, 1)}\n`);
+console.log(`package: ${passed} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,148 @@
+// A consumer of the published package, type-checked by `tsc --noEmit` under moduleResolution node16
+// and bundler (scripts/check-package.mjs, against the packed tarball). It touches the whole public
+// API, so a declaration that is missing, wrong or resolves to `any` fails the check. Never run.
+import {
+  Adam,
+  type Backend,
+  type BackendChoice,
+  DEFAULTS,
+  FLUSH_INTERVAL,
+  type GroupOptions,
+  type GroupState,
+  type Hyperparameters,
+  Lookahead,
+  type LookaheadOptions,
+  type LookaheadStateDict,
+  type Param,
+  type ParamGroup,
+  type ParamInit,
+  type ParamState,
+  RAdam,
+  type RAdamOptions,
+  type RAdamStateDict,
+  type Rectification,
+  rectification,
+  type StepHyperparameters,
+  type StepOptions,
+  type StepResult,
+  type StepScalars,
+  stepScalars,
+} from 'radam-wasm';
+import type * as tf from '@tensorflow/tfjs-core';
+import { RAdamOptimizer, type RAdamOptimizerConfig } from 'radam-wasm/tfjs';
+
+export async function core(): Promise<void> {
+  const backend: Backend = await RAdam.ready('auto' satisfies BackendChoice);
+  const options: RAdamOptions = {
+    lr: 1e-3,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    weightDecay: 0.01,
+    decoupledWeightDecay: true,
+    maximize: false,
+    amsgrad: false,
+    threshold: 5,
+    degenerateToSgd: true,
+    flushSubnormals: false,
+    rectify: true,
+    backend,
+    threads: 'auto',
+    skipNonFinite: true,
+    maxGradNorm: 1,
+  };
+  const opt: RAdam = await RAdam.create(options);
+  const sync: RAdam = RAdam.createSync({ backend: 'js' });
+  const adam: Adam = await Adam.create();
+  // @ts-expect-error: a learning rate is a number
+  await RAdam.create({ lr: '0.1' });
+
+  const inits: ParamInit[] = [new Float32Array(3), new Float64Array(2), [1, 2], 4];
+  const params: Param[] = inits.map((init) => opt.addParam(init));
+  const groupOptions: GroupOptions = { lr: 0.1, weightDecay: 0 };
+  const group: ParamGroup = opt.addGroup(groupOptions);
+  const bias: Param = group.addParam([0]);
+  const views: Float32Array[] = [bias.data, bias.grad, bias.expAvg, bias.expAvgSq];
+  const vhat: Float32Array | null = bias.maxExpAvgSq;
+  const counts: number[] = [bias.step, bias.size, views.length, vhat?.length ?? 0];
+  const owner: ParamGroup = bias.group;
+  const back: RAdam = owner.optimizer;
+  const groupParams: readonly Param[] = group.params;
+
+  group.lr = 0.05;
+  group.betas = [0.8, 0.99];
+  group.eps = 1e-6;
+  group.weightDecay = 0.1;
+  group.decoupledWeightDecay = false;
+  group.maximize = true;
+  group.threshold = 6;
+  group.degenerateToSgd = false;
+  group.flushSubnormals = true;
+  group.rectify = false;
+  const amsgrad: boolean = group.amsgrad;
+
+  opt.skipNonFinite = false;
+  opt.maxGradNorm = null;
+  const stepOptions: StepOptions = { skipNonFinite: true, maxGradNorm: 5 };
+  const result: StepResult = opt.step(stepOptions);
+  const later: StepResult = await opt.stepAsync();
+  const detail: [boolean, number | undefined, number | undefined] = [result.skipped, result.param, later.gradNorm];
+  opt.zeroGrad();
+
+  const sd: RAdamStateDict = opt.stateDict();
+  const groupState: GroupState = sd.groups[0];
+  const paramState: ParamState = sd.state[0];
+  opt.loadStateDict(sd);
+  const bytes: Uint8Array = opt.saveState({ includeParams: true });
+  opt.loadState(bytes);
+
+  const facts: [Backend, number, number, readonly ParamGroup[], readonly Param[]] = [
+    opt.backend,
+    opt.threads,
+    opt.memoryBytes,
+    opt.groups,
+    opt.params,
+  ];
+
+  const laOptions: LookaheadOptions = { k: 6, alpha: 0.5 };
+  const la = new Lookahead(opt, laOptions);
+  la.step();
+  la.zeroGrad();
+  const slow: Float32Array = la.slowWeights(params[0]);
+  const laState: LookaheadStateDict = la.stateDict();
+  la.loadStateDict(laState);
+  la.loadState(la.saveState({ includeParams: false }));
+  const laFacts: [RAdam, number, number, number] = [la.optimizer, la.k, la.alpha, la.stepsSinceSync];
+
+  const hp: Hyperparameters = { ...DEFAULTS };
+  const stepHp: StepHyperparameters = hp;
+  const scalars: StepScalars = stepScalars(10, stepHp);
+  const rect: Rectification = rectification(10, 0.9, 0.999, 5);
+  const flushEvery: number = FLUSH_INTERVAL;
+
+  void [counts, back, groupParams, amsgrad, detail, groupState, paramState, facts, slow, laFacts, scalars, rect];
+  void flushEvery;
+  for (const o of [opt, sync, adam]) o.dispose();
+}
+
+export async function tfjs(): Promise<void> {
+  const config: RAdamOptimizerConfig = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, backend: 'auto' };
+  await RAdamOptimizer.ready();
+  const opt: RAdamOptimizer = await RAdamOptimizer.create(config);
+  const direct = new RAdamOptimizer({ weightDecay: 0.01, decoupledWeightDecay: true, amsgrad: true });
+  const asOptimizer: tf.Optimizer = opt;
+  const w = tf.variable(tf.zeros([2]), true, 'w');
+  opt.applyGradients({ w: tf.ones([2]) });
+  opt.applyGradients([{ name: 'w', tensor: tf.ones([2]) }]);
+  opt.learningRate = 0.01;
+  const lr: number = opt.learningRate;
+  const group: ParamGroup = opt.hyperparameters;
+  const weights = await opt.getWeights();
+  await opt.setWeights(weights);
+  const saved: tf.serialization.ConfigDict = opt.getConfig();
+  // tfjs's fromConfig signature (as on tf.AdamOptimizer) gives a Serializable.
+  const restored = RAdamOptimizer.fromConfig(RAdamOptimizer, saved) as RAdamOptimizer;
+  const t: { calls: number; readMs: number; stepMs: number; writeMs: number } = opt.timings;
+  const name: string = opt.getClassName();
+  void [asOptimizer, lr, group, restored, t, name, opt.backend, w];
+  for (const o of [opt, direct, restored]) o.dispose();
+}
