@@ -85,6 +85,9 @@ function fetchNode(version) {
   }
 }
 
+/** Why each skipped Node was skipped, by major version (filled by ltsNode). */
+export const SKIPPED = {};
+
 /**
  * The path of the pinned Node `major` (22, 24 or 26), fetched into the cache if needed. Where it
  * cannot be had (another platform, no registry), prints a loud banner and returns null; with
@@ -105,6 +108,7 @@ export async function ltsNode(major) {
   const what = `Node ${major}: ${reason}; Node ${version} was not tested`;
   if (process.env.CI === 'true') throw new Error(`${what} (CI=true: every Node line must run)`);
   console.log(`\n!!! SKIPPED ${what} !!!\n`);
+  SKIPPED[major] = reason;
   return null;
 }
 

@@ -1,5 +1,6 @@
 // npm run test:runtimes (also the last part of npm test): the same smoke test (backend detection
-// and torch golden cases at the golden tolerance, test/runtimes/smoke.mjs) in Node, headless
+// and torch golden cases at the golden tolerance, test/runtimes/smoke.mjs) in Node (the machine's,
+// and the pinned LTS lines 22, 24 and 26 of scripts/lts-nodes.mjs, fetched once), headless
 // Chromium (dist/ loaded as plain ES modules, and an esbuild bundle made with no configuration),
 // Bun, Deno and Cloudflare workerd; plus the browser example, screenshotted. A runtime whose binary
 // is missing is skipped, loudly; any failure fails the run. Writes build/runtimes/last-run.json
@@ -7,10 +8,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { SMOKE_CASES } from '../test/runtimes/smoke.mjs';
+import { LTS_NODES, SKIPPED, ltsNode } from './lts-nodes.mjs';
 import { serve } from './serve.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,15 +61,28 @@ const freePort = () =>
   });
 
 // --- the runtimes ---------------------------------------------------------------------------------
+// Node has worker_threads and shared memory everywhere: on a machine with more than one core,
+// threads: 'auto' must really split the step there (elsewhere one thread is the right answer).
+const CORES = os.availableParallelism?.() ?? os.cpus().length;
+/** A Node row; `fetch` gives the binary's path, or (the LTS lines) null if skipped, or throws (CI). */
+const nodeRuntime = (name, fetch, skipReason) => ({
+  name,
+  fetch,
+  skipReason,
+  expectAuto: 'simd',
+  minThreads: CORES > 1 ? 2 : 1,
+  version: (bin) => version(bin, ['--version']),
+  run: async (bin) => lastJson(await run(bin, ['test/runtimes/cli.mjs', 'radam-wasm', path.join(OUT, 'cases.json')])),
+});
 const runtimes = [
-  {
-    name: 'Node',
-    bin: process.execPath,
-    expectAuto: 'simd',
-    version: () => process.version,
-    run: async () =>
-      lastJson(await run(process.execPath, ['test/runtimes/cli.mjs', 'radam-wasm', path.join(OUT, 'cases.json')])),
-  },
+  nodeRuntime(`Node ${process.versions.node.split('.')[0]} (this machine)`, async () => process.execPath),
+  ...Object.keys(LTS_NODES).map((major) =>
+    nodeRuntime(
+      `Node ${major} (LTS)`,
+      () => ltsNode(major),
+      () => SKIPPED[major],
+    ),
+  ),
   {
     name: 'Bun',
     bin: BIN('bun'),
@@ -293,15 +309,32 @@ let failed = 0,
   passed = 0,
   skipped = 0;
 for (const rt of runtimes) {
-  if (!exists(rt.bin)) {
-    console.log(`\n!!! SKIPPED ${rt.name}: its binary ${rt.bin} is missing. Install it to test this runtime. !!!\n`);
-    report.runtimes.push({ name: rt.name, skipped: `binary ${rt.bin} missing` });
+  let bin = rt.bin;
+  if (rt.fetch) {
+    // The pinned LTS Nodes: ltsNode prints the banner when it skips one, and throws in CI.
+    try {
+      bin = await rt.fetch();
+    } catch (e) {
+      const entry = { name: rt.name, version: '-', failures: [String(e.message ?? e)] };
+      console.log(`FAIL ${entry.name.padEnd(38)} ${entry.failures[0]}`);
+      report.runtimes.push(entry);
+      failed++;
+      continue;
+    }
+    if (!bin) {
+      report.runtimes.push({ name: rt.name, skipped: rt.skipReason?.() ?? 'binary missing' });
+      skipped++;
+      continue;
+    }
+  } else if (!exists(bin)) {
+    console.log(`\n!!! SKIPPED ${rt.name}: its binary ${bin} is missing. Install it to test this runtime. !!!\n`);
+    report.runtimes.push({ name: rt.name, skipped: `binary ${bin} missing` });
     skipIsFailure ? failed++ : skipped++;
     continue;
   }
   let entry;
   try {
-    const result = await rt.run();
+    const result = await rt.run(bin);
     const ran = result.results.filter((r) => !r.skipped);
     const bad = ran.filter((r) => !r.ok);
     // Every runtime here has 128-bit SIMD: 'auto' must pick it; where WebAssembly is forbidden, js.
@@ -310,9 +343,16 @@ for (const rt of runtimes) {
     // threads: 'auto' (one thread where shared memory is missing) must give one thread's bits.
     if (!result.threads.same)
       bad.push({ backend: 'threads', name: 'threads', error: result.threads.error ?? 'bits differ from one thread' });
+    // Node rows are strict: 'auto' must have started workers (same above then means it split every step).
+    if (rt.minThreads && !(result.threads.threads >= rt.minThreads))
+      bad.push({
+        backend: 'threads',
+        name: 'threads',
+        error: `'auto' gave ${result.threads.threads} thread(s) on ${CORES} cores, expected at least ${rt.minThreads}`,
+      });
     entry = {
       name: rt.name,
-      version: rt.version(),
+      version: rt.version(bin),
       auto: result.auto,
       backends: [...new Set(ran.map((r) => r.backend))],
       worst: Math.max(...ran.map((r) => r.worst ?? Infinity)),
@@ -323,7 +363,7 @@ for (const rt of runtimes) {
   } catch (e) {
     let version = '?';
     try {
-      version = rt.version();
+      version = rt.version(bin);
     } catch {
       /* the failure below says why */
     }
