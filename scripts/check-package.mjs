@@ -8,11 +8,13 @@
 // - a consumer's type-check: tsc --noEmit on test/consumer/consumer.ts (the whole public API,
 //   radam-wasm/tfjs included) against the unpacked tarball, under moduleResolution node16 and
 //   bundler, with skipLibCheck off so our .d.ts files are checked too;
-// - CommonJS: require('radam-wasm') and require('radam-wasm/tfjs') work (Node's require(esm)).
+// - CommonJS: require('radam-wasm') and require('radam-wasm/tfjs') work (Node's require(esm)) on
+//   the machine's Node and on the pinned LTS lines (scripts/lts-nodes.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LTS_NODES, ltsNode } from './lts-nodes.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'build/package');
@@ -26,6 +28,7 @@ const sh = (cmd, args, options = {}) =>
 const report = { checks: [] };
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 function check(name, fn) {
   let detail;
   let error;
@@ -140,23 +143,39 @@ for (const [module, resolution] of [
   });
 }
 
-check(`CommonJS require('radam-wasm') and require('radam-wasm/tfjs') on Node ${process.versions.node}`, () => {
-  const script = `
-    const { RAdam } = require('radam-wasm');
-    const { RAdamOptimizer } = require('radam-wasm/tfjs');
-    RAdam.create().then((opt) => {
-      const p = opt.addParam([1, 2]);
-      p.grad.set([0.5, -0.5]);
-      opt.step();
-      console.log(JSON.stringify({ backend: opt.backend, p: Array.from(p.data), tfjs: typeof RAdamOptimizer }));
-    });`;
-  const out = JSON.parse(sh(process.execPath, ['-e', script], { cwd: consumer }).trim().split('\n').at(-1));
-  // The first step is a momentum step: p -= lr * g.
-  if (out.p[0] !== Math.fround(1 - 1e-3 * 0.5) || out.tfjs !== 'function') throw new Error(JSON.stringify(out));
-  return `backend ${out.backend}`;
-});
+// CommonJS: on every Node line tested (the machine's and the pinned LTS builds).
+const requireScript = `
+  const { RAdam } = require('radam-wasm');
+  const { RAdamOptimizer } = require('radam-wasm/tfjs');
+  RAdam.create().then((opt) => {
+    const p = opt.addParam([1, 2]);
+    p.grad.set([0.5, -0.5]);
+    opt.step();
+    console.log(JSON.stringify({ backend: opt.backend, p: Array.from(p.data), tfjs: typeof RAdamOptimizer }));
+  });`;
+const nodes = [process.execPath];
+for (const major of Object.keys(LTS_NODES)) {
+  try {
+    const bin = await ltsNode(major);
+    if (bin) nodes.push(bin);
+    else skipped++;
+  } catch (e) {
+    check(`Node ${major}`, () => {
+      throw e;
+    });
+  }
+}
+for (const bin of nodes) {
+  const version = sh(bin, ['--version']).trim();
+  check(`CommonJS require('radam-wasm') and require('radam-wasm/tfjs') on Node ${version}`, () => {
+    const out = JSON.parse(sh(bin, ['-e', requireScript], { cwd: consumer }).trim().split('\n').at(-1));
+    // The first step is a momentum step: p -= lr * g.
+    if (out.p[0] !== Math.fround(1 - 1e-3 * 0.5) || out.tfjs !== 'function') throw new Error(JSON.stringify(out));
+    return `backend ${out.backend}`;
+  });
+}
 
-report.summary = { passed, failed, skipped: 0 };
+report.summary = { passed, failed, skipped };
 fs.writeFileSync(path.join(OUT, 'last-run.json'), `${JSON.stringify(report, null, 1)}\n`);
-console.log(`package: ${passed} passed, ${failed} failed`);
+console.log(`package: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exitCode = failed ? 1 : 0;

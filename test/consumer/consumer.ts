@@ -13,8 +13,8 @@ import {
   Lookahead,
   type LookaheadOptions,
   type LookaheadStateDict,
-  type Param,
-  type ParamGroup,
+  Param,
+  ParamGroup,
   type ParamInit,
   type ParamState,
   RAdam,
@@ -28,7 +28,7 @@ import {
   type StepScalars,
   stepScalars,
 } from 'radam-wasm';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { RAdamOptimizer, type RAdamOptimizerConfig } from 'radam-wasm/tfjs';
 
 export async function core(): Promise<void> {
@@ -67,6 +67,7 @@ export async function core(): Promise<void> {
   const owner: ParamGroup = bias.group;
   const back: RAdam = owner.optimizer;
   const groupParams: readonly Param[] = group.params;
+  const classes: boolean = bias instanceof Param && group instanceof ParamGroup; // exported as values
 
   group.lr = 0.05;
   group.betas = [0.8, 0.99];
@@ -119,7 +120,7 @@ export async function core(): Promise<void> {
   const rect: Rectification = rectification(10, 0.9, 0.999, 5);
   const flushEvery: number = FLUSH_INTERVAL;
 
-  void [counts, back, groupParams, amsgrad, detail, groupState, paramState, facts, slow, laFacts, scalars, rect];
+  void [classes, counts, back, groupParams, amsgrad, detail, groupState, paramState, facts, slow, laFacts, scalars, rect];
   void flushEvery;
   for (const o of [opt, sync, adam]) o.dispose();
 }
