@@ -175,6 +175,24 @@ for (const bin of nodes) {
   });
 }
 
+// The README's size table is written from size-limit's own output, and only when asked
+// (node scripts/check-package.mjs --update-readme), so that the tests never edit a tracked file.
+if (process.argv.includes('--update-readme') && report.sizeLimit) {
+  const kb = (bytes) => `${(bytes / 1000).toFixed(2)} kB`;
+  const table = [
+    'From `size-limit` (`.size-limit.mjs`; esbuild with code splitting, minified, gzip -9), as `npm test` checks it:',
+    '',
+    '| what an app loads | size | budget |',
+    '|---|---|---|',
+    ...report.sizeLimit.map((r) => `| ${r.name} | ${kb(r.size)} | ${kb(r.sizeLimit)} |`),
+  ].join('\n');
+  const readme = path.join(ROOT, 'README.md');
+  const text = fs.readFileSync(readme, 'utf8');
+  const re = /(<!-- size:start -->\n)[\s\S]*?(<!-- size:end -->)/;
+  if (!re.test(text)) throw new Error('README.md has no <!-- size:start --> ... <!-- size:end --> block');
+  fs.writeFileSync(readme, text.replace(re, `$1${table}\n$2`));
+}
+
 report.summary = { passed, failed, skipped };
 fs.writeFileSync(path.join(OUT, 'last-run.json'), `${JSON.stringify(report, null, 1)}\n`);
 console.log(`package: ${passed} passed, ${failed} failed, ${skipped} skipped`);
