@@ -120,7 +120,21 @@ export async function core(): Promise<void> {
   const rect: Rectification = rectification(10, 0.9, 0.999, 5);
   const flushEvery: number = FLUSH_INTERVAL;
 
-  void [classes, counts, back, groupParams, amsgrad, detail, groupState, paramState, facts, slow, laFacts, scalars, rect];
+  void [
+    classes,
+    counts,
+    back,
+    groupParams,
+    amsgrad,
+    detail,
+    groupState,
+    paramState,
+    facts,
+    slow,
+    laFacts,
+    scalars,
+    rect,
+  ];
   void flushEvery;
   for (const o of [opt, sync, adam]) o.dispose();
 }
