@@ -1,12 +1,16 @@
 // Kernel benchmark: ns per element of one optimizer step, medians of many interleaved samples.
 //
-//   npm run build && node bench/kernel.mjs [--quick]
+//   npm run build && node bench/kernel.mjs [--quick] [--only backends,fused,unroll] [--out file.json]
 //
-// 1. backends: simd, scalar and js at N = 65,536 and 4,194,304 (one tensor, default hyperparameters);
+// 1. backends: simd, scalar and js at N = 65,536 and 4,194,304 (one tensor, default hyperparameters),
+//    and the plain JS loop of bench/impls/plain-js.mjs beside them, twice: plainJs is the only
+//    closure ever made from its function (a fresh module instance per N), plainJsShared one of
+//    several (one module for all N): V8 11 (Node 20) optimizes the first case much better;
 // 2. fused: one kernel call walking a 200-entry table vs one call per tensor vs one 1M tensor;
 // 3. unroll: bench/unroll/variants.ts, the kernel's default path unrolled 1, 2, 4 and 8 f32x4
 //    vectors per iteration, at N = 4,096, 65,536 and 4,194,304, to choose the unroll factor.
-// Prints tables and writes bench/results/kernel.json (machine, versions, medians, raw samples).
+// Prints tables and writes bench/results/kernel.json (machine, versions, medians, raw samples), or
+// the --out file (bench/node-versions.mjs runs it under several Node binaries, one file each).
 //
 // Harness: a hand-rolled loop rather than benchmark.js. benchmark.js runs each benchmark to
 // completion before the next one starts, so on a shared, noisy 2-core machine a slow phase of the
@@ -25,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RAdam } from '../dist/index.js';
+import { plainJs } from './impls/plain-js.mjs';
 import { ROOT, allocator, ascModule } from './lib/asc.mjs';
 import {
   ENTRY_BYTES,
@@ -46,6 +51,9 @@ const TARGET_MS = 10;
 const WARMUP_MS = QUICK ? 100 : 400;
 const ROUNDS = { backends: 80, fused: 100, unroll: 200 };
 if (QUICK) for (const k of Object.keys(ROUNDS)) ROUNDS[k] = 8;
+const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const ONLY = arg('--only')?.split(',') ?? ['backends', 'fused', 'unroll'];
+const OUT = arg('--out');
 
 const log = (...a) => console.error(...a); // progress on stderr, tables on stdout
 
@@ -197,6 +205,7 @@ function buildInfo() {
 // 1. Backends: the full opt.step() (table scalars written in JS, then one kernel call).
 
 async function benchBackends() {
+  plainJs(16); // so that every closure of the imported plainJs is one of several, whatever N runs first
   const result = {};
   for (const n of [65536, 4194304]) {
     log(`backends, N = ${n}`);
@@ -208,9 +217,19 @@ async function benchBackends() {
       opts[backend] = opt;
     }
     const cases = Object.entries(opts).map(([name, opt]) => ({ name, elems: n, fn: () => opt.step() }));
+    // RAdam as a user would write it in plain JS (past its warm-up steps: rectified too). V8 can
+    // specialize optimized code to a closure's context only while its function has one closure.
+    const only = (await import(`./impls/plain-js.mjs?n=${n}`)).plainJs(n);
+    const shared = plainJs(n); // a closure of the statically imported function: see plainJs(16) below
+    cases.push({ name: 'plainJs', elems: n, fn: only.step }, { name: 'plainJsShared', elems: n, fn: shared.step });
     const r = measure(cases, ROUNDS.backends);
     for (const opt of Object.values(opts)) assertAdaptive(opt, 1);
-    r.ratios = { simdOverScalar: pairedRatio(r.simd, r.scalar), scalarOverJs: pairedRatio(r.scalar, r.js) };
+    r.ratios = {
+      simdOverScalar: pairedRatio(r.simd, r.scalar),
+      scalarOverJs: pairedRatio(r.scalar, r.js),
+      simdOverPlainJs: pairedRatio(r.simd, r.plainJs),
+      simdOverPlainJsShared: pairedRatio(r.simd, r.plainJsShared),
+    };
     result[n] = r;
     for (const opt of Object.values(opts)) opt.dispose();
   }
@@ -385,15 +404,16 @@ const meta = {
     warmupMs: WARMUP_MS,
     rounds: ROUNDS,
     quick: QUICK,
+    only: ONLY,
   },
   unit: 'ns per element per step (median over rounds); ratios: median of per-round ratios',
 };
 log(`${meta.cpu} x${meta.cpus}, node ${meta.node}, load ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`);
 
 const t0 = now();
-const backends = await benchBackends();
-const fused = await benchFused();
-const unroll = await benchUnroll();
+const backends = ONLY.includes('backends') ? await benchBackends() : undefined;
+const fused = ONLY.includes('fused') ? await benchFused() : undefined;
+const unroll = ONLY.includes('unroll') ? await benchUnroll() : undefined;
 meta.loadavgEnd = os.loadavg();
 meta.seconds = +(nsSince(t0) / 1e9).toFixed(1);
 
@@ -406,58 +426,71 @@ console.log(
 );
 console.log('ns/element per step: median over rounds (p25–p75); ratios: median (p25–p75) of per-round ratios');
 
-console.log('\n1. opt.step(), one tensor, default hyperparameters, rectified steps');
-console.log(
-  table(
-    ['N', 'simd', 'scalar', 'js', 'simd/scalar', 'scalar/js'],
-    Object.entries(backends).map(([n, r]) => [
-      n,
-      cell(r.simd),
-      cell(r.scalar),
-      cell(r.js),
-      cell(r.ratios.simdOverScalar),
-      cell(r.ratios.scalarOverJs),
-    ]),
-  ),
-);
-
-const total = fused.optStep1.elems;
-console.log(`\n2. simd, ${fused.tensors} tensors vs one tensor, ${total} elements either way`);
-console.log(
-  table(
-    ['case', 'ns/element', 'µs/step'],
-    [
-      ['opt.step(), 200 tensors', fused.optStep200],
-      ['kernel, one call for 200 tensors', fused.kernelFused200],
-      ['kernel, one call per tensor (200)', fused.kernelPerTensor200],
-      ['opt.step(), one tensor', fused.optStep1],
-      ['kernel, one tensor', fused.kernel1],
-    ].map(([name, s]) => [name, cell(s), fmt((s.median * s.elems) / 1e3, 1)]),
-  ),
-);
-console.log(
-  table(
-    ['ratio', 'median (p25–p75)'],
-    [
-      ['kernel: one call per tensor / one call for all', cell(fused.ratios.perTensorOverFused)],
-      ['kernel: 200 tensors / one tensor', cell(fused.ratios.fused200OverOneTensor)],
-      ['opt.step(): 200 tensors / one tensor', cell(fused.ratios.optStep200OverOptStep1)],
-    ],
-  ),
-);
-
-console.log('\n3. unroll factor (f32x4 vectors per iteration), default path; shipped = the package kernel (u4)');
-console.log(
-  table(
-    ['N', 'variant', 'ns/element', 'ratio to u4'],
-    Object.entries(unroll).flatMap(([n, r]) =>
-      [...UNROLLS.map((u) => `u${u}`), 'shipped'].map((k) => [n, k, cell(r[k]), cell(r.ratiosToU4[k])]),
+if (backends) {
+  console.log(
+    '\n1. opt.step(), one tensor, default hyperparameters, rectified steps; plain JS = bench/impls/plain-js.mjs (only closure; shared: one of several)',
+  );
+  console.log(
+    table(
+      ['N', 'simd', 'scalar', 'js', 'plain JS', 'plain JS shared', 'simd/scalar', 'scalar/js', 'simd/plain JS'],
+      Object.entries(backends).map(([n, r]) => [
+        n,
+        cell(r.simd),
+        cell(r.scalar),
+        cell(r.js),
+        cell(r.plainJs),
+        cell(r.plainJsShared),
+        cell(r.ratios.simdOverScalar),
+        cell(r.ratios.scalarOverJs),
+        cell(r.ratios.simdOverPlainJs),
+      ]),
     ),
-  ),
-);
+  );
+}
+
+if (fused) {
+  const total = fused.optStep1.elems;
+  console.log(`\n2. simd, ${fused.tensors} tensors vs one tensor, ${total} elements either way`);
+  console.log(
+    table(
+      ['case', 'ns/element', 'µs/step'],
+      [
+        ['opt.step(), 200 tensors', fused.optStep200],
+        ['kernel, one call for 200 tensors', fused.kernelFused200],
+        ['kernel, one call per tensor (200)', fused.kernelPerTensor200],
+        ['opt.step(), one tensor', fused.optStep1],
+        ['kernel, one tensor', fused.kernel1],
+      ].map(([name, s]) => [name, cell(s), fmt((s.median * s.elems) / 1e3, 1)]),
+    ),
+  );
+  console.log(
+    table(
+      ['ratio', 'median (p25–p75)'],
+      [
+        ['kernel: one call per tensor / one call for all', cell(fused.ratios.perTensorOverFused)],
+        ['kernel: 200 tensors / one tensor', cell(fused.ratios.fused200OverOneTensor)],
+        ['opt.step(): 200 tensors / one tensor', cell(fused.ratios.optStep200OverOptStep1)],
+      ],
+    ),
+  );
+}
+
+if (unroll) {
+  console.log('\n3. unroll factor (f32x4 vectors per iteration), default path; shipped = the package kernel (u4)');
+  console.log(
+    table(
+      ['N', 'variant', 'ns/element', 'ratio to u4'],
+      Object.entries(unroll).flatMap(([n, r]) =>
+        [...UNROLLS.map((u) => `u${u}`), 'shipped'].map((k) => [n, k, cell(r[k]), cell(r.ratiosToU4[k])]),
+      ),
+    ),
+  );
+}
 
 // --quick results are a smoke test: they go next to, not over, the full run's.
-const out = path.join(ROOT, QUICK ? 'bench/results/kernel.quick.json' : 'bench/results/kernel.json');
+const out = OUT
+  ? path.resolve(OUT)
+  : path.join(ROOT, QUICK ? 'bench/results/kernel.quick.json' : 'bench/results/kernel.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(`${out}.tmp`, `${JSON.stringify({ meta, backends, fused, unroll }, null, 2)}\n`);
 fs.renameSync(`${out}.tmp`, out); // a run that is interrupted leaves the previous results intact
