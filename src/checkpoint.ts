@@ -6,6 +6,7 @@
 //   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights]
 //   end u32 CRC-32 of every byte before it
 import type { RAdamStateDict, GroupState } from './optimizer.js';
+import { DEFAULTS } from './options.js';
 
 const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
 export const CHECKPOINT_VERSION = 1;
@@ -131,7 +132,7 @@ export function decodeCheckpoint(bytes: unknown): {
   // Each param's amsgrad flag must be its group's (it decides the layout of the arrays).
   header.groups.forEach((g) =>
     g.params.forEach((i) => {
-      if (header.amsgrad[i] !== g.amsgrad)
+      if (header.amsgrad[i] !== (g.amsgrad ?? DEFAULTS.amsgrad))
         throw new TypeError(`${where}: corrupt checkpoint (param ${formatIndex(i)}'s amsgrad flag is not its group's)`);
     }),
   );

@@ -782,13 +782,10 @@ export class RAdam {
       });
       index += gs.params.length;
       const { params: _, ...given } = gs;
-      for (const key of Object.keys(DEFAULTS)) {
-        if ((given as Record<string, unknown>)[key] === undefined)
-          throw new TypeError(`${where}: group ${k} is missing "${key}"`);
-      }
       let hp: Hyperparameters;
       try {
-        hp = resolveGroupOptions(given, group._hp);
+        // A key missing from an earlier save gets its default, as torch's __setstate__ does.
+        hp = resolveGroupOptions(given, { ...DEFAULTS });
       } catch (e) {
         const Ctor = e instanceof RangeError ? RangeError : TypeError;
         throw new Ctor(`${where}: group ${k}: ${(e as Error).message}`);
