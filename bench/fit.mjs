@@ -150,5 +150,5 @@ export function fitTable(fit) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const fit = await fitBench({ quick: process.argv.includes('--quick') });
-  console.log(JSON.stringify(fit, (k, v) => (Array.isArray(v) ? undefined : v), 2));
+  console.log(JSON.stringify(fit, (_k, v) => (Array.isArray(v) ? undefined : v), 2));
 }

@@ -14,11 +14,11 @@ model.compile({ optimizer, loss: 'meanSquaredError' });
 
 const xs = tf.randomNormal([256, 8], 0, 1, 'float32', 1),
   ys = tf.sum(xs, 1, true);
-const fit = async (m, label) => {
+const train = async (m, label) => {
   const h = await m.fit(xs, ys, { epochs: 20, batchSize: 32, verbose: 0 });
   console.log(`${label}: loss ${h.history.loss[0].toFixed(4)} -> ${h.history.loss.at(-1).toFixed(4)}`);
 };
-await fit(model, 'first 20 epochs');
+await train(model, 'first 20 epochs');
 
 let saved;
 await model.save(
@@ -31,4 +31,4 @@ await model.save(
 await RAdamOptimizer.ready(); // loading rebuilds the optimizer synchronously
 const again = await tfl.loadLayersModel(tf.io.fromMemory(saved));
 console.log(`loaded: ${again.optimizer.getClassName()} at iteration ${again.optimizer.iterations}`);
-await fit(again, 'next 20 epochs, resumed');
+await train(again, 'next 20 epochs, resumed');

@@ -2,7 +2,7 @@
 // thresholds), and the length sweep, against a float64 reference written from the paper and
 // torch's text, independently of the kernel (no folded step sizes, no float32 rounding).
 import { describe, expect, it } from 'vitest';
-import { RAdam, type Backend, type GroupOptions } from '../src/index.js';
+import { RAdam, type Backend } from '../src/index.js';
 import { gradient, rng } from './support/random.js';
 
 interface Ref {

@@ -69,7 +69,7 @@ export function lineChart({
   }
   series.forEach((s, k) => {
     const c = s.color ?? COLORS[k % COLORS.length];
-    const good = s.points.filter(([x, y]) => Number.isFinite(y) && (!ylog || y > 0));
+    const good = s.points.filter(([_x, y]) => Number.isFinite(y) && (!ylog || y > 0));
     out.push(
       `<polyline fill="none" stroke="${c}" stroke-width="2.2"${s.dash ? ' stroke-dasharray="6,4"' : ''} points="${good.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`,
     );

@@ -14,6 +14,7 @@ interface Handle {
 
 // Node's modules are imported by a computed name, so that bundlers for browsers and workers leave
 // them alone (they are only reached in Node, Bun and Deno).
+// biome-ignore lint/suspicious/noExplicitAny: node:os and node:worker_threads, typed where used
 const nodeModule = (name: string): Promise<any> => import(/* @vite-ignore */ /* webpackIgnore: true */ `node:${name}`);
 
 const isNode =
@@ -164,7 +165,7 @@ export class ThreadPool {
     const c = this.ctrl;
     const spinUntil = performance.now() + SPIN_MS,
       deadline = spinUntil + TIMEOUT_MS;
-    let done;
+    let done: number;
     while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
       const now = performance.now();
       if (now < spinUntil) continue;
@@ -194,7 +195,7 @@ export class ThreadPool {
     // a timer does, for as long as we wait.
     const keepAlive = setInterval(() => {}, 1000);
     try {
-      let done;
+      let done: number;
       while ((done = Atomics.load(c, CTRL.DONE)) < this.workers) {
         if (this.disposed) throw new Error('RAdam: this optimizer has been disposed (during stepAsync)');
         if (this.broken) this.fail(this.broken);
