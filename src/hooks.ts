@@ -1,12 +1,14 @@
 // What Lookahead, the tfjs adapter and the benchmarks use of an optimizer beyond its public API:
-// an interface looked up by optimizer, so they never reach into RAdam's fields.
+// an interface looked up by optimizer, so that they never reach into RAdam's fields.
 import type { Kernel } from './backends/kernel.js';
-import type { DecodedCheckpoint, LookaheadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type DecodedCheckpoint, type LookaheadCheckpoint } from './checkpoint.js';
+import { P_PARAM, P_SLOW } from './layout.js';
 import type { StepOptions } from './options.js';
-import type { StepResult } from './step.js';
-import type { StepTable } from './table.js';
+import { stateDict } from './state.js';
+import type { GroupRecord, StepResult, Stepper } from './step.js';
+import type { Slot, StepTable } from './table.js';
 
-export interface Hooks<P> {
+export interface Hooks<P extends object> {
   readonly kernel: Kernel;
   readonly table: StepTable;
   /** Steps only the params in `active`; the others keep their state and step count. */
@@ -25,18 +27,50 @@ export interface Hooks<P> {
   loadState(bytes: Uint8Array, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
 }
 
-const registry = new WeakMap<object, Hooks<unknown>>();
-
-export function registerHooks<P>(optimizer: object, hooks: Hooks<P>): void {
-  registry.set(optimizer, hooks as Hooks<unknown>);
+/** An optimizer's parts behind its façade. */
+export interface Core {
+  readonly table: StepTable;
+  readonly stepper: Stepper;
+  readonly groups: GroupRecord[];
 }
 
-export function hooksOf<P>(optimizer: object): Hooks<P> {
+/** The hooks over `core()` (which throws once the optimizer is disposed); `slotOf` checks a param is its own. */
+export function createHooks<P extends object>(kernel: Kernel, core: () => Core, slotOf: (p: P) => Slot): Hooks<P> {
+  const view = (slot: Slot, k: number) => core().table.view(slot, k)!;
+  return {
+    kernel,
+    get table() {
+      return core().table;
+    },
+    stepOnly: (active, options) => core().stepper.step(active, options),
+    setSteps: (p, steps) => {
+      slotOf(p).steps = steps;
+    },
+    ensureSlow: (params, reset) => {
+      const slots = params.map(slotOf);
+      const added = core().table.addSlow(slots);
+      for (const s of slots) if (reset || added.includes(s)) view(s, P_SLOW).set(view(s, P_PARAM));
+    },
+    slow: (p) => view(slotOf(p), P_SLOW),
+    lookaheadSync: (alpha) => core().stepper.lookaheadSync(alpha),
+    saveState: (options, la) => {
+      const { groups, table } = core();
+      const values = () => groups.flatMap((g) => g.slots.map((s) => view(s, P_PARAM).slice()));
+      return saveCheckpoint(stateDict(groups, table), values, options, la);
+    },
+    loadState: (bytes, check) => loadCheckpoint(bytes, core().groups, core().table, check),
+  };
+}
+
+const registry = new WeakMap<object, Hooks<object>>();
+
+export function registerHooks<P extends object>(optimizer: object, hooks: Hooks<P> | null): void {
+  if (hooks) registry.set(optimizer, hooks as Hooks<object>);
+  else registry.delete(optimizer);
+}
+
+export function hooksOf<P extends object>(optimizer: object): Hooks<P> {
   const h = registry.get(optimizer);
   if (!h) throw new Error('RAdam: this optimizer has been disposed, or is not a radam-wasm optimizer');
   return h as Hooks<P>;
-}
-
-export function unregisterHooks(optimizer: object): void {
-  registry.delete(optimizer);
 }

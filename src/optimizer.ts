@@ -4,19 +4,15 @@
 import { createKernelSync, createThreaded, ready } from './backend.js';
 import type { Kernel } from './backends/kernel.js';
 import type { KernelSource } from './backends/wasm.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { registerHooks, unregisterHooks, type Hooks } from './hooks.js';
-import { P_EXP_AVG, P_EXP_AVG_SQ, P_GRAD, P_MAX_EXP_AVG_SQ, P_PARAM, P_SLOW } from './layout.js';
+import { createHooks, hooksOf, registerHooks, type Core } from './hooks.js';
+import { P_EXP_AVG, P_EXP_AVG_SQ, P_GRAD, P_MAX_EXP_AVG_SQ, P_PARAM } from './layout.js';
 import {
   DEFAULTS,
-  HYPERPARAMETERS,
-  OPTION_KEYS,
-  STEP_OPTION_KEYS,
-  formatValue,
+  defineGroupAccessors,
+  resolveCreateOptions,
   resolveGroupOptions,
-  validateBackend,
+  validateParamInit,
   validateStepOptions,
-  validateThreads,
   type Backend,
   type BackendChoice,
   type GroupAccessors,
@@ -79,9 +75,8 @@ export class Param {
   }
 }
 
-// ParamGroup's hyperparameter accessors come from HYPERPARAMETERS (one per option, a setter where
-// it is writable between steps): the merged interface types them.
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the accessors are defined in ParamGroup's static block
+// ParamGroup's hyperparameter accessors come from HYPERPARAMETERS (a getter per option, a setter
+// where it is writable between steps); this interface types them.
 export interface ParamGroup extends GroupAccessors {}
 
 /** A parameter group: hyperparameters shared by its params, writable between steps (validated). */
@@ -93,20 +88,11 @@ export class ParamGroup {
   readonly _params: Param[] = [];
 
   static {
-    for (const key of OPTION_KEYS) {
-      Object.defineProperty(ParamGroup.prototype, key, {
-        configurable: true,
-        get(this: ParamGroup) {
-          return this._record.hp[key];
-        },
-        set: HYPERPARAMETERS[key].writable
-          ? function (this: ParamGroup, x: unknown) {
-              this.optimizer._check();
-              (this._record.hp as Record<string, unknown>)[key] = HYPERPARAMETERS[key].validate(x);
-            }
-          : undefined,
-      });
-    }
+    defineGroupAccessors(
+      ParamGroup.prototype,
+      (g) => g._record.hp,
+      (g) => g.optimizer._check(),
+    );
   }
 
   /** @internal */
@@ -129,10 +115,8 @@ export class ParamGroup {
 }
 
 export class RAdam {
-  private readonly table: StepTable;
-  private readonly stepper: Stepper;
+  private readonly core: Core;
   private readonly _groups: ParamGroup[] = [];
-  private readonly records: GroupRecord[] = [];
   private disposed = false;
 
   /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
@@ -143,10 +127,18 @@ export class RAdam {
 
   /** @internal use RAdam.create or RAdam.createSync */
   protected constructor(kernel: Kernel, hp: Hyperparameters) {
-    this.table = new StepTable(kernel);
-    this.stepper = new Stepper(kernel, this.table, this.records, () => this._check());
+    const table = new StepTable(kernel);
+    const groups: GroupRecord[] = [];
+    this.core = { table, groups, stepper: new Stepper(kernel, table, groups, () => this._check()) };
     this.addGroupRecord(hp);
-    registerHooks(this, this.hooks(kernel));
+    registerHooks(
+      this,
+      createHooks(
+        kernel,
+        () => this._check().core,
+        (p: Param) => this.slotOf(p),
+      ),
+    );
   }
 
   /**
@@ -160,21 +152,14 @@ export class RAdam {
     return this.make(createKernelSync(this.kernels, choice), hp, guards);
   }
 
-  /** Validates creation options, filling this class's defaults. */
   private static resolve(options: RAdamOptions | undefined) {
-    const extra = ['backend', 'threads', ...STEP_OPTION_KEYS];
-    return {
-      choice: validateBackend(options?.backend),
-      hp: resolveGroupOptions(options, { ...DEFAULTS, ...this.defaults }, extra),
-      guards: validateStepOptions(pick(options, STEP_OPTION_KEYS), 'RAdam'),
-      threads: validateThreads(options?.threads),
-    };
+    return resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
   }
 
   private static make(kernel: Kernel, hp: Hyperparameters, guards: StepOptions, pool: ThreadPool | null = null): RAdam {
     const opt = new this(kernel, hp);
-    Object.assign(opt.stepper.guards, guards);
-    opt.stepper.pool = pool;
+    Object.assign(opt.core.stepper.guards, guards);
+    opt.core.stepper.pool = pool;
     return opt;
   }
 
@@ -197,33 +182,34 @@ export class RAdam {
 
   /** Threads the step runs on (the calling thread included); 1 without threads. */
   get threads(): number {
-    const pool = this._check().stepper.pool;
+    const pool = this._check().core.stepper.pool;
     return pool ? pool.workers + 1 : 1;
   }
 
   /** The backend actually used. */
   get backend(): Backend {
-    return this._check().table.kernel.backend;
+    return this._check().core.table.kernel.backend;
   }
 
   /** A NaN or ±Infinity in any gradient makes step() change nothing and say so (default false). */
   get skipNonFinite(): boolean {
-    return this._check().stepper.guards.skipNonFinite;
+    return this._check().core.stepper.guards.skipNonFinite;
   }
   set skipNonFinite(x: boolean) {
-    const guards = this._check().stepper.guards;
+    const guards = this._check().core.stepper.guards;
     guards.skipNonFinite = validateStepOptions({ skipNonFinite: x ?? null }, 'RAdam').skipNonFinite!;
   }
   /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
   get maxGradNorm(): number | null {
-    return this._check().stepper.guards.maxGradNorm;
+    return this._check().core.stepper.guards.maxGradNorm;
   }
   set maxGradNorm(x: number | null) {
     if (x === undefined)
       throw new RangeError(
         'Invalid maxGradNorm: undefined (expected a positive finite number, or null for no clipping)',
       );
-    this._check().stepper.guards.maxGradNorm = validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null;
+    const guards = this._check().core.stepper.guards;
+    guards.maxGradNorm = validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null;
   }
 
   /** The parameter groups; `groups[0]` is the default group. */
@@ -238,13 +224,12 @@ export class RAdam {
 
   /** Bytes of linear memory in use (params, gradients, state and the step table). */
   get memoryBytes(): number {
-    return this._check().table.arena.used;
+    return this._check().core.table.arena.used;
   }
 
   /** Adds a group whose unspecified hyperparameters are those of the default group. */
   addGroup(options: GroupOptions = {}): ParamGroup {
-    this._check();
-    return this.addGroupRecord(resolveGroupOptions(options, { ...this.records[0].hp }));
+    return this.addGroupRecord(resolveGroupOptions(options, { ...this._check().core.groups[0].hp }));
   }
 
   /** Registers a parameter in the default group. */
@@ -254,9 +239,9 @@ export class RAdam {
 
   /** @internal */
   _addParam(group: ParamGroup, init: ParamInit): Param {
-    this._check();
-    const { size, values } = toValues(init);
-    const slot = this.table.add(size, group._record.hp.amsgrad ? 5 : 4);
+    const { table } = this._check().core;
+    const { size, values } = validateParamInit(init);
+    const slot = table.add(size, group._record.hp.amsgrad ? 5 : 4);
     const param = new Param(group, slot);
     slot.owner = param;
     if (values) param.data.set(values);
@@ -271,7 +256,7 @@ export class RAdam {
    * then walks all tensors.
    */
   step(options?: StepOptions): StepResult {
-    return this._check().stepper.step(null, options);
+    return this._check().core.stepper.step(null, options);
   }
 
   /**
@@ -279,18 +264,19 @@ export class RAdam {
    * not Atomics.wait) the work is shared with the workers only here; elsewhere it is step().
    */
   stepAsync(options?: StepOptions): Promise<StepResult> {
-    return this._check().stepper.stepAsync(options);
+    return this._check().core.stepper.stepAsync(options);
   }
 
   /** Sets every gradient to zero. */
   zeroGrad(): void {
-    this._check();
-    for (const slot of this.table.slots) this.table.view(slot, P_GRAD)!.fill(0);
+    const { table } = this._check().core;
+    for (const slot of table.slots) table.view(slot, P_GRAD)!.fill(0);
   }
 
   /** The groups' hyperparameters and every param's step count and moments (copies). */
   stateDict(): RAdamStateDict {
-    return stateDict(this._check().records, this.table);
+    const { groups, table } = this._check().core;
+    return stateDict(groups, table);
   }
 
   /**
@@ -298,7 +284,8 @@ export class RAdam {
    * The whole dict is checked first: on any mismatch it throws, saying what differs, and changes nothing.
    */
   loadStateDict(sd: RAdamStateDict): void {
-    checkStateDict(sd, this._check().records, this.table)();
+    const { groups, table } = this._check().core;
+    checkStateDict(sd, groups, table)();
   }
 
   /**
@@ -306,7 +293,7 @@ export class RAdam {
    * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
    */
   saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
-    return saveCheckpoint(this.stateDict(), () => this.params.map((p) => p.data.slice()), options, null);
+    return hooksOf(this._check()).saveState(options, null);
   }
 
   /**
@@ -314,114 +301,58 @@ export class RAdam {
    * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
    */
   loadState(bytes: Uint8Array): void {
-    loadCheckpoint(bytes, this._check().records, this.table, () => undefined);
+    hooksOf(this._check()).loadState(bytes, () => undefined);
   }
 
   /** Releases the linear memory; any later use of the optimizer, its groups or params throws. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.stepper.disposed = true;
-    this.stepper.pool?.dispose();
-    for (const slot of this.table.slots) slot.views = [];
+    const { stepper, table } = this.core;
+    stepper.disposed = true;
+    stepper.pool?.dispose();
+    for (const slot of table.slots) slot.views = [];
     // Drop every reference to the memory, even while the optimizer object is still referenced.
-    const self = this as unknown as { table: StepTable | null; stepper: Stepper | null };
-    self.table = null;
-    self.stepper = null;
-    unregisterHooks(this);
+    (this as unknown as { core: Core | null }).core = null;
+    registerHooks(this, null);
     this._groups.length = 0;
-    this.records.length = 0;
   }
 
   /** @internal a live view of one of a param's arrays (P_*) */
   _view(slot: Slot, k: number): Float32Array | null {
-    return this._check().table.view(slot, k);
+    return this._check().core.table.view(slot, k);
   }
 
   /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */
   _check(): this {
     if (this.disposed) throw new Error('RAdam: this optimizer has been disposed');
-    if (this.stepper.stepping)
+    if (this.core.stepper.stepping)
       throw new Error('RAdam: a stepAsync() is still running; await it before using the optimizer');
     return this;
   }
 
   /** @internal elements below which a step stays on the calling thread; null: the measured defaults (the benchmark sets 0 to measure) */
   get _minSplit(): number | null {
-    return this.stepper.minSplit;
+    return this.core.stepper.minSplit;
   }
   set _minSplit(n: number | null) {
-    this.stepper.minSplit = n;
+    this.core.stepper.minSplit = n;
   }
   /** @internal split steps taken (tests check that threads were really used) */
   get _splits(): number {
-    return this.stepper.splits;
+    return this.core.stepper.splits;
   }
 
   private addGroupRecord(hp: Hyperparameters): ParamGroup {
     const group = new ParamGroup(this, hp);
     this._groups.push(group);
-    this.records.push(group._record);
+    this.core.groups.push(group._record);
     return group;
   }
 
   private slotOf(p: Param): Slot {
+    this._check();
     if (p.group.optimizer !== this) throw new Error('Lookahead: that param belongs to another optimizer');
     return p._slot;
   }
-
-  private hooks(kernel: Kernel): Hooks<Param> {
-    const self = this;
-    return {
-      kernel,
-      get table() {
-        return self._check().table;
-      },
-      stepOnly: (active, options) => this._check().stepper.step(active, options),
-      setSteps: (p, steps) => {
-        this.slotOf(p).steps = steps;
-      },
-      ensureSlow: (params, reset) => {
-        this._check();
-        const slots = params.map((p) => this.slotOf(p));
-        const added = this.table.addSlow(slots);
-        for (const s of slots) {
-          if (reset || added.includes(s)) this.table.view(s, P_SLOW)!.set(this.table.view(s, P_PARAM)!);
-        }
-      },
-      slow: (p) => this._view(this.slotOf(p), P_SLOW)!,
-      lookaheadSync: (alpha) => this._check().stepper.lookaheadSync(alpha),
-      saveState: (options, la) =>
-        saveCheckpoint(this.stateDict(), () => this.params.map((p) => p.data.slice()), options, la),
-      loadState: (bytes, check) => loadCheckpoint(bytes, this._check().records, this.table, check),
-    };
-  }
-}
-
-function toValues(init: unknown): { size: number; values: ArrayLike<number> | null } {
-  if (typeof init === 'number') {
-    if (!Number.isSafeInteger(init) || init < 0) {
-      throw new RangeError(`Invalid param length: ${formatValue(init)} (expected a non-negative integer)`);
-    }
-    return { size: init, values: null };
-  }
-  if (init instanceof Float32Array || init instanceof Float64Array) return { size: init.length, values: init };
-  if (Array.isArray(init)) {
-    for (let i = 0; i < init.length; i++) {
-      if (typeof init[i] !== 'number') {
-        throw new TypeError(`Invalid param init: element ${i} is ${formatValue(init[i])} (expected a number)`);
-      }
-    }
-    return { size: init.length, values: init };
-  }
-  throw new TypeError(
-    `Invalid param init: ${formatValue(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
-  );
-}
-
-function pick<K extends string>(o: unknown, keys: readonly K[]): Partial<Record<K, unknown>> | undefined {
-  if (o === null || typeof o !== 'object') return undefined;
-  const out: Partial<Record<K, unknown>> = {};
-  for (const k of keys) if (k in o) out[k] = (o as Record<K, unknown>)[k];
-  return out;
 }

@@ -116,6 +116,28 @@ export function resolveGroupOptions(
   return out as unknown as Hyperparameters;
 }
 
+/**
+ * Defines a getter per hyperparameter on `proto` (ParamGroup's), and a validating setter where
+ * the option is writable between steps: `hp` finds an instance's values, `check` runs before a write.
+ */
+export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters, check: (g: G) => void): void {
+  for (const key of OPTION_KEYS) {
+    const { validate, writable } = HYPERPARAMETERS[key] as Declaration<unknown>;
+    Object.defineProperty(proto, key, {
+      configurable: true,
+      get(this: G) {
+        return hp(this)[key];
+      },
+      set: writable
+        ? function (this: G, x: unknown) {
+            check(this);
+            (hp(this) as Record<string, unknown>)[key] = validate(x);
+          }
+        : undefined,
+    });
+  }
+}
+
 /** The tfjs config keys, in order: each option's (both of a pair's). */
 export const TFJS_KEYS: readonly string[] = OPTION_KEYS.flatMap((k) => tfjsKey(k));
 
@@ -197,6 +219,41 @@ export function validateStepOptions(given: unknown, where: string): StepOptions 
     } else throw new TypeError(`Unknown ${where} option: ${show(k)} (known: ${STEP_OPTION_KEYS.join(', ')})`);
   }
   return out;
+}
+
+/** RAdam.create's options: the backend choice, the default group's hyperparameters over `base`, the guards, the threads. */
+export function resolveCreateOptions(options: RAdamOptions | undefined, base: Hyperparameters) {
+  const guards: Record<string, unknown> = {};
+  if (options !== null && typeof options === 'object')
+    for (const k of STEP_OPTION_KEYS) if (k in options) guards[k] = options[k];
+  return {
+    choice: validateBackend(options?.backend),
+    hp: resolveGroupOptions(options, base, ['backend', 'threads', ...STEP_OPTION_KEYS]),
+    guards: validateStepOptions(options !== null && typeof options === 'object' ? guards : undefined, 'RAdam'),
+    threads: validateThreads(options?.threads),
+  };
+}
+
+/** A parameter's initial values (copied into linear memory) or its length (zeros), checked. */
+export function validateParamInit(init: unknown): { size: number; values: ArrayLike<number> | null } {
+  if (typeof init === 'number') {
+    if (!Number.isSafeInteger(init) || init < 0) {
+      throw new RangeError(`Invalid param length: ${show(init)} (expected a non-negative integer)`);
+    }
+    return { size: init, values: null };
+  }
+  if (init instanceof Float32Array || init instanceof Float64Array) return { size: init.length, values: init };
+  if (Array.isArray(init)) {
+    for (let i = 0; i < init.length; i++) {
+      if (typeof init[i] !== 'number') {
+        throw new TypeError(`Invalid param init: element ${i} is ${show(init[i])} (expected a number)`);
+      }
+    }
+    return { size: init.length, values: init };
+  }
+  throw new TypeError(
+    `Invalid param init: ${show(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
+  );
 }
 
 export function validateBackend(x: unknown): BackendChoice {
