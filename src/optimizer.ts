@@ -1,6 +1,5 @@
-// The public objects: RAdam, ParamGroup and Param, a façade over the step table (table.ts), the
-// step pipeline (step.ts), state I/O (state.ts, checkpoint.ts) and backend selection (backend.ts).
-// Map of the modules and how to add an option: src/README.md.
+// The public objects RAdam, ParamGroup and Param: a façade over the step table, the step pipeline,
+// state I/O and backend selection. The module map and how to add an option: src/README.md.
 import { createKernelSync, createThreaded, ready } from './backend.js';
 import type { Kernel } from './backends/kernel.js';
 import type { KernelSource } from './backends/wasm.js';
@@ -12,7 +11,7 @@ import {
   resolveCreateOptions,
   resolveGroupOptions,
   validateParamInit,
-  validateStepOptions,
+  validateGuard,
   type Backend,
   type BackendChoice,
   type GroupAccessors,
@@ -146,14 +145,11 @@ export class RAdam {
    * `backend` are the hyperparameters of the default group, which later groups inherit.
    */
   static async create(options: RAdamOptions = {}): Promise<RAdam> {
-    const { choice, hp, guards, threads } = this.resolve(options); // validate before loading anything
+    // Validate before loading anything.
+    const { choice, hp, guards, threads } = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
     const threaded = await createThreaded(this.kernels, choice, threads);
     if (threaded) return this.make(threaded.kernel, hp, guards, threaded.pool);
     return this.make(createKernelSync(this.kernels, choice), hp, guards);
-  }
-
-  private static resolve(options: RAdamOptions | undefined) {
-    return resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
   }
 
   private static make(kernel: Kernel, hp: Hyperparameters, guards: StepOptions, pool: ThreadPool | null = null): RAdam {
@@ -173,7 +169,7 @@ export class RAdam {
 
   /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
   static createSync(options: RAdamOptions = {}): RAdam {
-    const { choice, hp, guards, threads } = this.resolve(options);
+    const { choice, hp, guards, threads } = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
     if (threads !== 1) {
       throw new Error('RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })');
     }
@@ -196,20 +192,14 @@ export class RAdam {
     return this._check().core.stepper.guards.skipNonFinite;
   }
   set skipNonFinite(x: boolean) {
-    const guards = this._check().core.stepper.guards;
-    guards.skipNonFinite = validateStepOptions({ skipNonFinite: x ?? null }, 'RAdam').skipNonFinite!;
+    this._check().core.stepper.guards.skipNonFinite = validateGuard('skipNonFinite', x);
   }
   /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
   get maxGradNorm(): number | null {
     return this._check().core.stepper.guards.maxGradNorm;
   }
   set maxGradNorm(x: number | null) {
-    if (x === undefined)
-      throw new RangeError(
-        'Invalid maxGradNorm: undefined (expected a positive finite number, or null for no clipping)',
-      );
-    const guards = this._check().core.stepper.guards;
-    guards.maxGradNorm = validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null;
+    this._check().core.stepper.guards.maxGradNorm = validateGuard('maxGradNorm', x);
   }
 
   /** The parameter groups; `groups[0]` is the default group. */

@@ -256,6 +256,15 @@ export function validateParamInit(init: unknown): { size: number; values: ArrayL
   );
 }
 
+/** A guard set on the optimizer (opt.skipNonFinite = x, opt.maxGradNorm = x). */
+export function validateGuard<K extends keyof StepOptions>(key: K, x: unknown): Required<StepOptions>[K] {
+  if (key === 'skipNonFinite')
+    return validateStepOptions({ skipNonFinite: x ?? null }, 'RAdam').skipNonFinite as Required<StepOptions>[K];
+  if (x === undefined)
+    throw new RangeError('Invalid maxGradNorm: undefined (expected a positive finite number, or null for no clipping)');
+  return (validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null) as Required<StepOptions>[K];
+}
+
 export function validateBackend(x: unknown): BackendChoice {
   if (x === undefined) return 'auto';
   if (x === 'auto' || x === 'simd' || x === 'scalar' || x === 'js') return x;
