@@ -46,11 +46,12 @@ const EXPONENT: u32 = 0x7f800000;
 
 // Compile-time switches, told apart by size: `if (sizeof<T>() == ...)` is resolved by asc, which
 // then compiles only the branch taken.
-type Off = u8;
-type On = u16;
+// Exported (with elem and vec) for bench/unroll/variants.ts, which times unrolled copies of the loop.
+export type Off = u8;
+export type On = u16;
 type Skip = u8;
 type Momentum = u16;
-type Adaptive = u32;
+export type Adaptive = u32;
 // @ts-ignore: decorator
 @inline function on<T>(): bool { return sizeof<T>() == sizeof<On>(); }
 
@@ -100,7 +101,7 @@ type Adaptive = u32;
 
 // The element update. src/backends/js.ts mirrors this sequence with Math.fround at each operation.
 // @ts-ignore: decorator
-@inline function elem<AMS, COUPLED, MODE, FLUSH>(
+@inline export function elem<AMS, COUPLED, MODE, FLUSH>(
   p: usize, g: usize, m: usize, v: usize, vm: usize,
   gs: f32, wd: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32,
 ): void {
@@ -123,7 +124,7 @@ type Adaptive = u32;
 
 // The same update on four lanes, at byte offset `o` from each pointer.
 // @ts-ignore: decorator
-@inline function vec<AMS, COUPLED, MODE, FLUSH>(
+@inline export function vec<AMS, COUPLED, MODE, FLUSH>(
   p: usize, g: usize, m: usize, v: usize, vm: usize, o: usize,
   gs: v128, wd: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
 ): void {

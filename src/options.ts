@@ -72,7 +72,7 @@ export const HYPERPARAMETERS = {
 } as const satisfies { readonly [K in keyof Hyperparameters]-?: Declaration<Hyperparameters[K]> };
 
 type Declared = typeof HYPERPARAMETERS;
-export type OptionKey = keyof Hyperparameters;
+type OptionKey = keyof Hyperparameters;
 export const OPTION_KEYS = Object.keys(HYPERPARAMETERS) as OptionKey[];
 
 type FixedKey = { [K in OptionKey]: Declared[K]['writable'] extends false ? K : never }[OptionKey];
@@ -190,14 +190,14 @@ export interface RAdamOptions extends GroupOptions, StepOptions {
   threads?: number | 'auto';
 }
 
-export function validateThreads(x: unknown): number | 'auto' {
+function validateThreads(x: unknown): number | 'auto' {
   if (x === undefined) return 1;
   if (x === 'auto' || (Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) <= 64))
     return x as number | 'auto';
   throw new RangeError(`Invalid threads: ${show(x)} (expected an integer from 1 to 64, or 'auto')`);
 }
 
-export const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
+const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
 
 /** Validates the step options given (unknown keys throw); returns them normalised. */
 export function validateStepOptions(given: unknown, where: string): StepOptions {

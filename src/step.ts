@@ -25,7 +25,7 @@ export interface GroupRecord {
 }
 
 /** Which params step: all (null), or those whose slot's owner is in the set. */
-export type Active = ReadonlySet<object> | null;
+type Active = ReadonlySet<object> | null;
 
 /**
  * Below this many elements a step runs on the calling thread alone (measured: bench/README.md):

@@ -5,7 +5,7 @@
 // integer addresses and export their memory, so nothing needs marshalling.)
 import { EXPORTS, type Kernel } from './kernel.js';
 
-export type WasmBackend = 'simd' | 'scalar';
+type WasmBackend = 'simd' | 'scalar';
 
 type ModuleLoader = () => Promise<Uint8Array<ArrayBuffer> | WebAssembly.Module>;
 /** Per build: its bytes, or the module already compiled; `shared`: the simd build over an imported shared memory (threads). */
