@@ -6,7 +6,7 @@
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
-  E_EPS, E_STEP_SIZE, MODE_MASK, MODE_SKIP, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
+  E_EPS, E_STEP_SIZE, MODE_MASK, MODE_MOMENTUM, MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY,
   FLAG_FLUSH_SUBNORMALS,
 } from '../src/layout';
 
@@ -46,11 +46,12 @@ const EXPONENT: u32 = 0x7f800000;
 
 // Compile-time switches, told apart by size: `if (sizeof<T>() == ...)` is resolved by asc, which
 // then compiles only the branch taken.
-type Off = u8;
-type On = u16;
+// Exported (with elem and vec) for bench/unroll/variants.ts, which times unrolled copies of the loop.
+export type Off = u8;
+export type On = u16;
 type Skip = u8;
 type Momentum = u16;
-type Adaptive = u32;
+export type Adaptive = u32;
 // @ts-ignore: decorator
 @inline function on<T>(): bool { return sizeof<T>() == sizeof<On>(); }
 
@@ -100,7 +101,7 @@ type Adaptive = u32;
 
 // The element update. src/backends/js.ts mirrors this sequence with Math.fround at each operation.
 // @ts-ignore: decorator
-@inline function elem<AMS, COUPLED, MODE, FLUSH>(
+@inline export function elem<AMS, COUPLED, MODE, FLUSH>(
   p: usize, g: usize, m: usize, v: usize, vm: usize,
   gs: f32, wd: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32,
 ): void {
@@ -123,7 +124,7 @@ type Adaptive = u32;
 
 // The same update on four lanes, at byte offset `o` from each pointer.
 // @ts-ignore: decorator
-@inline function vec<AMS, COUPLED, MODE, FLUSH>(
+@inline export function vec<AMS, COUPLED, MODE, FLUSH>(
   p: usize, g: usize, m: usize, v: usize, vm: usize, o: usize,
   gs: v128, wd: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
 ): void {

@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RAdam } from '../dist/index.js';
+import { hooksOf } from '../dist/hooks.js';
 import { plainJs } from './impls/plain-js.mjs';
 import { ROOT, allocator, ascModule } from './lib/asc.mjs';
 import {
@@ -155,7 +156,8 @@ function addParam(opt, n) {
 }
 
 function tableI32(opt, count) {
-  return new Int32Array(opt._kernel.memory.buffer, opt.table, (count * ENTRY_BYTES) / 4);
+  const { kernel, table } = hooksOf(opt);
+  return new Int32Array(kernel.memory.buffer, table.base, (count * ENTRY_BYTES) / 4);
 }
 
 // Every entry must be in the rectified (adaptive) mode when timing starts.
@@ -264,12 +266,12 @@ async function benchFused() {
   const one = await RAdam.create({ backend: 'simd' });
   addParam(one, total);
   const count = SIZES.length;
-  // Private fields (TypeScript-only privacy): read after all params are added, the table moves as it grows.
-  const kernelStep = many._kernel.step,
-    table = many.table;
-  const oneStep = one._kernel.step,
-    oneTable = one.table;
-  if (many.order.length !== count) throw new Error('unexpected table length');
+  // Read after all params are added: the table moves as it grows.
+  const kernelStep = hooksOf(many).kernel.step,
+    table = hooksOf(many).table.base;
+  const oneStep = hooksOf(one).kernel.step,
+    oneTable = hooksOf(one).table.base;
+  if (hooksOf(many).table.slots.length !== count) throw new Error('unexpected table length');
   // opt.step() writes every entry's scalars; the kernel-only cases then reuse them.
   for (let i = 0; i < 10; i++) {
     many.step();
@@ -309,13 +311,14 @@ async function benchFused() {
 const VARIANTS_TS = 'bench/unroll/variants.ts';
 const UNROLLS = [1, 2, 4, 8];
 
-const variantsModule = () => ascModule(VARIANTS_TS, log);
+const variantsModule = () => ascModule(VARIANTS_TS, log, ['assembly/radam.ts', 'src/layout.ts']);
 
 const view = (mem, ptr, n) => new Float32Array(mem.buffer, ptr, n);
 
 /** The f32 scalars of table entry 0, as the variants take them. */
 function entryScalars(opt) {
-  const f32 = new Float32Array(opt._kernel.memory.buffer, opt.table, ENTRY_BYTES / 4);
+  const { kernel, table } = hooksOf(opt);
+  const f32 = new Float32Array(kernel.memory.buffer, table.base, ENTRY_BYTES / 4);
   return [E_GRAD_SCALE, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE].map(
     (o) => f32[o / 4],
   );
@@ -329,7 +332,7 @@ async function checkVariants(exports, alloc) {
   const param = addParam(opt, n);
   param.expAvg.set(normals(n, 0.1));
   param.expAvgSq.set(normals(n, 0.1).map((x) => x * x));
-  param._step = 9; // the next step is t = 10, rectified
+  hooksOf(opt).setSteps(param, 9); // the next step is t = 10, rectified
   const inputs = [param.data.slice(), param.grad.slice(), param.expAvg.slice(), param.expAvgSq.slice()];
   opt.step();
   assertAdaptive(opt, 1);
@@ -372,8 +375,8 @@ async function benchUnroll() {
     addParam(opt, n);
     for (let i = 0; i < 10; i++) opt.step();
     assertAdaptive(opt, 1);
-    const kstep = opt._kernel.step,
-      ktable = opt.table;
+    const kstep = hooksOf(opt).kernel.step,
+      ktable = hooksOf(opt).table.base;
     cases.push({ name: 'shipped', elems: n, fn: () => kstep(ktable, 1) });
     const r = measure(cases, ROUNDS.unroll);
     r.ratiosToU4 = Object.fromEntries(

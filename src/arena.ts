@@ -8,11 +8,11 @@ export interface LinearMemory {
   grow(deltaPages: number): number;
 }
 
-export const PAGE_BYTES = 65536;
+const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB: 65536 pages. */
-export const MAX_PAGES = 65536;
+const MAX_PAGES = 65536;
 /** Every allocation starts on a cache line, which also keeps f32x4 accesses 16-byte aligned. */
-export const ALIGN = 64;
+const ALIGN = 64;
 
 export const alignUp = (n: number, a = ALIGN): number => Math.ceil(n / a) * a;
 

@@ -5,10 +5,17 @@
 //   ..  zero padding to a multiple of 4
 //   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights]
 //   end u32 CRC-32 of every byte before it
-import type { RAdamStateDict, GroupState } from './optimizer.js';
+//
+// The header's groups are stateDict's (keyed by the option names of src/options.ts); a key
+// missing from an earlier checkpoint gets its default when the state dict is loaded.
+import { DEFAULTS, formatValue } from './options.js';
+import { checkStateDict, type GroupState, type RAdamStateDict } from './state.js';
+import type { GroupRecord } from './step.js';
+import type { StepTable } from './table.js';
+import { P_PARAM } from './layout.js';
 
 const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
-export const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 1;
 const FLAG_PARAMS = 1;
 const FLAG_LOOKAHEAD = 2;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
@@ -44,7 +51,7 @@ interface Header {
   lookahead?: { k: number; alpha: number; counter: number };
 }
 
-export function encodeCheckpoint(
+function encodeCheckpoint(
   sd: RAdamStateDict,
   values: Float32Array[] | null,
   la: LookaheadCheckpoint | null = null,
@@ -86,7 +93,7 @@ export function encodeCheckpoint(
 }
 
 /** Parses and checks a checkpoint completely; throws a clear error for anything wrong with it. */
-export function decodeCheckpoint(bytes: unknown): {
+function decodeCheckpoint(bytes: unknown): {
   sd: RAdamStateDict;
   values: Float32Array[] | null;
   lookahead: LookaheadCheckpoint | null;
@@ -131,7 +138,7 @@ export function decodeCheckpoint(bytes: unknown): {
   // Each param's amsgrad flag must be its group's (it decides the layout of the arrays).
   header.groups.forEach((g) =>
     g.params.forEach((i) => {
-      if (header.amsgrad[i] !== g.amsgrad)
+      if (header.amsgrad[i] !== (g.amsgrad ?? DEFAULTS.amsgrad))
         throw new TypeError(`${where}: corrupt checkpoint (param ${formatIndex(i)}'s amsgrad flag is not its group's)`);
     }),
   );
@@ -178,3 +185,49 @@ export function decodeCheckpoint(bytes: unknown): {
 }
 
 const formatIndex = (i: unknown) => (typeof i === 'number' ? String(i) : JSON.stringify(i));
+
+export type DecodedCheckpoint = ReturnType<typeof decodeCheckpoint>;
+
+/** saveState: the state dict, the param values with includeParams, and Lookahead's part. */
+export function saveCheckpoint(
+  sd: RAdamStateDict,
+  slots: () => Float32Array[],
+  options: { includeParams?: boolean },
+  lookahead: LookaheadCheckpoint | null,
+): Uint8Array<ArrayBuffer> {
+  const includeParams = options?.includeParams ?? false;
+  if (typeof includeParams !== 'boolean')
+    throw new TypeError(`saveState: Invalid includeParams: ${formatValue(includeParams)} (expected true or false)`);
+  return encodeCheckpoint(sd, includeParams ? slots() : null, lookahead);
+}
+
+/**
+ * loadState: decodes and checks everything (the state dict, the values, then `check`, which sees
+ * the decoded checkpoint and returns what applies its own part) before anything changes.
+ */
+export function loadCheckpoint(
+  bytes: Uint8Array,
+  groups: readonly GroupRecord[],
+  table: StepTable,
+  check: (decoded: DecodedCheckpoint) => (() => void) | undefined,
+): void {
+  const decoded = decodeCheckpoint(bytes);
+  const { sd, values } = decoded;
+  const slots = groups.flatMap((g) => g.slots);
+  if (values) {
+    if (values.length !== slots.length)
+      throw new RangeError(
+        `loadState: the checkpoint holds values for ${values.length} params, this optimizer has ${slots.length}`,
+      );
+    values.forEach((v, i) => {
+      if (v.length !== slots[i].size)
+        throw new RangeError(
+          `loadState: the checkpoint's values of param ${i} have ${v.length} elements, the param has ${slots[i].size}`,
+        );
+    });
+  }
+  const after = check(decoded);
+  checkStateDict(sd, groups, table)();
+  values?.forEach((v, i) => table.view(slots[i], P_PARAM)!.set(v));
+  after?.();
+}

@@ -1,9 +1,10 @@
-// The step table shared by the kernels (assembly/radam.ts, src/backends/js.ts) and the optimizer.
-// This file is compiled by both asc and tsc, so it holds only untyped integer constants.
+// The step table shared by the kernels (assembly/, src/backends/js.ts) and the optimizer: the one
+// place where the entry layout is named. This file is compiled by both asc and tsc, so it holds
+// only untyped integer constants.
 //
 // One entry per tensor, ENTRY_BYTES long. Pointers are u32 byte addresses (memory may exceed 2 GiB),
-// the count and flags i32; scalars are f32, computed in
-// float64 once per step by src/scalars.ts and rounded to float32 when written.
+// the count and flags i32; scalars are f32, computed in float64 once per step by
+// src/entry-scalars.ts and rounded to float32 when src/table.ts writes them.
 
 export const ENTRY_BYTES = 80;
 // i32 fields (byte offsets)
@@ -31,7 +32,17 @@ export const E_SUMSQ = 72; // f64, written by grad_sumsq: the sum of the squared
 export const MODE_MASK = 3;
 export const MODE_SKIP = 0; // below threshold, degenerateToSgd=false: moments update, param untouched
 export const MODE_MOMENTUM = 1; // below threshold: p -= lr * m / (1-b1^t)
-export const MODE_ADAPTIVE = 2; // rectified: p -= step * m / (sqrt(v) + eps)
+export const MODE_ADAPTIVE = 2; // RAdam rectified, or Adam (every step): p -= step * m / (sqrt(v) + eps)
 export const FLAG_AMSGRAD = 4;
 export const FLAG_COUPLED_DECAY = 8;
 export const FLAG_FLUSH_SUBNORMALS = 16; // store new m, v that are subnormal (exponent bits 0) as +0
+
+// A tensor's arrays, by index (src/table.ts's Slot.ptrs; 0: the array is absent). Each has its
+// pointer field in the entry: ENTRY_POINTERS in src/table.ts.
+export const P_PARAM = 0;
+export const P_GRAD = 1;
+export const P_EXP_AVG = 2;
+export const P_EXP_AVG_SQ = 3;
+export const P_MAX_EXP_AVG_SQ = 4; // amsgrad only
+export const P_SLOW = 5; // Lookahead only
+export const P_COUNT = 6;

@@ -2,8 +2,11 @@
 // inside it is known as Ranger. Slow weights live in the optimizer's linear memory next to the
 // params, and every k-th step the kernel pulls them towards the fast weights and resets the fast
 // weights to them: s += alpha * (p - s); p = s.
+import { hooksOf, type Hooks } from './hooks.js';
 import { formatValue, validateStepOptions, type StepOptions } from './options.js';
-import type { Param, RAdam, RAdamStateDict, StepResult } from './optimizer.js';
+import type { Param, RAdam } from './optimizer.js';
+import { float32Array, type RAdamStateDict } from './state.js';
+import type { StepResult } from './step.js';
 
 export interface LookaheadOptions {
   /** Fast steps per slow update, a positive integer. Default 6. */
@@ -21,6 +24,7 @@ export class Lookahead {
   readonly k: number;
   readonly alpha: number;
   private counter = 0;
+  private readonly hooks: Hooks<Param>;
 
   /** Wraps `optimizer`; the slow weights start from the params' current values. */
   constructor(
@@ -32,7 +36,8 @@ export class Lookahead {
       throw new RangeError(`Invalid Lookahead k: ${formatValue(k)} (expected a positive integer)`);
     if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 1))
       throw new RangeError(`Invalid Lookahead alpha: ${formatValue(alpha)} (expected 0 < alpha <= 1)`);
-    optimizer._ensureSlow(optimizer.params, true);
+    this.hooks = hooksOf<Param>(optimizer);
+    this.hooks.ensureSlow(optimizer.params, true);
     this.k = k;
     this.alpha = alpha;
   }
@@ -46,10 +51,10 @@ export class Lookahead {
   step(options?: StepOptions): StepResult {
     validateStepOptions(options, 'step');
     const opt = this.optimizer;
-    opt._ensureSlow(opt.params, false); // params added since start from their current values
+    this.hooks.ensureSlow(opt.params, false); // params added since start from their current values
     const result = opt.step(options);
     if (!result.skipped && ++this.counter === this.k) {
-      opt._lookaheadSync(this.alpha);
+      this.hooks.lookaheadSync(this.alpha);
       this.counter = 0;
     }
     return result;
@@ -61,8 +66,8 @@ export class Lookahead {
 
   /** The slow weights of a param of the inner optimizer (a live view). */
   slowWeights(param: Param): Float32Array {
-    this.optimizer._ensureSlow([param], false);
-    return param._slow!;
+    this.hooks.ensureSlow([param], false);
+    return this.hooks.slow(param);
   }
 
   stateDict(): LookaheadStateDict {
@@ -88,7 +93,7 @@ export class Lookahead {
   /** A binary checkpoint of the optimizer (see RAdam.saveState) with Lookahead's state in it. */
   saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
     const params = this.optimizer.params;
-    return this.optimizer._saveState(options, {
+    return this.hooks.saveState(options, {
       k: this.k,
       alpha: this.alpha,
       counter: this.counter,
@@ -98,7 +103,7 @@ export class Lookahead {
 
   /** Restores a checkpoint from Lookahead.saveState; checks everything first, changes nothing on error. */
   loadState(bytes: Uint8Array): void {
-    this.optimizer._loadState(bytes, ({ lookahead }) => this.check(lookahead ?? undefined, 'loadState'));
+    this.hooks.loadState(bytes, ({ lookahead }) => this.check(lookahead ?? undefined, 'loadState'));
   }
 
   // Checks Lookahead's part of a saved state; returns what applies it.
@@ -115,28 +120,13 @@ export class Lookahead {
       throw new RangeError(`${where}: counter ${formatValue(la.counter)} (expected 0 <= counter < k)`);
     }
     const params = this.optimizer.params;
-    this.optimizer._ensureSlow(params, false); // so that applying cannot fail
+    this.hooks.ensureSlow(params, false); // so that applying cannot fail
     if (!Array.isArray(la.slow) || la.slow.length !== params.length) {
       throw new RangeError(
         `${where}: slow weights for ${Array.isArray(la.slow) ? la.slow.length : formatValue(la.slow)} params, the optimizer has ${params.length}`,
       );
     }
-    const slow = params.map((p, i) => {
-      const a = la.slow[i] as unknown;
-      if (!(a instanceof Float32Array || a instanceof Float64Array || Array.isArray(a))) {
-        throw new TypeError(`${where}: slow weights of param ${i} are ${formatValue(a)} (expected a Float32Array)`);
-      }
-      if (a.length !== p.size)
-        throw new RangeError(`${where}: slow weights of param ${i} have ${a.length} elements, the param has ${p.size}`);
-      if (Array.isArray(a)) {
-        const bad = a.findIndex((x) => typeof x !== 'number');
-        if (bad >= 0)
-          throw new TypeError(
-            `${where}: slow weights of param ${i}: element ${bad} is ${formatValue(a[bad])} (expected a number)`,
-          );
-      }
-      return Float32Array.from(a as ArrayLike<number>);
-    });
+    const slow = params.map((p, i) => float32Array(la.slow[i], p.size, `${where}: the slow weights of param ${i}`));
     return () => {
       params.forEach((p, i) => this.slowWeights(p).set(slow[i]));
       this.counter = la.counter;

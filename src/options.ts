@@ -1,5 +1,7 @@
-// Options, their defaults (torch.optim.RAdam's) and validation. Every message names the option and
-// the offending value, and validation happens before anything changes.
+// Options: one declaration per hyperparameter (HYPERPARAMETERS), from which validation, the
+// defaults, ParamGroup's accessors, stateDict and the checkpoint header, and the tfjs adapter's
+// config keys all derive. Adding an option: src/README.md. Every message names the option and the
+// offending value, and validation happens before anything changes.
 
 export type Backend = 'simd' | 'scalar' | 'js';
 export type BackendChoice = Backend | 'auto';
@@ -36,6 +38,139 @@ export interface GroupOptions {
   rectify?: boolean;
 }
 
+export type Hyperparameters = Required<GroupOptions>;
+
+/** One hyperparameter: everything the rest of the code needs to know about it. */
+interface Declaration<T> {
+  /** torch's default; also what a save written before the option existed loads as, so it must reproduce the behaviour from before. */
+  readonly default: T;
+  /** Returns the normalised value; throws a TypeError or RangeError naming the option and the value. */
+  readonly validate: (x: unknown) => T;
+  /** Writable between steps (a ParamGroup setter); false: fixed when the group is created. */
+  readonly writable: boolean;
+  /** Its key in the tfjs adapter's config (getConfig/fromConfig): a pair for a pair; default its own name. */
+  readonly tfjs?: string | readonly [string, string];
+}
+
+/**
+ * The hyperparameters. Their order is the order of stateDict's group keys, of the checkpoint
+ * header's groups (both keyed by these names) and of the tfjs config.
+ */
+export const HYPERPARAMETERS = {
+  lr: { default: 1e-3, validate: (x) => atLeast('lr', x, 0), writable: true, tfjs: 'learningRate' },
+  betas: { default: Object.freeze([0.9, 0.999] as const), validate: betas, writable: true, tfjs: ['beta1', 'beta2'] },
+  eps: { default: 1e-8, validate: (x) => atLeast('eps', x, 0), writable: true, tfjs: 'epsilon' },
+  weightDecay: { default: 0, validate: (x) => atLeast('weightDecay', x, 0), writable: true },
+  decoupledWeightDecay: { default: false, validate: (x) => boolean('decoupledWeightDecay', x), writable: true },
+  maximize: { default: false, validate: (x) => boolean('maximize', x), writable: true },
+  // Decides whether params get a maxExpAvgSq buffer.
+  amsgrad: { default: false, validate: (x) => boolean('amsgrad', x), writable: false },
+  threshold: { default: 5, validate: (x) => atLeast('threshold', x, 4), writable: true },
+  degenerateToSgd: { default: true, validate: (x) => boolean('degenerateToSgd', x), writable: true },
+  flushSubnormals: { default: false, validate: (x) => boolean('flushSubnormals', x), writable: true },
+  rectify: { default: true, validate: (x) => boolean('rectify', x), writable: true },
+} as const satisfies { readonly [K in keyof Hyperparameters]-?: Declaration<Hyperparameters[K]> };
+
+type Declared = typeof HYPERPARAMETERS;
+type OptionKey = keyof Hyperparameters;
+export const OPTION_KEYS = Object.keys(HYPERPARAMETERS) as OptionKey[];
+
+type FixedKey = { [K in OptionKey]: Declared[K]['writable'] extends false ? K : never }[OptionKey];
+/** ParamGroup's accessors: a property per hyperparameter, read-only where it is fixed at creation. */
+export type GroupAccessors = { -readonly [K in Exclude<OptionKey, FixedKey>]: Hyperparameters[K] } & {
+  readonly [K in FixedKey]: Hyperparameters[K];
+};
+
+export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze(
+  Object.fromEntries(OPTION_KEYS.map((k) => [k, HYPERPARAMETERS[k].default])) as unknown as Hyperparameters,
+);
+
+/** Validates one hyperparameter and returns its normalized value; throws naming the value. */
+export function validateOption<K extends OptionKey>(key: K, value: unknown): Hyperparameters[K] {
+  const d = (HYPERPARAMETERS as Record<string, Declaration<unknown>>)[key];
+  if (!d || !Object.hasOwn(HYPERPARAMETERS, key)) throw new TypeError(`Unknown option: ${show(key)}`);
+  return d.validate(value) as Hyperparameters[K];
+}
+
+/**
+ * Validates every given option over `base` (unknown keys throw; undefined values keep base's).
+ * A save that lacks a key (written before that option existed) passes DEFAULTS as `base`.
+ */
+export function resolveGroupOptions(
+  given: unknown,
+  base: Hyperparameters,
+  extraKeys: readonly string[] = [],
+): Hyperparameters {
+  if (given === undefined) return { ...base };
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw new TypeError(`Invalid options: ${show(given)} (expected an object)`);
+  }
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(given)) {
+    if (extraKeys.includes(k)) continue;
+    if (!Object.hasOwn(HYPERPARAMETERS, k))
+      throw new TypeError(`Unknown option: ${show(k)} (known: ${OPTION_KEYS.join(', ')})`);
+    if (v === undefined) continue;
+    out[k] = validateOption(k as OptionKey, v);
+  }
+  return out as unknown as Hyperparameters;
+}
+
+/**
+ * Defines a getter per hyperparameter on `proto` (ParamGroup's), and a validating setter where
+ * the option is writable between steps: `hp` finds an instance's values, `check` runs before a write.
+ */
+export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters, check: (g: G) => void): void {
+  for (const key of OPTION_KEYS) {
+    const { validate, writable } = HYPERPARAMETERS[key] as Declaration<unknown>;
+    Object.defineProperty(proto, key, {
+      configurable: true,
+      get(this: G) {
+        return hp(this)[key];
+      },
+      set: writable
+        ? function (this: G, x: unknown) {
+            check(this);
+            (hp(this) as Record<string, unknown>)[key] = validate(x);
+          }
+        : undefined,
+    });
+  }
+}
+
+/** The tfjs config keys, in order: each option's (both of a pair's). */
+export const TFJS_KEYS: readonly string[] = OPTION_KEYS.flatMap((k) => tfjsKey(k));
+
+function tfjsKey(k: OptionKey): readonly string[] {
+  const key = (HYPERPARAMETERS[k] as Declaration<unknown>).tfjs ?? k;
+  return typeof key === 'string' ? [key] : key;
+}
+
+/** Hyperparameters as a tfjs config. */
+export function toTfjsConfig(hp: Hyperparameters): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of OPTION_KEYS) {
+    const keys = tfjsKey(k);
+    if (keys.length === 1) out[keys[0]] = hp[k];
+    else keys.forEach((key, i) => (out[key] = (hp[k] as readonly unknown[])[i]));
+  }
+  return out;
+}
+
+/** The group options a tfjs config gives (absent keys: undefined, i.e. the default). */
+export function fromTfjsConfig(config: Record<string, unknown>): GroupOptions {
+  const out: Record<string, unknown> = {};
+  for (const k of OPTION_KEYS) {
+    const keys = tfjsKey(k);
+    if (keys.length === 1) out[k] = config[keys[0]] ?? undefined;
+    else if (keys.some((key) => config[key] != null)) {
+      const d = HYPERPARAMETERS[k].default as readonly unknown[];
+      out[k] = keys.map((key, i) => config[key] ?? d[i]);
+    }
+  }
+  return out as GroupOptions;
+}
+
 /** Guards around the step, for the whole optimizer (overridable per `step()` call). */
 export interface StepOptions {
   /** A NaN or ±Infinity in any gradient makes step() change nothing and report it. Default false (torch). */
@@ -55,14 +190,14 @@ export interface RAdamOptions extends GroupOptions, StepOptions {
   threads?: number | 'auto';
 }
 
-export function validateThreads(x: unknown): number | 'auto' {
+function validateThreads(x: unknown): number | 'auto' {
   if (x === undefined) return 1;
   if (x === 'auto' || (Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) <= 64))
     return x as number | 'auto';
   throw new RangeError(`Invalid threads: ${show(x)} (expected an integer from 1 to 64, or 'auto')`);
 }
 
-export const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
+const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
 
 /** Validates the step options given (unknown keys throw); returns them normalised. */
 export function validateStepOptions(given: unknown, where: string): StepOptions {
@@ -86,21 +221,55 @@ export function validateStepOptions(given: unknown, where: string): StepOptions 
   return out;
 }
 
-export type Hyperparameters = Required<GroupOptions>;
+/** RAdam.create's options: the backend choice, the default group's hyperparameters over `base`, the guards, the threads. */
+export function resolveCreateOptions(options: RAdamOptions | undefined, base: Hyperparameters) {
+  const guards: Record<string, unknown> = {};
+  if (options !== null && typeof options === 'object')
+    for (const k of STEP_OPTION_KEYS) if (k in options) guards[k] = options[k];
+  return {
+    choice: validateBackend(options?.backend),
+    hp: resolveGroupOptions(options, base, ['backend', 'threads', ...STEP_OPTION_KEYS]),
+    guards: validateStepOptions(options !== null && typeof options === 'object' ? guards : undefined, 'RAdam'),
+    threads: validateThreads(options?.threads),
+  };
+}
 
-export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
-  lr: 1e-3,
-  betas: Object.freeze([0.9, 0.999]) as readonly [number, number],
-  eps: 1e-8,
-  weightDecay: 0,
-  decoupledWeightDecay: false,
-  maximize: false,
-  amsgrad: false,
-  threshold: 5,
-  degenerateToSgd: true,
-  flushSubnormals: false,
-  rectify: true,
-});
+/** A parameter's initial values (copied into linear memory) or its length (zeros), checked. */
+export function validateParamInit(init: unknown): { size: number; values: ArrayLike<number> | null } {
+  if (typeof init === 'number') {
+    if (!Number.isSafeInteger(init) || init < 0) {
+      throw new RangeError(`Invalid param length: ${show(init)} (expected a non-negative integer)`);
+    }
+    return { size: init, values: null };
+  }
+  if (init instanceof Float32Array || init instanceof Float64Array) return { size: init.length, values: init };
+  if (Array.isArray(init)) {
+    for (let i = 0; i < init.length; i++) {
+      if (typeof init[i] !== 'number') {
+        throw new TypeError(`Invalid param init: element ${i} is ${show(init[i])} (expected a number)`);
+      }
+    }
+    return { size: init.length, values: init };
+  }
+  throw new TypeError(
+    `Invalid param init: ${show(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
+  );
+}
+
+/** A guard set on the optimizer (opt.skipNonFinite = x, opt.maxGradNorm = x). */
+export function validateGuard<K extends keyof StepOptions>(key: K, x: unknown): Required<StepOptions>[K] {
+  if (key === 'skipNonFinite')
+    return validateStepOptions({ skipNonFinite: x ?? null }, 'RAdam').skipNonFinite as Required<StepOptions>[K];
+  if (x === undefined)
+    throw new RangeError('Invalid maxGradNorm: undefined (expected a positive finite number, or null for no clipping)');
+  return (validateStepOptions({ maxGradNorm: x }, 'RAdam').maxGradNorm ?? null) as Required<StepOptions>[K];
+}
+
+export function validateBackend(x: unknown): BackendChoice {
+  if (x === undefined) return 'auto';
+  if (x === 'auto' || x === 'simd' || x === 'scalar' || x === 'js') return x;
+  throw new TypeError(`Invalid backend: ${show(x)} (expected 'auto', 'simd', 'scalar' or 'js')`);
+}
 
 const show = (x: unknown): string =>
   typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined
@@ -134,64 +303,9 @@ function beta(name: string, x: unknown): number {
   return v;
 }
 
-/** Validates one hyperparameter and returns its normalized value; throws naming the value. */
-export function validateOption<K extends keyof Hyperparameters>(key: K, value: unknown): Hyperparameters[K] {
-  switch (key) {
-    case 'lr':
-      return atLeast('lr', value, 0) as Hyperparameters[K];
-    case 'eps':
-      return atLeast('eps', value, 0) as Hyperparameters[K];
-    case 'weightDecay':
-      return atLeast('weightDecay', value, 0) as Hyperparameters[K];
-    case 'threshold':
-      return atLeast('threshold', value, 4) as Hyperparameters[K];
-    case 'betas': {
-      if (!Array.isArray(value) || value.length !== 2) {
-        throw new TypeError(`Invalid betas: ${show(value)} (expected [beta1, beta2])`);
-      }
-      return Object.freeze([
-        beta('beta1 (betas[0])', value[0]),
-        beta('beta2 (betas[1])', value[1]),
-      ]) as unknown as Hyperparameters[K];
-    }
-    case 'decoupledWeightDecay':
-    case 'maximize':
-    case 'amsgrad':
-    case 'degenerateToSgd':
-    case 'flushSubnormals':
-    case 'rectify':
-      return boolean(key, value) as Hyperparameters[K];
-    default:
-      throw new TypeError(`Unknown option: ${show(key)}`);
-  }
-}
-
-const KEYS = Object.keys(DEFAULTS) as (keyof Hyperparameters)[];
-
-/** Fills the defaults from `base` and validates every given option; unknown keys throw. */
-export function resolveGroupOptions(
-  given: unknown,
-  base: Hyperparameters,
-  extraKeys: readonly string[] = [],
-): Hyperparameters {
-  if (given === undefined) return { ...base };
-  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
-    throw new TypeError(`Invalid options: ${show(given)} (expected an object)`);
-  }
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(given)) {
-    if (extraKeys.includes(k)) continue;
-    if (!(KEYS as string[]).includes(k)) throw new TypeError(`Unknown option: ${show(k)} (known: ${KEYS.join(', ')})`);
-    if (v === undefined) continue;
-    out[k] = validateOption(k as keyof Hyperparameters, v);
-  }
-  return out as unknown as Hyperparameters;
-}
-
-export function validateBackend(x: unknown): BackendChoice {
-  if (x === undefined) return 'auto';
-  if (x === 'auto' || x === 'simd' || x === 'scalar' || x === 'js') return x;
-  throw new TypeError(`Invalid backend: ${show(x)} (expected 'auto', 'simd', 'scalar' or 'js')`);
+function betas(x: unknown): readonly [number, number] {
+  if (!Array.isArray(x) || x.length !== 2) throw new TypeError(`Invalid betas: ${show(x)} (expected [beta1, beta2])`);
+  return Object.freeze([beta('beta1 (betas[0])', x[0]), beta('beta2 (betas[1])', x[1])] as const);
 }
 
 export { show as formatValue };

@@ -116,7 +116,9 @@ describe('threads', () => {
     params[0].grad.fill(1);
     opt.step();
     // Kill the worker behind the optimizer's back, as a crash would.
-    (opt as unknown as { pool: { handles: { terminate(): void }[] } }).pool.handles[0].terminate();
+    (
+      opt as unknown as { core: { stepper: { pool: { handles: { terminate(): void }[] } } } }
+    ).core.stepper.pool.handles[0].terminate();
     await new Promise((r) => setTimeout(r, 200));
     expect(() => opt.step()).toThrow(/radam-wasm threads: a worker thread exited .*; dispose this optimizer/);
     expect(() => opt.step()).toThrow(/radam-wasm threads/); // and stays unusable

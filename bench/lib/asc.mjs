@@ -7,12 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Compiles `source` (relative to the root) with SIMD unless its .wasm is newer; returns the exports. */
-export async function ascModule(source, log = () => {}) {
+/**
+ * Compiles `source` (relative to the root) with SIMD unless its .wasm is newer than it and than
+ * `deps` (files it imports); returns the exports.
+ */
+export async function ascModule(source, log = () => {}, deps = []) {
   const wasm = source.replace(/\.ts$/, '.wasm');
-  const ts = path.join(ROOT, source),
-    out = path.join(ROOT, wasm);
-  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(ts).mtimeMs) {
+  const out = path.join(ROOT, wasm);
+  const newest = Math.max(...[source, ...deps].map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs));
+  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < newest) {
     log(`compiling ${source}`);
     const { error, stderr } = await asc.main([
       source,

@@ -1,34 +1,32 @@
-// Bench-only copies of the kernel's default path (adaptive/rectified mode, no amsgrad, no coupled
-// weight decay), unrolled 1, 2, 4 and 8 f32x4 vectors per iteration, so that bench/kernel.mjs can
-// choose the unroll factor of assembly/radam.ts by measurement. Not part of the package.
+// Bench-only variants of the kernel's default path (adaptive/rectified mode, no amsgrad, no coupled
+// weight decay, no flush), unrolled 1, 2, 4 and 8 f32x4 vectors per iteration, so that
+// bench/kernel.mjs can choose the unroll factor of assembly/radam.ts by measurement. Not part of
+// the package.
 //
-// The float operations and their order must stay those of `vec`/`elem` in assembly/radam.ts
-// (gs and pd are multiplied in even though they are 1 by default, as the shipped loop does):
-// bench/kernel.mjs checks bit for bit that every variant matches the shipped simd kernel before it
-// times anything. The loop shape also mirrors the shipped one: the unrolled loop, then a one-vector
-// loop, then a scalar tail; a constant offset `o` from pointers bumped once per iteration, which
-// Binaryen folds into the load/store immediates (v128.load offset=16, ...).
+// The element and vector updates are the kernel's own `elem`/`vec` (imported, not copied), so the
+// float operations and their order are the shipped ones by construction; bench/kernel.mjs still
+// checks bit for bit that every variant matches the shipped simd kernel before it times anything.
+// The loop shape mirrors the shipped one: the unrolled loop, then a one-vector loop, then a scalar
+// tail; a constant offset `o` from pointers bumped once per iteration, which Binaryen folds into the
+// load/store immediates (v128.load offset=16, ...).
 //
-// Compile (bench/kernel.mjs does this itself when the .wasm is missing or older than this file):
+// Compile (bench/kernel.mjs does this itself when the .wasm is missing or older than this file or
+// assembly/radam.ts):
 //   npx asc bench/unroll/variants.ts --enable simd --runtime stub --noAssert --use abort= -O3 --outFile bench/unroll/variants.wasm
+import { Adaptive, Off, elem as kernelElem, vec as kernelVec } from '../../assembly/radam';
 
 /** First byte past static data: the bench allocates its arrays from here. */
 export function heapBase(): usize {
   return __heap_base;
 }
 
+// The kernel's updates with amsgrad, coupled decay and flush off (their pointer and decay unused).
 // @ts-ignore: decorator
 @inline function elem(
   p: usize, g: usize, m: usize, v: usize,
   gs: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32,
 ): void {
-  const gi = load<f32>(g) * gs;
-  const pi = load<f32>(p) * pd;
-  const mi = load<f32>(m) * b1 + gi * c1;
-  const vi = load<f32>(v) * b2 + (gi * gi) * c2;
-  store<f32>(m, mi);
-  store<f32>(v, vi);
-  store<f32>(p, pi - (mi * st) / (sqrt<f32>(vi) + eps));
+  kernelElem<Off, Off, Adaptive, Off>(p, g, m, v, 0, gs, 0, pd, b1, c1, b2, c2, eps, st);
 }
 
 // @ts-ignore: decorator
@@ -36,17 +34,11 @@ export function heapBase(): usize {
   p: usize, g: usize, m: usize, v: usize, o: usize,
   gs: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
 ): void {
-  const gi = f32x4.mul(v128.load(g + o), gs);
-  const pi = f32x4.mul(v128.load(p + o), pd);
-  const mi = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gi, c1));
-  const vi = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(gi, gi), c2));
-  v128.store(m + o, mi);
-  v128.store(v + o, vi);
-  v128.store(p + o, f32x4.sub(pi, f32x4.div(f32x4.mul(mi, st), f32x4.add(f32x4.sqrt(vi), eps))));
+  kernelVec<Off, Off, Adaptive, Off>(p, g, m, v, 0, o, gs, f32x4.splat(0), pd, b1, c1, b2, c2, eps, st);
 }
 
 // Each export takes the same arguments: the four arrays, the element count, then the f32 scalars of
-// a table entry (grad sign, param decay, beta1, 1-beta1, beta2, 1-beta2, eps, step size).
+// a table entry (gradient scale, param decay, beta1, 1-beta1, beta2, 1-beta2, eps, step size).
 
 export function unroll1(
   p: usize, g: usize, m: usize, v: usize, n: i32,

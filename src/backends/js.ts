@@ -35,7 +35,7 @@ import type { Kernel } from './kernel.js';
 const fr = Math.fround;
 const FLT_MIN = 2 ** -126;
 
-export function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
+function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
   const i32 = new Int32Array(buffer);
   const f32 = new Float32Array(buffer);
   for (let k = 0; k < count; k++) {
@@ -84,7 +84,7 @@ export function jsStep(buffer: ArrayBuffer, table: number, count: number): void 
 }
 
 /** assembly/guards.ts firstNonFinite. */
-export function jsFirstNonFinite(buffer: ArrayBuffer, table: number, count: number): number {
+function jsFirstNonFinite(buffer: ArrayBuffer, table: number, count: number): number {
   const i32 = new Int32Array(buffer),
     f32 = new Float32Array(buffer);
   for (let k = 0; k < count; k++) {
@@ -97,7 +97,7 @@ export function jsFirstNonFinite(buffer: ArrayBuffer, table: number, count: numb
 }
 
 /** assembly/guards.ts gradSumSq: partial sums by i % 8, combined in the same order. */
-export function jsGradSumSq(buffer: ArrayBuffer, table: number, count: number): void {
+function jsGradSumSq(buffer: ArrayBuffer, table: number, count: number): void {
   const i32 = new Int32Array(buffer),
     f32 = new Float32Array(buffer),
     f64 = new Float64Array(buffer);
@@ -117,7 +117,7 @@ export function jsGradSumSq(buffer: ArrayBuffer, table: number, count: number): 
 }
 
 /** assembly/guards.ts lookaheadSync. */
-export function jsLookaheadSync(buffer: ArrayBuffer, table: number, count: number, alpha: number): void {
+function jsLookaheadSync(buffer: ArrayBuffer, table: number, count: number, alpha: number): void {
   const i32 = new Int32Array(buffer),
     f32 = new Float32Array(buffer);
   const a = fr(alpha);

@@ -1,6 +1,15 @@
 import type { LinearMemory } from '../arena.js';
 import type { Backend } from '../options.js';
 
+/** The export names of the wasm builds (assembly/simd.ts and assembly/scalar.ts export the same). */
+export const EXPORTS = {
+  step: 'radam_step',
+  firstNonFinite: 'first_nonfinite',
+  gradSumSq: 'grad_sumsq',
+  lookaheadSync: 'lookahead_sync',
+  heapBase: 'heapBase',
+} as const;
+
 /** What the optimizer drives: a memory and a step over a table of tensors (src/layout.ts). */
 export interface Kernel {
   readonly backend: Backend;

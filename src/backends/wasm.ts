@@ -3,15 +3,13 @@
 // Cloudflare workerd, which forbids compiling bytes at run time, .wasm modules (src/workerd.ts).
 // (@assemblyscript/loader is deprecated upstream and would only add glue: the kernels take plain
 // integer addresses and export their memory, so nothing needs marshalling.)
-import type { Kernel } from './kernel.js';
+import { EXPORTS, type Kernel } from './kernel.js';
 
-export type WasmBackend = 'simd' | 'scalar';
+type WasmBackend = 'simd' | 'scalar';
 
 type ModuleLoader = () => Promise<Uint8Array<ArrayBuffer> | WebAssembly.Module>;
 /** Per build: its bytes, or the module already compiled; `shared`: the simd build over an imported shared memory (threads). */
 export type KernelSource = Record<WasmBackend, ModuleLoader> & { shared?: ModuleLoader };
-
-const EXPORT: Record<WasmBackend, string> = { simd: 'radam_f32_simd_u4', scalar: 'radam_f32_scalar' };
 
 interface Loaded {
   supported?: Promise<boolean>;
@@ -68,11 +66,11 @@ function kernelOf(backend: WasmBackend, exports: Record<string, unknown>, memory
   return {
     backend,
     memory,
-    heapBase: (exports.heapBase as () => number)(),
-    step: exports[EXPORT[backend]] as (table: number, count: number) => void,
-    firstNonFinite: exports.first_nonfinite as (table: number, count: number) => number,
-    gradSumSq: exports.grad_sumsq as (table: number, count: number) => void,
-    lookaheadSync: exports.lookahead_sync as (table: number, count: number, alpha: number) => void,
+    heapBase: (exports[EXPORTS.heapBase] as () => number)(),
+    step: exports[EXPORTS.step] as (table: number, count: number) => void,
+    firstNonFinite: exports[EXPORTS.firstNonFinite] as (table: number, count: number) => number,
+    gradSumSq: exports[EXPORTS.gradSumSq] as (table: number, count: number) => void,
+    lookaheadSync: exports[EXPORTS.lookaheadSync] as (table: number, count: number, alpha: number) => void,
   };
 }
 
@@ -81,7 +79,7 @@ const sharedModules = new WeakMap<KernelSource, Promise<WebAssembly.Module>>();
 /** The simd kernel over a new shared memory (up to 4 GiB), and its module for the worker threads. */
 export async function createSharedKernel(
   source: KernelSource,
-): Promise<{ kernel: Kernel; module: WebAssembly.Module; exportName: string }> {
+): Promise<{ kernel: Kernel; module: WebAssembly.Module }> {
   const load = source.shared;
   if (!load) throw new Error('this entry point has no shared-memory build (threads)');
   let compiled = sharedModules.get(source);
@@ -93,11 +91,7 @@ export async function createSharedKernel(
   const module = await compiled;
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return {
-    kernel: kernelOf('simd', instance.exports as Record<string, unknown>, memory),
-    module,
-    exportName: EXPORT.simd,
-  };
+  return { kernel: kernelOf('simd', instance.exports as Record<string, unknown>, memory), module };
 }
 
 /** A fresh instance (with its own memory) of a build that compileWasm has compiled. */

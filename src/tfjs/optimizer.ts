@@ -6,43 +6,25 @@
 // name. Per step, each gradient is read once (dataSync, copied into linear memory), one kernel call
 // updates every variable, and each new value is written back once (one tensor per variable).
 import * as tf from '@tensorflow/tfjs-core';
+import { hooksOf, type Hooks } from '../hooks.js';
 import type { Param, RAdam } from '../optimizer.js';
-import { DEFAULTS, type BackendChoice } from '../options.js';
+import { TFJS_KEYS, fromTfjsConfig, toTfjsConfig, type BackendChoice, type GroupOptions } from '../options.js';
 
 /** tfjs's `{ name, tensor }` pair (not exported from tfjs-core's index). */
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
-/** The optimizer's config: tfjs's Adam keys (learningRate, beta1, beta2, epsilon) plus RAdam's. */
-export interface RAdamOptimizerConfig {
+/**
+ * The optimizer's config: tfjs's Adam keys (learningRate, beta1, beta2, epsilon) plus RAdam's,
+ * under the names HYPERPARAMETERS (src/options.ts) gives them.
+ */
+export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' | 'eps'> {
   learningRate?: number;
   beta1?: number;
   beta2?: number;
   epsilon?: number;
-  weightDecay?: number;
-  decoupledWeightDecay?: boolean;
-  maximize?: boolean;
-  amsgrad?: boolean;
-  threshold?: number;
-  degenerateToSgd?: boolean;
-  flushSubnormals?: boolean;
-  rectify?: boolean;
   backend?: BackendChoice;
 }
-const CONFIG_KEYS = [
-  'learningRate',
-  'beta1',
-  'beta2',
-  'epsilon',
-  'weightDecay',
-  'decoupledWeightDecay',
-  'maximize',
-  'amsgrad',
-  'threshold',
-  'degenerateToSgd',
-  'flushSubnormals',
-  'rectify',
-  'backend',
-];
+const CONFIG_KEYS = [...TFJS_KEYS, 'backend'];
 
 interface Slot {
   param: Param;
@@ -114,6 +96,7 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   private readonly core: RAdam;
+  private readonly hooks: Hooks<Param>;
   private readonly backendChoice: BackendChoice;
   private readonly slots = new Map<string, Slot>();
   private saved = new Map<string, Saved>();
@@ -129,19 +112,10 @@ export class RAdamOptimizer extends tf.Optimizer {
     }
     this.backendChoice = config.backend ?? 'auto';
     this.core = (this.constructor as typeof RAdamOptimizer).core().createSync({
-      lr: config.learningRate ?? DEFAULTS.lr,
-      betas: [config.beta1 ?? DEFAULTS.betas[0], config.beta2 ?? DEFAULTS.betas[1]],
-      eps: config.epsilon ?? DEFAULTS.eps,
-      weightDecay: config.weightDecay,
-      decoupledWeightDecay: config.decoupledWeightDecay,
-      maximize: config.maximize,
-      amsgrad: config.amsgrad,
-      threshold: config.threshold,
-      degenerateToSgd: config.degenerateToSgd,
-      flushSubnormals: config.flushSubnormals,
-      rectify: config.rectify,
+      ...fromTfjsConfig(config as Record<string, unknown>),
       backend: this.backendChoice,
     });
+    this.hooks = hooksOf<Param>(this.core);
   }
 
   /** The radam-wasm backend in use ('simd', 'scalar' or 'js'). */
@@ -201,7 +175,7 @@ export class RAdamOptimizer extends tf.Optimizer {
       w.slot = slot;
     }
     const t1 = performance.now();
-    this.core._step(active);
+    this.hooks.stepOnly(active);
     const t2 = performance.now();
     // tfjs-wasm copies new tensor values into its heap at once; other backends (cpu, webgl) keep
     // the array, so they get a copy of ours.
@@ -252,7 +226,7 @@ export class RAdamOptimizer extends tf.Optimizer {
     if (s.m) p.expAvg.set(s.m);
     if (s.v) p.expAvgSq.set(s.v);
     if (s.vhat && p.maxExpAvgSq) p.maxExpAvgSq.set(s.vhat);
-    p._step = s.step;
+    this.hooks.setSteps(p, s.step);
   }
 
   /**
@@ -331,22 +305,7 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    const g = this.core.groups[0];
-    return {
-      learningRate: g.lr,
-      beta1: g.betas[0],
-      beta2: g.betas[1],
-      epsilon: g.eps,
-      weightDecay: g.weightDecay,
-      decoupledWeightDecay: g.decoupledWeightDecay,
-      maximize: g.maximize,
-      amsgrad: g.amsgrad,
-      threshold: g.threshold,
-      degenerateToSgd: g.degenerateToSgd,
-      flushSubnormals: g.flushSubnormals,
-      rectify: g.rectify,
-      backend: this.backendChoice,
-    };
+    return { ...(toTfjsConfig(this.core.groups[0]) as tf.serialization.ConfigDict), backend: this.backendChoice };
   }
 
   dispose(): void {

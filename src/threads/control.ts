@@ -1,4 +1,6 @@
 // The shared control block between the calling thread and the workers (an Int32Array).
+import { EXPORTS } from '../backends/kernel.js';
+
 export const CTRL = {
   GENERATION: 0, // bumped by the calling thread to start a step
   DONE: 1, // workers that finished the current step
@@ -16,6 +18,9 @@ export const ctrlWords = (workers: number): number => SLOT_BASE + workers * SLOT
 /** How long a worker spins for the next step before it sleeps (measured: bench/README.md). */
 export const SPIN_MS = 0.5;
 
-/** Everything a worker needs to know of the layout: sent in its start message, so the worker script needs nothing from outside. */
-export const LAYOUT = { ...CTRL, SLOT_BASE, SLOT_WORDS, SPIN_MS };
+/**
+ * Everything a worker needs to know: the layout and the kernel's step export, sent in its start
+ * message, so that the worker script needs nothing from outside.
+ */
+export const LAYOUT = { ...CTRL, SLOT_BASE, SLOT_WORDS, SPIN_MS, STEP_EXPORT: EXPORTS.step };
 export type Layout = typeof LAYOUT;

@@ -67,6 +67,7 @@ async function spawn(source: Source, onFail: (why: string) => void): Promise<Han
   return { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
 }
 
+/** A sub-table for one thread (src/table.ts cuts them). */
 export interface Job {
   table: number;
   count: number;
@@ -88,13 +89,8 @@ export class ThreadPool {
     private readonly handles: Handle[],
   ) {}
 
-  /** Starts `workers` threads running `exportName` of `module` over `memory`; resolves when all are ready. */
-  static async create(
-    workers: number,
-    module: WebAssembly.Module,
-    memory: WebAssembly.Memory,
-    exportName: string,
-  ): Promise<ThreadPool> {
+  /** Starts `workers` threads stepping with `module` over `memory`; resolves when all are ready. */
+  static async create(workers: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<ThreadPool> {
     const ctrl = new Int32Array(new SharedArrayBuffer(ctrlWords(workers) * 4));
     let pool: ThreadPool | undefined;
     let failure: string | null = null;
@@ -108,7 +104,7 @@ export class ThreadPool {
       for (let i = 0; i < workers; i++) {
         const h = await spawn(source, fail);
         handles.push(h);
-        h.post({ module, memory, ctrl: ctrl.buffer, index: i, exportName, layout: LAYOUT });
+        h.post({ module, memory, ctrl: ctrl.buffer, index: i, layout: LAYOUT });
       }
       const deadline = Date.now() + TIMEOUT_MS;
       while (Atomics.load(ctrl, CTRL.READY_COUNT) < workers) {

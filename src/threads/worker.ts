@@ -15,7 +15,6 @@ interface Start {
   memory: WebAssembly.Memory;
   ctrl: SharedArrayBuffer;
   index: number;
-  exportName: string;
   layout: Layout;
 }
 
@@ -33,9 +32,9 @@ async function workerMain(): Promise<void> {
       (self as unknown as { onmessage: (e: MessageEvent) => void }).onmessage = (e) => h(e.data);
     };
   }
-  listen(async ({ module, memory, ctrl: buffer, index, exportName, layout: L }) => {
+  listen(async ({ module, memory, ctrl: buffer, index, layout: L }) => {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    const step = instance.exports[exportName] as (table: number, count: number) => void;
+    const step = instance.exports[L.STEP_EXPORT] as (table: number, count: number) => void;
     const ctrl = new Int32Array(buffer);
     const s = L.SLOT_BASE + index * L.SLOT_WORDS;
     Atomics.add(ctrl, L.READY_COUNT, 1);

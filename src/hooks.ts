@@ -1,0 +1,76 @@
+// What Lookahead, the tfjs adapter and the benchmarks use of an optimizer beyond its public API:
+// an interface looked up by optimizer, so that they never reach into RAdam's fields.
+import type { Kernel } from './backends/kernel.js';
+import { loadCheckpoint, saveCheckpoint, type DecodedCheckpoint, type LookaheadCheckpoint } from './checkpoint.js';
+import { P_PARAM, P_SLOW } from './layout.js';
+import type { StepOptions } from './options.js';
+import { stateDict } from './state.js';
+import type { GroupRecord, StepResult, Stepper } from './step.js';
+import type { Slot, StepTable } from './table.js';
+
+export interface Hooks<P extends object> {
+  readonly kernel: Kernel;
+  readonly table: StepTable;
+  /** Steps only the params in `active`; the others keep their state and step count. */
+  stepOnly(active: ReadonlySet<P>, options?: StepOptions): StepResult;
+  /** Sets a param's step count (state restored from elsewhere). */
+  setSteps(param: P, steps: number): void;
+  /** Gives params Lookahead slow weights, a copy of their values: those without them, or all with `reset`. */
+  ensureSlow(params: readonly P[], reset: boolean): void;
+  /** A param's slow weights (a live view); ensureSlow first. */
+  slow(param: P): Float32Array;
+  /** Lookahead's slow update over every param with slow weights. */
+  lookaheadSync(alpha: number): void;
+  /** saveState with Lookahead's part in it. */
+  saveState(options: { includeParams?: boolean }, lookahead: LookaheadCheckpoint | null): Uint8Array<ArrayBuffer>;
+  /** loadState; `check` sees the decoded checkpoint before anything changes and returns what applies its part. */
+  loadState(bytes: Uint8Array, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
+}
+
+/** An optimizer's parts behind its façade. */
+export interface Core {
+  readonly table: StepTable;
+  readonly stepper: Stepper;
+  readonly groups: GroupRecord[];
+}
+
+/** The hooks over `core()` (which throws once the optimizer is disposed); `slotOf` checks a param is its own. */
+export function createHooks<P extends object>(kernel: Kernel, core: () => Core, slotOf: (p: P) => Slot): Hooks<P> {
+  const view = (slot: Slot, k: number) => core().table.view(slot, k)!;
+  return {
+    kernel,
+    get table() {
+      return core().table;
+    },
+    stepOnly: (active, options) => core().stepper.step(active, options),
+    setSteps: (p, steps) => {
+      slotOf(p).steps = steps;
+    },
+    ensureSlow: (params, reset) => {
+      const slots = params.map(slotOf);
+      const added = core().table.addSlow(slots);
+      for (const s of slots) if (reset || added.includes(s)) view(s, P_SLOW).set(view(s, P_PARAM));
+    },
+    slow: (p) => view(slotOf(p), P_SLOW),
+    lookaheadSync: (alpha) => core().stepper.lookaheadSync(alpha),
+    saveState: (options, la) => {
+      const { groups, table } = core();
+      const values = () => groups.flatMap((g) => g.slots.map((s) => view(s, P_PARAM).slice()));
+      return saveCheckpoint(stateDict(groups, table), values, options, la);
+    },
+    loadState: (bytes, check) => loadCheckpoint(bytes, core().groups, core().table, check),
+  };
+}
+
+const registry = new WeakMap<object, Hooks<object>>();
+
+export function registerHooks<P extends object>(optimizer: object, hooks: Hooks<P> | null): void {
+  if (hooks) registry.set(optimizer, hooks as Hooks<object>);
+  else registry.delete(optimizer);
+}
+
+export function hooksOf<P extends object>(optimizer: object): Hooks<P> {
+  const h = registry.get(optimizer);
+  if (!h) throw new Error('RAdam: this optimizer has been disposed, or is not a radam-wasm optimizer');
+  return h as Hooks<P>;
+}

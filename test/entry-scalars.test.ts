@@ -1,0 +1,53 @@
+// The table entry of a step as a pure function of (t, hyperparameters): the flag logic without a
+// kernel, as optax tests its step scalars.
+import { describe, expect, it } from 'vitest';
+import { entryScalars } from '../src/entry-scalars.js';
+import {
+  FLAG_AMSGRAD,
+  FLAG_COUPLED_DECAY,
+  FLAG_FLUSH_SUBNORMALS,
+  MODE_ADAPTIVE,
+  MODE_MASK,
+  MODE_MOMENTUM,
+  MODE_SKIP,
+} from '../src/layout.js';
+import { DEFAULTS } from '../src/options.js';
+import { stepScalars } from '../src/scalars.js';
+
+const hp = (o: Partial<typeof DEFAULTS> = {}) => ({ ...DEFAULTS, ...o });
+
+describe('entryScalars', () => {
+  it('mode: momentum until rho_t > threshold, then adaptive; skip without degenerateToSgd; Adam always adaptive', () => {
+    const mode = (t: number, o = {}) => entryScalars(t, hp(o)).flags & MODE_MASK;
+    expect([1, 5, 6, 100].map((t) => mode(t))).toEqual([MODE_MOMENTUM, MODE_MOMENTUM, MODE_ADAPTIVE, MODE_ADAPTIVE]);
+    expect(mode(1, { degenerateToSgd: false })).toBe(MODE_SKIP);
+    expect(mode(1, { rectify: false })).toBe(MODE_ADAPTIVE);
+    expect(mode(6, { threshold: 1000 })).toBe(MODE_MOMENTUM);
+  });
+
+  it('flags: amsgrad; coupled decay only with a nonzero, not decoupled weight decay; flush every 8th step', () => {
+    const flags = (t: number, o = {}) => entryScalars(t, hp(o)).flags & ~MODE_MASK;
+    expect(flags(1)).toBe(0);
+    expect(flags(1, { amsgrad: true })).toBe(FLAG_AMSGRAD);
+    expect(flags(1, { weightDecay: 0.1 })).toBe(FLAG_COUPLED_DECAY);
+    expect(flags(1, { weightDecay: 0.1, decoupledWeightDecay: true })).toBe(0);
+    expect(flags(7, { flushSubnormals: true })).toBe(0);
+    expect(flags(8, { flushSubnormals: true })).toBe(FLAG_FLUSH_SUBNORMALS);
+  });
+
+  it('values: the gradient sign, the decays, the betas and 1 - beta, and the step scalars', () => {
+    const o = { lr: 0.1, betas: [0.8, 0.9] as const, weightDecay: 0.01, maximize: true, eps: 1e-6 };
+    const e = entryScalars(10, hp(o));
+    const s = stepScalars(10, hp(o));
+    expect(e).toMatchObject({ gradScale: -1, weightDecay: 0.01, beta1: 0.8, oneMinusBeta1: 1 - 0.8, beta2: 0.9 });
+    expect(e).toMatchObject({ oneMinusBeta2: 1 - 0.9, paramDecay: s.paramDecay, eps: s.eps, stepSize: s.stepSize });
+    const d = entryScalars(10, hp({ ...o, decoupledWeightDecay: true, maximize: false }));
+    expect(d).toMatchObject({ gradScale: 1, weightDecay: 0, paramDecay: 1 - 0.1 * 0.01 });
+  });
+
+  it('writes into the object it is given (no allocation per step)', () => {
+    const out = entryScalars(1, hp());
+    expect(entryScalars(20, hp(), out)).toBe(out);
+    expect(out.flags & MODE_MASK).toBe(MODE_ADAPTIVE);
+  });
+});
