@@ -2,11 +2,10 @@
 // embedded in the JS. (Under the `workerd` condition: src/tfjs.workerd.ts.)
 import * as tf from '@tensorflow/tfjs-core';
 import { RAdam } from './index.js';
-import { RAdamOptimizer as Base } from './tfjs/optimizer.js';
+import { type RAdamOptimizer as Base, optimizerOn } from './tfjs/optimizer.js';
 
-export class RAdamOptimizer extends Base {
-  static override radam = RAdam;
-}
+export const RAdamOptimizer = optimizerOn(RAdam);
+export type RAdamOptimizer = Base;
 
 // Registering twice (the module evaluated twice, e.g. by two bundles) only overwrites the entry.
 tf.serialization.registerClass(RAdamOptimizer);

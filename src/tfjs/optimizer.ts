@@ -317,3 +317,14 @@ export class RAdamOptimizer extends tf.Optimizer {
     super.dispose();
   }
 }
+
+/**
+ * The adapter's class on an entry point's RAdam (src/tfjs.ts, src/tfjs.workerd.ts); the entry
+ * registers it with tf.serialization.
+ */
+export function optimizerOn(radam: typeof RAdam): typeof RAdamOptimizer {
+  const Base = RAdamOptimizer;
+  return class RAdamOptimizer extends Base {
+    static override radam = radam;
+  };
+}
