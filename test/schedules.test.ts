@@ -399,7 +399,7 @@ describe("torch's quirks", () => {
     expect(opt.groups[0].lr).toBe(1.5);
   });
 
-  it('SequentialLR resets the lrs at construction and restarts each schedule from its closed form at a milestone', () => {
+  it('SequentialLR resets the lrs at construction, restarts schedules from their closed form at milestones', () => {
     const opt = optimizer([0.1]);
     const warm = new LinearLR(opt, { startFactor: 0.5, totalIters: 2 });
     const exp = new ExponentialLR(opt, { gamma: 0.9 });

@@ -199,7 +199,10 @@ export class ReduceLROnPlateau {
     };
   }
 
-  /** Restores a state from stateDict() and writes its lrs into the optimizer; validated first, nothing changes on error. */
+  /**
+   * Restores a state from stateDict() and writes its lrs into the optimizer. Everything is
+   * validated first: on error nothing changes.
+   */
   loadStateDict(state: ReduceLROnPlateauState): void {
     const where = `${W}.loadStateDict`;
     if (state === null || typeof state !== 'object' || Array.isArray(state)) {
