@@ -6,10 +6,10 @@
 // - publint (--strict) and @arethetypeswrong/cli on the tarball;
 // - size-limit (.size-limit.mjs): the budgets for what an app pays;
 // - a consumer's type-check: tsc --noEmit on test/consumer/consumer.ts (the whole public API,
-//   radam-wasm/tfjs included) against the unpacked tarball, under moduleResolution node16 and
-//   bundler, with skipLibCheck off so our .d.ts files are checked too;
-// - CommonJS: require('radam-wasm') and require('radam-wasm/tfjs') work (Node's require(esm)) on
-//   the machine's Node and on the pinned LTS lines (scripts/lts-nodes.mjs).
+//   radam-wasm/tfjs and radam-wasm/schedules included) against the unpacked tarball, under
+//   moduleResolution node16 and bundler, with skipLibCheck off so our .d.ts files are checked too;
+// - CommonJS: require('radam-wasm'), require('radam-wasm/tfjs') and require('radam-wasm/schedules')
+//   work (Node's require(esm)) on the machine's Node and on the pinned LTS lines (scripts/lts-nodes.mjs).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -150,11 +150,14 @@ for (const [module, resolution] of [
 const requireScript = `
   const { RAdam } = require('radam-wasm');
   const { RAdamOptimizer } = require('radam-wasm/tfjs');
+  const { StepLR } = require('radam-wasm/schedules');
   RAdam.create().then((opt) => {
     const p = opt.addParam([1, 2]);
     p.grad.set([0.5, -0.5]);
     opt.step();
-    console.log(JSON.stringify({ backend: opt.backend, p: Array.from(p.data), tfjs: typeof RAdamOptimizer }));
+    new StepLR(opt, { stepSize: 1, gamma: 0.5 }).step();
+    const lr = opt.groups[0].lr;
+    console.log(JSON.stringify({ backend: opt.backend, p: Array.from(p.data), tfjs: typeof RAdamOptimizer, lr }));
   });`;
 const nodes = [process.execPath];
 for (const major of Object.keys(LTS_NODES)) {
@@ -170,10 +173,11 @@ for (const major of Object.keys(LTS_NODES)) {
 }
 for (const bin of nodes) {
   const version = sh(bin, ['--version']).trim();
-  check(`CommonJS require('radam-wasm') and require('radam-wasm/tfjs') on Node ${version}`, () => {
+  check(`CommonJS require('radam-wasm'), 'radam-wasm/tfjs' and 'radam-wasm/schedules' on Node ${version}`, () => {
     const out = JSON.parse(sh(bin, ['-e', requireScript], { cwd: consumer }).trim().split('\n').at(-1));
     // The first step is a momentum step: p -= lr * g.
-    if (out.p[0] !== Math.fround(1 - 1e-3 * 0.5) || out.tfjs !== 'function') throw new Error(JSON.stringify(out));
+    const ok = out.p[0] === Math.fround(1 - 1e-3 * 0.5) && out.tfjs === 'function' && out.lr === 1e-3 * 0.5;
+    if (!ok) throw new Error(JSON.stringify(out));
     return `backend ${out.backend}`;
   });
 }

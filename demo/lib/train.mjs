@@ -1,6 +1,8 @@
 // One training run: a deep MLP on spirals with Adam, Adam with linear warmup, or RAdam, all three
-// through radam-wasm's kernel (Adam = RAdam's adaptive step without the rectifier).
+// through radam-wasm's kernel (Adam = RAdam's adaptive step without the rectifier). The warmup is
+// radam-wasm/schedules' LinearLR.
 import { Adam, RAdam } from '../../dist/index.js';
+import { LinearLR } from '../../dist/schedules.js';
 import { initWeights, lcg, lossAndGrad, spirals } from './task.mjs';
 
 export const OPTIMIZERS = {
@@ -25,11 +27,14 @@ export async function train({ optimizer, lr, seed, steps, batch, depth, width, w
   const layers = () => params.map((p) => ({ W: p.W.data, b: p.b.data, nin: p.nin, nout: p.nout }));
   const grads = () => params.map((p) => ({ W: p.W.grad, b: p.b.grad }));
   const rand = lcg(seed + 77);
+  // The lr of step t is lr * min(1, t / warmup): from lr / warmup at step 1 to lr at step `warmup`.
   const warmup = Math.max(1, Math.round(warmupFraction * steps));
+  const schedule = spec.warmup
+    ? new LinearLR(opt, { startFactor: 1 / warmup, endFactor: 1, totalIters: Math.max(1, warmup - 1) })
+    : null;
   const curve = [];
   const all = Array.from({ length: data.n }, (_, i) => i);
   for (let t = 1; t <= steps; t++) {
-    if (spec.warmup) opt.groups[0].lr = lr * Math.min(1, t / warmup);
     const idx = Array.from({ length: batch }, () => Math.floor(rand() * data.n));
     const { loss } = lossAndGrad(layers(), data, idx, grads());
     if (!Number.isFinite(loss)) {
@@ -37,6 +42,7 @@ export async function train({ optimizer, lr, seed, steps, batch, depth, width, w
       break;
     }
     opt.step();
+    schedule?.step();
     if (t % curveEvery === 0 || t === 1) curve.push([t, lossAndGrad(layers(), data, all).loss]);
   }
   const final = lossAndGrad(layers(), data, all);

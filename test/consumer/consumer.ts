@@ -1,6 +1,7 @@
 // A consumer of the published package, type-checked by `tsc --noEmit` under moduleResolution node16
 // and bundler (scripts/check-package.mjs, against the packed tarball). It touches the whole public
-// API, so a declaration that is missing, wrong or resolves to `any` fails the check. Never run.
+// API (radam-wasm/tfjs and radam-wasm/schedules included), so a declaration that is missing, wrong
+// or resolves to `any` fails the check. Never run.
 import {
   Adam,
   type Backend,
@@ -30,6 +31,34 @@ import {
 } from 'radam-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { RAdamOptimizer, type RAdamOptimizerConfig } from 'radam-wasm/tfjs';
+import {
+  ConstantLR,
+  type ConstantLROptions,
+  CosineAnnealingLR,
+  type CosineAnnealingLROptions,
+  CosineAnnealingWarmRestarts,
+  type CosineAnnealingWarmRestartsOptions,
+  ExponentialLR,
+  type ExponentialLROptions,
+  LinearLR,
+  type LinearLROptions,
+  type LRScheduler,
+  type LRSchedulerState,
+  MultiStepLR,
+  type MultiStepLROptions,
+  OneCycleLR,
+  type OneCycleLROptions,
+  PolynomialLR,
+  type PolynomialLROptions,
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+  type ReduceLROnPlateauState,
+  type Schedulable,
+  SequentialLR,
+  type SequentialLROptions,
+  StepLR,
+  type StepLROptions,
+} from 'radam-wasm/schedules';
 
 export async function core(): Promise<void> {
   const backend: Backend = await RAdam.ready('auto' satisfies BackendChoice);
@@ -160,4 +189,93 @@ export async function tfjs(): Promise<void> {
   const name: string = opt.getClassName();
   void [asOptimizer, lr, group, restored, t, name, opt.backend, w];
   for (const o of [opt, direct, restored]) o.dispose();
+}
+
+export async function schedules(): Promise<void> {
+  const opt = await RAdam.create({ lr: 0.1 });
+  const adam = await Adam.create({ lr: 0.1 });
+  const tfOpt = new RAdamOptimizer({ learningRate: 0.1 });
+  const targets: Schedulable[] = [opt, adam, tfOpt];
+  // @ts-expect-error: a schedule needs an optimizer
+  new StepLR({}, { stepSize: 1 });
+
+  const step: StepLROptions = { stepSize: 30, gamma: 0.1 };
+  const multi: MultiStepLROptions = { milestones: [30, 80], gamma: 0.1 };
+  const constant: ConstantLROptions = { factor: 0.5, totalIters: 4 };
+  const linear: LinearLROptions = { startFactor: 0.1, endFactor: 1, totalIters: 5 };
+  const exponential: ExponentialLROptions = { gamma: 0.95 };
+  const cosine: CosineAnnealingLROptions = { tMax: 100, etaMin: 0 };
+  const restarts: CosineAnnealingWarmRestartsOptions = { t0: 10, tMult: 2, etaMin: 1e-5 };
+  const poly: PolynomialLROptions = { totalIters: 50, power: 2 };
+  const oneCycle: OneCycleLROptions = {
+    maxLr: [0.1],
+    totalSteps: 100,
+    epochs: 10,
+    stepsPerEpoch: 10,
+    pctStart: 0.3,
+    annealStrategy: 'linear',
+    cycleMomentum: false,
+    baseMomentum: 0.85,
+    maxMomentum: 0.95,
+    divFactor: 25,
+    finalDivFactor: 1e4,
+    threePhase: true,
+  };
+  // @ts-expect-error: the schedules drive lr only
+  const cycling: OneCycleLROptions = { maxLr: 0.1, totalSteps: 10, cycleMomentum: true };
+  const plateauOptions: ReduceLROnPlateauOptions = {
+    mode: 'max',
+    factor: 0.5,
+    patience: 3,
+    threshold: 1e-3,
+    thresholdMode: 'abs',
+    cooldown: 1,
+    minLr: [1e-5],
+    eps: 1e-8,
+  };
+
+  const list: LRScheduler[] = [
+    new StepLR(opt, step),
+    new MultiStepLR(opt, multi),
+    new ConstantLR(opt, constant),
+    new ExponentialLR(adam, exponential),
+    new CosineAnnealingLR(tfOpt, cosine),
+    new CosineAnnealingWarmRestarts(opt, restarts),
+    new PolynomialLR(opt, poly),
+    new OneCycleLR(opt, oneCycle),
+    new PolynomialLR(opt),
+    new ConstantLR(opt),
+  ];
+  const warm = new LinearLR(opt, linear);
+  const sequentialOptions: SequentialLROptions = {
+    schedulers: [warm, new CosineAnnealingLR(opt, cosine)],
+    milestones: [5],
+  };
+  const sequential = new SequentialLR(opt, sequentialOptions);
+  sequential.step();
+  const inner: LRScheduler[] = sequential.schedulers;
+  const restarting = new CosineAnnealingWarmRestarts(opt, restarts);
+  restarting.step(1.5);
+  const cycle: [number, number] = [restarting.tCur, restarting.tI];
+  for (const s of list) s.step();
+  const state: LRSchedulerState = list[0].stateDict();
+  list[0].loadStateDict(state);
+  const facts: [number, number[], number[]] = [list[0].lastEpoch, list[0].baseLrs, list[0].getLastLr()];
+  const owner: Schedulable = list[0].optimizer;
+
+  const plateau = new ReduceLROnPlateau(opt, plateauOptions);
+  plateau.step(0.5);
+  // @ts-expect-error: ReduceLROnPlateau needs the metric
+  plateau.step();
+  const plateauState: ReduceLROnPlateauState = plateau.stateDict();
+  plateau.loadStateDict(plateauState);
+  const plateauFacts: [number, number, number, number, number[]] = [
+    plateau.best,
+    plateau.numBadEpochs,
+    plateau.cooldownCounter,
+    plateau.lastEpoch,
+    plateau.getLastLr(),
+  ];
+  void [targets, cycling, inner, cycle, facts, owner, plateauFacts, plateau.optimizer];
+  for (const o of [opt, adam, tfOpt]) o.dispose();
 }

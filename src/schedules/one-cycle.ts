@@ -1,0 +1,156 @@
+// OneCycleLR: the lr part of torch's 1cycle policy.
+import { LRScheduler } from './base.js';
+import { annealCos, annealLinear, oneCycleLr } from './math.js';
+import {
+  check,
+  isNum,
+  POSITIVE,
+  POSITIVE_INT,
+  perGroup,
+  positive,
+  positiveInt,
+  readOptions,
+  type Schedulable,
+  show,
+  slotsOf,
+  initialLrs,
+} from './util.js';
+
+export interface OneCycleLROptions {
+  /** The peak lr, > 0: one number, or one per group. */
+  maxLr: number | readonly number[];
+  /** The number of steps in the cycle, a positive integer; or give epochs and stepsPerEpoch. */
+  totalSteps?: number;
+  /** With stepsPerEpoch, when totalSteps is not given: totalSteps = epochs * stepsPerEpoch. */
+  epochs?: number;
+  stepsPerEpoch?: number;
+  /** The fraction of the cycle spent rising to maxLr, in [0, 1]. Default 0.3. */
+  pctStart?: number;
+  /** 'cos' or 'linear'. Default 'cos'. */
+  annealStrategy?: 'cos' | 'linear';
+  /**
+   * Must be false (the default here; torch's default is true). The schedules drive the lr only: a
+   * RAdam's momentum is betas[0], and cycling it is not offered, so true is an error rather than
+   * silently ignored.
+   */
+  cycleMomentum?: false;
+  /** Accepted for torch compatibility and unused (they only matter with cycleMomentum). */
+  baseMomentum?: number;
+  maxMomentum?: number;
+  /** The initial lr is maxLr / divFactor, > 0. Default 25. */
+  divFactor?: number;
+  /** The final lr is the initial lr / finalDivFactor, > 0. Default 1e4. */
+  finalDivFactor?: number;
+  /** Three phases (up, down to the initial lr, down to the minimum) instead of two. Default false. */
+  threePhase?: boolean;
+}
+
+type Normalised = {
+  maxLr: number[];
+  totalSteps: number;
+  pctStart: number;
+  annealStrategy: 'cos' | 'linear';
+  cycleMomentum: false;
+  divFactor: number;
+  finalDivFactor: number;
+  threePhase: boolean;
+};
+
+const W = 'OneCycleLR';
+const KEYS = [
+  'maxLr',
+  'totalSteps',
+  'epochs',
+  'stepsPerEpoch',
+  'pctStart',
+  'annealStrategy',
+  'cycleMomentum',
+  'baseMomentum',
+  'maxMomentum',
+  'divFactor',
+  'finalDivFactor',
+  'threePhase',
+];
+
+function readOneCycle(given: unknown, groups: number): Normalised {
+  const o = readOptions(W, given, KEYS, ['maxLr']);
+  let totalSteps: number;
+  if (o.totalSteps !== undefined) totalSteps = check(W, 'totalSteps', o.totalSteps, positiveInt, POSITIVE_INT);
+  else if (o.epochs === undefined || o.stepsPerEpoch === undefined) {
+    throw new TypeError(`${W}: give totalSteps, or epochs and stepsPerEpoch`);
+  } else {
+    totalSteps =
+      check<number>(W, 'epochs', o.epochs, positiveInt, POSITIVE_INT) *
+      check<number>(W, 'stepsPerEpoch', o.stepsPerEpoch, positiveInt, POSITIVE_INT);
+  }
+  if (o.cycleMomentum !== undefined && o.cycleMomentum !== false) {
+    throw new TypeError(
+      `${W}: cycleMomentum must be false, got ${show(o.cycleMomentum)} (the schedules drive the lr only; a RAdam's momentum, betas[0], is not cycled)`,
+    );
+  }
+  for (const k of ['baseMomentum', 'maxMomentum']) check(W, k, o[k], isNum, 'a finite number', 0);
+  return {
+    maxLr: perGroup(W, 'maxLr', o.maxLr, groups, positive, POSITIVE),
+    totalSteps,
+    pctStart: check(W, 'pctStart', o.pctStart, (x) => isNum(x) && x >= 0 && x <= 1, 'a number in [0, 1]', 0.3),
+    annealStrategy: check(
+      W,
+      'annealStrategy',
+      o.annealStrategy,
+      (x) => x === 'cos' || x === 'linear',
+      "'cos' or 'linear'",
+      'cos',
+    ),
+    cycleMomentum: false,
+    divFactor: check(W, 'divFactor', o.divFactor, positive, POSITIVE, 25),
+    finalDivFactor: check(W, 'finalDivFactor', o.finalDivFactor, positive, POSITIVE, 1e4),
+    threePhase: check(W, 'threePhase', o.threePhase, (x) => typeof x === 'boolean', 'true or false', false),
+  };
+}
+
+/**
+ * The 1cycle policy's lr (torch.optim.lr_scheduler.OneCycleLR, lr only): from maxLr / divFactor up
+ * to maxLr over pctStart of totalSteps, then down to the initial lr / finalDivFactor. Each group's
+ * initial lr becomes maxLr / divFactor, overwriting the base lr other schedules take (as in torch).
+ * Stepping more than totalSteps times is an error, as in torch.
+ */
+export class OneCycleLR extends LRScheduler {
+  /** @internal */
+  _options: Normalised;
+  constructor(optimizer: Schedulable, options: OneCycleLROptions) {
+    const slots = slotsOf(W, optimizer);
+    const o = readOneCycle(options, slots.length);
+    // torch sets group['initial_lr'] (not setdefault), before the base class reads it.
+    slots.forEach((s, k) => initialLrs.set(s.key, o.maxLr[k] / o.divFactor));
+    super(W, optimizer);
+    this._options = o;
+    this._initialStep();
+  }
+  /** @internal */
+  _chain(t: number, _count: number, _lr: number, k: number): number {
+    return this._closed(t, k);
+  }
+  /** @internal */
+  _closed(t: number, k: number): number {
+    const o = this._options;
+    if (t > o.totalSteps) {
+      throw new RangeError(`${W}: step ${t} is past totalSteps (${o.totalSteps}): the cycle is over`);
+    }
+    const initial = o.maxLr[k] / o.divFactor;
+    const anneal = o.annealStrategy === 'cos' ? annealCos : annealLinear;
+    return oneCycleLr(
+      t,
+      o.totalSteps,
+      o.pctStart,
+      o.threePhase,
+      anneal,
+      initial,
+      o.maxLr[k],
+      initial / o.finalDivFactor,
+    );
+  }
+  /** @internal */
+  _readOptions(given: unknown, groups: number): Record<string, unknown> {
+    return readOneCycle(given, groups);
+  }
+}

@@ -1,0 +1,166 @@
+// What every schedule shares: recognising an optimizer structurally (the schedules never import the
+// optimizer at run time, so that importing them costs only their own code), torch's per-group
+// `initial_lr`, and option validation whose messages name the value.
+
+/**
+ * What a schedule drives: a RAdam or Adam (every group's `lr`) or the tfjs adapter's
+ * RAdamOptimizer (its `learningRate`, as one group). Recognised by shape, not by class.
+ */
+export type Schedulable = { readonly groups: readonly { lr: number }[] } | { learningRate: number };
+
+/** One group's lr, read and written through the optimizer's public API. */
+export interface LrSlot {
+  /** The object torch would keep `initial_lr` in: the group (the tfjs optimizer, which has one). */
+  readonly key: object;
+  lr: number;
+}
+
+/**
+ * torch keeps `initial_lr` in each param group: the first schedule built on an optimizer records
+ * it, later ones take their base lrs from it (and SequentialLR resets to it). Kept here, per group
+ * object, and shared by every schedule on that optimizer.
+ */
+export const initialLrs: WeakMap<object, number> = /* @__PURE__ */ new WeakMap();
+
+export const show = (x: unknown): string =>
+  typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined
+    ? String(x)
+    : typeof x === 'string'
+      ? JSON.stringify(x)
+      : Array.isArray(x)
+        ? `[${x.map(show).join(', ')}]`
+        : typeof x === 'function'
+          ? 'a function'
+          : Object.prototype.toString.call(x);
+
+const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object';
+
+/** The lr slots of an optimizer; a TypeError naming what was given if it is not one. */
+export function slotsOf(where: string, opt: unknown): LrSlot[] {
+  if (isObject(opt)) {
+    if ('groups' in opt) {
+      const groups = opt.groups;
+      if (Array.isArray(groups) && groups.length > 0 && groups.every((g) => isObject(g) && typeof g.lr === 'number')) {
+        return groups.map((g: { lr: number }) => ({
+          key: g,
+          get lr() {
+            return g.lr;
+          },
+          set lr(x: number) {
+            g.lr = x;
+          },
+        }));
+      }
+    } else if (typeof opt.learningRate === 'number') {
+      const o = opt as { learningRate: number };
+      return [
+        {
+          key: o,
+          get lr() {
+            return o.learningRate;
+          },
+          set lr(x: number) {
+            o.learningRate = x;
+          },
+        },
+      ];
+    }
+  }
+  throw new TypeError(
+    `${where}: expected an optimizer (a RAdam or Adam, whose groups have an lr, or the tfjs RAdamOptimizer), got ${show(opt)}`,
+  );
+}
+
+/** Checks an options object: an object (or undefined when nothing is required), known keys only. */
+export function readOptions(
+  where: string,
+  given: unknown,
+  known: readonly string[],
+  required: readonly string[] = [],
+): Record<string, unknown> {
+  if (given === undefined && required.length === 0) return {};
+  if (!isObject(given) || Array.isArray(given)) {
+    throw new TypeError(
+      `${where}: the options must be an object${required.length ? ` with ${required.join(', ')}` : ''}, got ${show(given)}`,
+    );
+  }
+  for (const k of Object.keys(given)) {
+    if (!known.includes(k)) throw new TypeError(`${where}: unknown option ${show(k)} (known: ${known.join(', ')})`);
+  }
+  for (const k of required) if (given[k] === undefined) throw new TypeError(`${where}: the option ${k} is required`);
+  return given;
+}
+
+/** `x` if it passes `ok`, the default if undefined, else an error: "`where`: `name` must be `what`, got x". */
+export function check<T>(
+  where: string,
+  name: string,
+  x: unknown,
+  ok: (x: unknown) => boolean,
+  what: string,
+  dflt?: T,
+): T {
+  if (x === undefined && dflt !== undefined) return dflt;
+  if (!ok(x)) {
+    const Err =
+      typeof x === 'number' || (Array.isArray(x) && x.every((v) => typeof v === 'number')) ? RangeError : TypeError;
+    throw new Err(`${where}: ${name} must be ${what}, got ${show(x)}`);
+  }
+  return x as T;
+}
+
+// Predicates for check(); each with the phrase its message uses.
+export const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+export const positiveInt = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) > 0;
+export const nonNegativeInt = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+export const positive = (x: unknown): boolean => isNum(x) && x > 0;
+export const nonNegative = (x: unknown): boolean => isNum(x) && x >= 0;
+export const POSITIVE_INT = 'a positive integer';
+export const NON_NEGATIVE_INT = 'an integer >= 0';
+export const POSITIVE = 'a finite number > 0';
+export const NON_NEGATIVE = 'a finite number >= 0';
+
+/** A number for every group: a single number is every group's; an array needs one per group. */
+export function perGroup(
+  where: string,
+  name: string,
+  x: unknown,
+  groups: number,
+  ok: (x: unknown) => boolean,
+  what: string,
+): number[] {
+  if (Array.isArray(x)) {
+    if (x.length !== groups) {
+      throw new RangeError(`${where}: ${name} must have one value per param group (${groups}), got ${show(x)}`);
+    }
+    return x.map((v, k) => check<number>(where, `${name}[${k}]`, v, ok, what));
+  }
+  return Array(groups).fill(check<number>(where, name, x, ok, `${what} (or an array of them, one per group)`));
+}
+
+/** An array of `n` finite numbers >= 0 in a state dict. */
+export function lrArray(where: string, name: string, x: unknown, n: number): number[] {
+  if (!Array.isArray(x) || x.length !== n || !x.every(nonNegative)) {
+    throw new TypeError(
+      `${where}: ${name} must be an array of ${n} finite numbers >= 0 (one per group), got ${show(x)}`,
+    );
+  }
+  return x.slice();
+}
+
+/**
+ * Writes every group's lr, as torch writes param_groups[k]['lr'], after checking them all (so that
+ * nothing changes on error). A result below 0 can only be rounding in a decreasing chainable form
+ * (every option is validated): it is written as 0, since the optimizer accepts no negative lr.
+ */
+export function writeLrs(where: string, slots: LrSlot[], values: number[], epoch: number): number[] {
+  values.forEach((v, k) => {
+    if (!Number.isFinite(v)) {
+      throw new RangeError(`${where}: the lr of group ${k} at epoch ${epoch} would be ${show(v)} (not finite)`);
+    }
+  });
+  slots.forEach((s, k) => {
+    s.lr = Math.max(values[k], 0);
+  });
+  return slots.map((s) => s.lr);
+}
