@@ -2,6 +2,7 @@
 // tested on their own against torch's values (test/scalars.test.ts, fixtures from scalars.json).
 import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SKIP } from './layout.js';
 import type { Hyperparameters } from './options.js';
+import { powInt } from './pow.js';
 
 /** The rectification terms of step `t` (1-based), exactly as torch.optim.RAdam computes them. */
 export interface Rectification {
@@ -9,7 +10,7 @@ export interface Rectification {
   rhoInf: number;
   /** rho_t = rho_inf - 2 t beta2^t / (1-beta2^t). */
   rhoT: number;
-  /** rho_t > threshold: the adaptive (Adam) step is taken, scaled by rT. */
+  /** rho_t > threshold (strict, as torch; see rectification): the adaptive (Adam) step is taken, scaled by rT. */
   rectified: boolean;
   /** sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t)) when rectified, else null. */
   rT: number | null;
@@ -21,13 +22,20 @@ export interface Rectification {
   sqrtBiasCorrection2: number;
 }
 
+/**
+ * beta^t is correctly rounded (powInt), as CPython's `**` on floats gets from the C library's pow; Math.pow is often
+ * an ulp off, which can move rho_t across the threshold (beta2 = 0.7678067796924253: torch's rho_7 is exactly 5).
+ * Every float64 operation after the power is torch's, in torch's order.
+ */
 export function rectification(t: number, beta1: number, beta2: number, threshold = 5): Rectification {
-  const beta2t = beta2 ** t;
-  const biasCorrection1 = 1 - beta1 ** t;
+  const beta2t = powInt(beta2, t);
+  const biasCorrection1 = 1 - powInt(beta1, t);
   const biasCorrection2 = 1 - beta2t;
   const rhoInf = 2 / (1 - beta2) - 1;
   const rhoT = rhoInf - (2 * t * beta2t) / biasCorrection2;
   // threshold >= 4 (validated) keeps every factor positive; rho_inf <= 4 never gets here.
+  // Strictly greater, as torch (rho_t > 5.0). The paper's reference code (N_sma >= 5), tensorflow-addons and optax
+  // (>= threshold) also rectify when rho_t equals the threshold, which happens for some beta2 (e.g. the one above).
   const rectified = rhoT > threshold;
   const rT = rectified ? Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) : null;
   return {

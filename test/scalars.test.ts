@@ -15,6 +15,12 @@ interface Row {
   sqrt_bias_correction2: number;
 }
 const { rows } = loadFixture<{ rows: Row[] }>('scalars.json');
+const nextDown = (x: number) => {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, x);
+  v.setBigUint64(0, v.getBigUint64(0) - 1n); // x > 0
+  return v.getFloat64(0);
+};
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), Number.MIN_VALUE);
 
 describe('rectification(t, beta1, beta2)', () => {
@@ -31,6 +37,40 @@ describe('rectification(t, beta1, beta2)', () => {
       if (r.r_t === null) expect(got.rT, where).toBeNull();
       else expect(rel(got.rT!, r.r_t), where).toBeLessThanOrEqual(1e-7);
     }
+  });
+
+  it('matches them bit for bit: beta^t is correctly rounded, as torch gets it from CPython (glibc pow)', () => {
+    // With Math.pow, 10 bias_correction2, 12 rho_t and 9 r_t values of these rows differ in the last bit.
+    for (const r of rows) {
+      const got = rectification(r.t, 0.9, r.beta2);
+      const where = `beta2=${r.beta2} t=${r.t}`;
+      expect(got.rhoInf, where).toBe(r.rho_inf);
+      expect(got.rhoT, where).toBe(r.rho_t);
+      expect(got.biasCorrection2, where).toBe(r.bias_correction2);
+      expect(got.sqrtBiasCorrection2, where).toBe(r.sqrt_bias_correction2);
+      expect(got.rT, where).toBe(r.r_t);
+    }
+  });
+
+  it('rho_t exactly at the threshold is not rectified (torch: rho_t > 5)', () => {
+    // CPython on glibc: beta2 = 0.7678067796924253 gives rho_7 = 5.0 exactly; torch takes a momentum step.
+    const b2 = 0.7678067796924253;
+    const r7 = rectification(7, 0.9, b2);
+    expect(r7.rhoT).toBe(5);
+    expect(r7.rectified).toBe(false);
+    expect(r7.rT).toBeNull();
+    expect(rectification(8, 0.9, b2).rectified).toBe(true);
+    expect(stepScalars(7, { ...DEFAULTS, betas: [0.9, b2] }).mode).toBe(MODE_MOMENTUM);
+    expect(stepScalars(8, { ...DEFAULTS, betas: [0.9, b2] }).mode).toBe(MODE_ADAPTIVE);
+    // One ulp less in beta2^7 (what Math.pow returns here) is enough to rectify one step early.
+    const low = nextDown(0.15731263231144885);
+    expect(rectification(7, 0.9, b2).biasCorrection2).toBe(1 - 0.15731263231144885);
+    expect(2 / (1 - b2) - 1 - (2 * 7 * low) / (1 - low)).toBe(5.000000000000001);
+    // beta2 = 0.8397685748659791: rho_6 = 5.0 exactly as well (Math.pow happens to agree here).
+    const r6 = rectification(6, 0.9, 0.8397685748659791);
+    expect(r6.rhoT).toBe(5);
+    expect(r6.rectified).toBe(false);
+    expect(rectification(7, 0.9, 0.8397685748659791).rectified).toBe(true);
   });
 
   it('first rectifies at step 6 for beta2 = 0.999 and never for beta2 <= 2/3', () => {
