@@ -31,11 +31,13 @@ for (const major of Object.keys(LTS_NODES)) {
 fs.rmSync(TMP, { recursive: true, force: true });
 fs.mkdirSync(TMP, { recursive: true });
 
-const median = (xs) => {
+const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const i = (s.length - 1) * q,
+    lo = Math.floor(i);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo);
 };
+const median = (xs) => quantile(xs, 0.5);
 
 const t0 = Date.now();
 const runs = [];
@@ -63,7 +65,10 @@ for (const n of sizes) {
     const s = { version: runs.find((r) => r.node === node.label).meta.node, passes: mine.length };
     for (const c of CASES) {
       const xs = mine.map((b) => b[c].median);
-      s[c] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+      // p10: the 10th percentile of a run's samples, the least disturbed by other work on the
+      // machine (a sample that shared its core with another process takes up to twice as long).
+      const p10 = mine.map((b) => quantile(b[c].samples, 0.1));
+      s[c] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), p10: median(p10) };
     }
     for (const q of RATIOS) {
       const xs = mine.map((b) => b.ratios[q].median);
@@ -85,7 +90,9 @@ const meta = {
   }),
   passes: PASSES,
   minutes: +((Date.now() - t0) / 60_000).toFixed(1),
-  unit: 'ns per element per step; per Node: median over passes of each run median (min and max of those medians)',
+  unit:
+    'ns per element per step; per Node: median over passes of each run median (min and max of those medians; ' +
+    'p10: median over passes of the 10th percentile of each run samples)',
 };
 // Numeric arrays (the raw samples) on one line each, so the file stays readable.
 const json = JSON.stringify({ meta, summary, runs }, null, 1).replace(
@@ -103,7 +110,7 @@ for (const n of sizes) {
     '| Node | V8 | simd | scalar | js backend | plain JS | plain JS, shared fn | simd / plain JS | simd / plain JS, shared fn |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
-  const range = (x) => `${f(x.median)} (${f(x.min)}-${f(x.max)})`;
+  const range = (x) => `${f(x.median)} (${f(x.min)}-${f(x.max)}; p10 ${f(x.p10)})`;
   const ratio = (x) => `${x.median.toFixed(3)} (${(1 / x.median).toFixed(1)}x)`;
   for (const node of meta.nodes) {
     const s = summary[n][node.label];
