@@ -162,8 +162,10 @@ describe('powInt(x, n): correctly rounded x^n', () => {
     }
     expect(wrong).toEqual([]);
     expect(checked).toBeGreaterThan(100_000);
-    // Node 20 (V8 11.3): 15,901 of 248,420 (6.4%). Each is a beta^t that torch (glibc's pow) would not compute.
-    expect(mathPowWrong).toBeGreaterThan(1000);
+    // How often Math.pow is off depends on the engine: Node 20 (V8 11.3) 15,901 of 248,420 (6.4%),
+    // Node 26 132 (0.05%). Each is a beta^t that torch (glibc's pow) would not compute. Reported, not
+    // asserted: powInt's result must not depend on it.
+    console.log(`Math.pow differs from the correctly rounded power for ${mathPowWrong} of ${checked} values`);
     // The exact path ran only for exact ties: 0.75^34 (3^34 has 54 bits) and x^1 never get here.
     expect(fallbacks).toBe(1);
   }, 60_000);
