@@ -17,13 +17,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMOKE_CASES } from '../test/runtimes/smoke.mjs';
 import { serve } from './serve.mjs';
+import { CHROMIUM, launchChromium } from './lib/chromium.mjs';
 
 const started = performance.now();
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'build/bundlers');
 const FIXTURES = path.join(ROOT, 'test/bundlers');
 const BIN = (name) => path.join(ROOT, 'node_modules/.bin', name);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const BACKENDS = ['simd', 'scalar', 'js'];
 const SPLIT_STEPS = 6; // the steps smoke.mjs's threads check takes, each of which must be split
 const rel = (file) => path.relative(ROOT, file);
@@ -199,18 +199,7 @@ const bundlers = [
 let browser;
 async function chromium() {
   if (!browser) {
-    const { chromium: launcher } = await import('playwright-core');
-    browser = await launcher.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }
   return browser;
 }

@@ -15,11 +15,11 @@ import * as esbuild from 'esbuild';
 import { SMOKE_CASES } from '../test/runtimes/smoke.mjs';
 import { LTS_NODES, SKIPPED, ltsNode } from './lts-nodes.mjs';
 import { serve } from './serve.mjs';
+import { CHROMIUM, launchChromium } from './lib/chromium.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'build/runtimes');
 const BIN = (name) => path.join(ROOT, 'node_modules/.bin', name);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 fs.rmSync(OUT, { recursive: true, force: true });
 fs.mkdirSync(OUT, { recursive: true });
 
@@ -141,18 +141,7 @@ const runtimes = [
 let browser, server, chromiumVersion;
 async function chromium() {
   if (!browser) {
-    const { chromium: launcher } = await import('playwright-core');
-    browser = await launcher.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     chromiumVersion = `Chromium ${browser.version()}`;
     server = await serve(ROOT, 0);
   }

@@ -2,6 +2,7 @@
 // defaults, ParamGroup's accessors, stateDict and the checkpoint header, and the tfjs adapter's
 // config keys all derive. Adding an option: src/README.md. Every message names the option and the
 // offending value, and validation happens before anything changes.
+import { show } from './show.js';
 
 export type Backend = 'simd' | 'scalar' | 'js';
 export type BackendChoice = Backend | 'auto';
@@ -270,15 +271,6 @@ export function validateBackend(x: unknown): BackendChoice {
   if (x === 'auto' || x === 'simd' || x === 'scalar' || x === 'js') return x;
   throw new TypeError(`Invalid backend: ${show(x)} (expected 'auto', 'simd', 'scalar' or 'js')`);
 }
-
-const show = (x: unknown): string =>
-  typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined
-    ? String(x)
-    : typeof x === 'string'
-      ? JSON.stringify(x)
-      : Array.isArray(x)
-        ? `[${x.map(show).join(', ')}]`
-        : Object.prototype.toString.call(x);
 
 function finiteNumber(name: string, x: unknown): number {
   if (typeof x !== 'number' || !Number.isFinite(x))

@@ -1,6 +1,9 @@
 // What every schedule shares: recognising an optimizer structurally (the schedules never import the
 // optimizer at run time, so that importing them costs only their own code), torch's per-group
 // `initial_lr`, and option validation whose messages name the value.
+import { show } from '../show.js';
+
+export { show };
 
 /**
  * What a schedule drives: a RAdam or Adam (every group's `lr`) or the tfjs adapter's
@@ -21,17 +24,6 @@ export interface LrSlot {
  * object, and shared by every schedule on that optimizer.
  */
 export const initialLrs: WeakMap<object, number> = /* @__PURE__ */ new WeakMap();
-
-export const show = (x: unknown): string =>
-  typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined
-    ? String(x)
-    : typeof x === 'string'
-      ? JSON.stringify(x)
-      : Array.isArray(x)
-        ? `[${x.map(show).join(', ')}]`
-        : typeof x === 'function'
-          ? 'a function'
-          : Object.prototype.toString.call(x);
 
 const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object';
 
