@@ -2,7 +2,9 @@
 // gzipped, bundled by esbuild with code splitting as apps bundle it. "Initial chunk" counts what
 // the import loads at once (its chunk and the chunks that chunk imports statically); the kernels
 // and the threads' code are chunks of their own, loaded by RAdam.create when needed.
-// Budgets: the sizes measured when they were set (2026-12-03: 9742, 5592, 11621, 1855 B), + 5%.
+// Budgets: the sizes measured when they were set, + 5%. History (core, SIMD chunk, tfjs, schedules, B):
+// before the src/ split 9742, 5592, 11621, -; after the split, the exact powers (src/pow.ts,
+// ~1.1 kB) and the schedules entry 11855, 5592, 13738, 1858.
 import path from 'node:path';
 
 const initialChunkOnly = (config) => ({
@@ -36,7 +38,7 @@ export default [
     import: { './dist/index.js': '{ RAdam }' },
     modifyEsbuildConfig: initialChunkOnly,
     gzip: true,
-    limit: '10229 B',
+    limit: '12448 B',
   },
   {
     name: 'SIMD kernel chunk (loaded by RAdam.create)',
@@ -50,13 +52,13 @@ export default [
     ignore: ['@tensorflow/tfjs-core'],
     modifyEsbuildConfig: initialChunkOnly,
     gzip: true,
-    limit: '12202 B',
+    limit: '14425 B',
   },
   {
     name: 'schedules entry: import { CosineAnnealingLR } from "radam-wasm/schedules" (no optimizer code)',
     import: { './dist/schedules.js': '{ CosineAnnealingLR }' },
     modifyEsbuildConfig: initialChunkOnly,
     gzip: true,
-    limit: '1948 B',
+    limit: '1951 B',
   },
 ];
