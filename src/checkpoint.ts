@@ -1,23 +1,27 @@
 // The binary checkpoint format of RAdam.saveState / loadState (little-endian):
 //   0   "RDAM"                      magic
-//   4   u16 version (1)            u16 flags (bit 0: param values included; bit 1: Lookahead state)
-//   8   u32 header length H        then H bytes of UTF-8 JSON: { groups, sizes, steps, amsgrad, lookahead? }
+//   4   u16 version (1)            u16 flags (bit 0: param values included; bit 1: Lookahead state;
+//                                  bit 2: EMA; bit 3: accumulated gradients)
+//   8   u32 header length H        then H bytes of UTF-8 JSON:
+//                                  { groups, sizes, steps, amsgrad, lookahead?, ema?, accumulate? }
 //   ..  zero padding to a multiple of 4
-//   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights]
+//   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights],
+//       [ema], [accum: only the params whose header.accumulate.pending is true]
 //   end u32 CRC-32 of every byte before it
 //
 // The header's groups are stateDict's (keyed by the option names of src/options.ts); a key
 // missing from an earlier checkpoint gets its default when the state dict is loaded.
 import { DEFAULTS, formatValue } from './options.js';
-import { checkStateDict, type GroupState, type RAdamStateDict } from './state.js';
-import type { GroupRecord } from './step.js';
-import type { StepTable } from './table.js';
+import { checkStateDict, type GroupState, type RAdamStateDict, type StateParts } from './state.js';
 import { P_PARAM } from './layout.js';
 
 const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
 const CHECKPOINT_VERSION = 1;
 const FLAG_PARAMS = 1;
 const FLAG_LOOKAHEAD = 2;
+const FLAG_EMA = 4;
+const FLAG_ACCUM = 8;
+const KNOWN_FLAGS = FLAG_PARAMS | FLAG_LOOKAHEAD | FLAG_EMA | FLAG_ACCUM;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** Lookahead's part of a checkpoint. */
@@ -49,6 +53,8 @@ interface Header {
   steps: number[];
   amsgrad: boolean[];
   lookahead?: { k: number; alpha: number; counter: number };
+  ema?: { decay: number; warmup: boolean };
+  accumulate?: { k: number; accumulated: number; pending: boolean[] };
 }
 
 function encodeCheckpoint(
@@ -64,6 +70,9 @@ function encodeCheckpoint(
     amsgrad: sd.state.map((s) => s.maxExpAvgSq !== undefined),
   };
   if (la) header.lookahead = { k: la.k, alpha: la.alpha, counter: la.counter };
+  if (sd.ema) header.ema = sd.ema;
+  const withAccum = sd.state.some((s) => s.accum);
+  if (sd.accumulate) header.accumulate = { ...sd.accumulate, pending: sd.state.map((s) => s.accum !== undefined) };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = Math.ceil((12 + json.length) / 4) * 4;
   const arrays = sd.state.flatMap((s, i) => [
@@ -72,13 +81,17 @@ function encodeCheckpoint(
     ...(s.maxExpAvgSq ? [s.maxExpAvgSq] : []),
     ...(values ? [values[i]] : []),
     ...(la ? [la.slow[i]] : []),
+    ...(s.ema ? [s.ema] : []),
+    ...(s.accum ? [s.accum] : []),
   ]);
   const total = start + arrays.reduce((n, a) => n + a.length * 4, 0) + 4;
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint16(4, CHECKPOINT_VERSION, true);
-  view.setUint16(6, (values ? FLAG_PARAMS : 0) | (la ? FLAG_LOOKAHEAD : 0), true);
+  const flags =
+    (values ? FLAG_PARAMS : 0) | (la ? FLAG_LOOKAHEAD : 0) | (sd.ema ? FLAG_EMA : 0) | (withAccum ? FLAG_ACCUM : 0);
+  view.setUint16(6, flags, true);
   view.setUint32(8, json.length, true);
   bytes.set(json, 12);
   let at = start;
@@ -110,8 +123,7 @@ function decodeCheckpoint(bytes: unknown): {
       `${where}: checkpoint version ${version}, this radam-wasm reads version ${CHECKPOINT_VERSION}`,
     );
   const flags = view.getUint16(6, true);
-  if (flags & ~(FLAG_PARAMS | FLAG_LOOKAHEAD))
-    throw new TypeError(`${where}: corrupt checkpoint (unknown flags ${flags})`);
+  if (flags & ~KNOWN_FLAGS) throw new TypeError(`${where}: corrupt checkpoint (unknown flags ${flags})`);
   const jsonLength = view.getUint32(8, true);
   const start = Math.ceil((12 + jsonLength) / 4) * 4;
   if (start + 4 > bytes.length)
@@ -133,7 +145,11 @@ function decodeCheckpoint(bytes: unknown): {
     header.amsgrad.length === header.sizes.length &&
     header.amsgrad.every((b) => typeof b === 'boolean') &&
     header.groups.every((g) => g && Array.isArray(g.params)) &&
-    ((flags & FLAG_LOOKAHEAD) === 0) === (header.lookahead === undefined);
+    ((flags & FLAG_LOOKAHEAD) === 0) === (header.lookahead === undefined) &&
+    ((flags & FLAG_EMA) === 0) === (header.ema === undefined) &&
+    (header.accumulate === undefined ||
+      (Array.isArray(header.accumulate.pending) && header.accumulate.pending.length === header.sizes.length)) &&
+    ((flags & FLAG_ACCUM) === 0) === !header.accumulate?.pending.some((p) => p === true);
   if (!ok) throw new TypeError(`${where}: corrupt checkpoint (its header is malformed)`);
   // Each param's amsgrad flag must be its group's (it decides the layout of the arrays).
   header.groups.forEach((g) =>
@@ -143,9 +159,19 @@ function decodeCheckpoint(bytes: unknown): {
     }),
   );
   const withParams = (flags & FLAG_PARAMS) !== 0,
-    withLookahead = (flags & FLAG_LOOKAHEAD) !== 0;
+    withLookahead = (flags & FLAG_LOOKAHEAD) !== 0,
+    withEma = (flags & FLAG_EMA) !== 0;
+  const pending = (i: number) => header.accumulate?.pending[i] === true;
   const perParam = header.sizes.map(
-    (n, i) => n * 4 * (2 + (header.amsgrad[i] ? 1 : 0) + (withParams ? 1 : 0) + (withLookahead ? 1 : 0)),
+    (n, i) =>
+      n *
+      4 *
+      (2 +
+        (header.amsgrad[i] ? 1 : 0) +
+        (withParams ? 1 : 0) +
+        (withLookahead ? 1 : 0) +
+        (withEma ? 1 : 0) +
+        (pending(i) ? 1 : 0)),
   );
   const expected = start + perParam.reduce((a, b) => a + b, 0) + 4;
   if (bytes.length < expected)
@@ -174,11 +200,16 @@ function decodeCheckpoint(bytes: unknown): {
     if (header.amsgrad[i]) s.maxExpAvgSq = next(n);
     if (withParams) values.push(next(n));
     if (withLookahead) slow.push(next(n));
+    if (withEma) s.ema = next(n);
+    if (pending(i)) s.accum = next(n);
     return s;
   });
   const lookahead = header.lookahead ? { ...header.lookahead, slow } : null;
+  const sd: RAdamStateDict = { format: 'radam-wasm', version: 1, groups: header.groups, state };
+  if (header.ema) sd.ema = header.ema;
+  if (header.accumulate) sd.accumulate = { k: header.accumulate.k, accumulated: header.accumulate.accumulated };
   return {
-    sd: { format: 'radam-wasm', version: 1, groups: header.groups, state },
+    sd,
     values: withParams ? values : null,
     lookahead,
   };
@@ -207,10 +238,10 @@ export function saveCheckpoint(
  */
 export function loadCheckpoint(
   bytes: Uint8Array,
-  groups: readonly GroupRecord[],
-  table: StepTable,
+  parts: StateParts,
   check: (decoded: DecodedCheckpoint) => (() => void) | undefined,
 ): void {
+  const { groups, table } = parts;
   const decoded = decodeCheckpoint(bytes);
   const { sd, values } = decoded;
   const slots = groups.flatMap((g) => g.slots);
@@ -227,7 +258,7 @@ export function loadCheckpoint(
     });
   }
   const after = check(decoded);
-  checkStateDict(sd, groups, table)();
+  checkStateDict(sd, parts)();
   values?.forEach((v, i) => table.view(slots[i], P_PARAM)!.set(v));
   after?.();
 }

@@ -54,11 +54,11 @@ export function createHooks<P extends object>(kernel: Kernel, core: () => Core, 
     slow: (p) => view(slotOf(p), P_SLOW),
     lookaheadSync: (alpha) => core().stepper.lookaheadSync(alpha),
     saveState: (options, la) => {
-      const { groups, table } = core();
+      const { groups } = core();
       const values = () => groups.flatMap((g) => g.slots.map((s) => view(s, P_PARAM).slice()));
-      return saveCheckpoint(stateDict(groups, table), values, options, la);
+      return saveCheckpoint(stateDict(core()), values, options, la);
     },
-    loadState: (bytes, check) => loadCheckpoint(bytes, core().groups, core().table, check),
+    loadState: (bytes, check) => loadCheckpoint(bytes, core(), check),
   };
 }
 

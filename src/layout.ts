@@ -6,7 +6,7 @@
 // the count and flags i32; scalars are f32, computed in float64 once per step by
 // src/entry-scalars.ts and rounded to float32 when src/table.ts writes them.
 
-export const ENTRY_BYTES = 80;
+export const ENTRY_BYTES = 96;
 // i32 fields (byte offsets)
 export const E_PARAM = 0; // p
 export const E_GRAD = 4; // g
@@ -26,7 +26,12 @@ export const E_ONE_MINUS_BETA2 = 52;
 export const E_EPS = 56;
 export const E_STEP_SIZE = 60; // MODE_ADAPTIVE: lr*r_t*sqrt(1-b2^t)/(1-b1^t); MODE_MOMENTUM: lr/(1-b1^t)
 export const E_SLOW = 64; // u32: Lookahead's slow weights, or 0
+export const E_ACCUM = 68; // u32: the gradient accumulator (accumulate: k), or 0
 export const E_SUMSQ = 72; // f64, written by grad_sumsq: the sum of the squared gradient
+export const E_EMA = 80; // u32: the weights' exponential moving average, or 0
+export const E_EMA_DECAY = 84; // f32: this step's EMA decay d (FLAG_EMA)
+export const E_ONE_MINUS_EMA_DECAY = 88; // f32: 1 - d
+export const E_CLIP_VALUE = 92; // f32: the scaled gradient is clamped to [-c, c]; +Infinity: no clamp
 
 // flags
 export const MODE_MASK = 3;
@@ -36,6 +41,10 @@ export const MODE_ADAPTIVE = 2; // RAdam rectified, or Adam (every step): p -= s
 export const FLAG_AMSGRAD = 4;
 export const FLAG_COUPLED_DECAY = 8;
 export const FLAG_FLUSH_SUBNORMALS = 16; // store new m, v that are subnormal (exponent bits 0) as +0
+export const FLAG_EMA = 32; // after the update: ema = d*ema + (1-d)*p
+// The accumulator holds this window's earlier gradients: the guards read acc + g and accumulate
+// adds g (without it, accumulate copies g).
+export const FLAG_PENDING = 64;
 
 // A tensor's arrays, by index (src/table.ts's Slot.ptrs; 0: the array is absent). Each has its
 // pointer field in the entry: ENTRY_POINTERS in src/table.ts.
@@ -45,4 +54,6 @@ export const P_EXP_AVG = 2;
 export const P_EXP_AVG_SQ = 3;
 export const P_MAX_EXP_AVG_SQ = 4; // amsgrad only
 export const P_SLOW = 5; // Lookahead only
-export const P_COUNT = 6;
+export const P_ACCUM = 6; // accumulate only
+export const P_EMA = 7; // ema only
+export const P_COUNT = 8;

@@ -47,13 +47,13 @@ export class Lookahead {
     return this.counter;
   }
 
-  /** One step of the inner optimizer; every k-th, the slow update. A skipped step does not count. */
+  /** One step of the inner optimizer; every k-th applied one, the slow update (skipped steps and accumulating calls do not count). */
   step(options?: StepOptions): StepResult {
     validateStepOptions(options, 'step');
     const opt = this.optimizer;
     this.hooks.ensureSlow(opt.params, false); // params added since start from their current values
     const result = opt.step(options);
-    if (!result.skipped && ++this.counter === this.k) {
+    if (result.applied && ++this.counter === this.k) {
       this.hooks.lookaheadSync(this.alpha);
       this.counter = 0;
     }

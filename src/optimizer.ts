@@ -3,25 +3,24 @@
 import { createKernelSync, createThreaded, ready } from './backend.js';
 import type { Kernel } from './backends/kernel.js';
 import type { KernelSource } from './backends/wasm.js';
-import { createHooks, hooksOf, registerHooks, type Core } from './hooks.js';
-import { P_EXP_AVG, P_EXP_AVG_SQ, P_GRAD, P_MAX_EXP_AVG_SQ, P_PARAM } from './layout.js';
+import { createHooks, registerHooks } from './hooks.js';
+import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_GRAD, P_MAX_EXP_AVG_SQ, P_PARAM } from './layout.js';
 import {
   DEFAULTS,
   defineGroupAccessors,
   resolveCreateOptions,
   resolveGroupOptions,
   validateParamInit,
-  validateGuard,
   type Backend,
   type BackendChoice,
   type GroupAccessors,
   type GroupOptions,
   type Hyperparameters,
   type RAdamOptions,
-  type StepOptions,
+  type ResolvedOptions,
 } from './options.js';
-import { checkStateDict, stateDict, type RAdamStateDict } from './state.js';
-import { Stepper, type GroupRecord, type StepResult } from './step.js';
+import { OptimizerCore } from './optimizer-core.js';
+import { Stepper, type GroupRecord } from './step.js';
 import { StepTable, type Slot } from './table.js';
 import type { ThreadPool } from './threads/pool.js';
 
@@ -68,6 +67,10 @@ export class Param {
   get maxExpAvgSq(): Float32Array | null {
     return this.view(P_MAX_EXP_AVG_SQ);
   }
+  /** The exponential moving average of the values with the `ema` option, else null. */
+  get ema(): Float32Array | null {
+    return this.view(P_EMA);
+  }
 
   private view(k: number): Float32Array | null {
     return this.group.optimizer._view(this._slot, k);
@@ -113,10 +116,8 @@ export class ParamGroup {
   }
 }
 
-export class RAdam {
-  private readonly core: Core;
+export class RAdam extends OptimizerCore {
   private readonly _groups: ParamGroup[] = [];
-  private disposed = false;
 
   /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
   static kernels: KernelSource | null = null;
@@ -128,7 +129,7 @@ export class RAdam {
   protected constructor(kernel: Kernel, hp: Hyperparameters) {
     const table = new StepTable(kernel);
     const groups: GroupRecord[] = [];
-    this.core = { table, groups, stepper: new Stepper(kernel, table, groups, () => this._check()) };
+    super({ table, groups, stepper: new Stepper(kernel, table, groups, () => this!._check()) });
     this.addGroupRecord(hp);
     registerHooks(
       this,
@@ -146,16 +147,17 @@ export class RAdam {
    */
   static async create(options: RAdamOptions = {}): Promise<RAdam> {
     // Validate before loading anything.
-    const { choice, hp, guards, threads } = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
-    const threaded = await createThreaded(this.kernels, choice, threads);
-    if (threaded) return this.make(threaded.kernel, hp, guards, threaded.pool);
-    return this.make(createKernelSync(this.kernels, choice), hp, guards);
+    const o = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
+    const threaded = await createThreaded(this.kernels, o.choice, o.threads);
+    if (threaded) return this.make(threaded.kernel, o, threaded.pool);
+    return this.make(createKernelSync(this.kernels, o.choice), o);
   }
 
-  private static make(kernel: Kernel, hp: Hyperparameters, guards: StepOptions, pool: ThreadPool | null = null): RAdam {
-    const opt = new this(kernel, hp);
-    Object.assign(opt.core.stepper.guards, guards);
-    opt.core.stepper.pool = pool;
+  private static make(kernel: Kernel, o: ResolvedOptions, pool: ThreadPool | null = null): RAdam {
+    const opt = new this(kernel, o.hp);
+    const { stepper } = opt.core;
+    Object.assign(stepper.guards, o.guards);
+    Object.assign(stepper, { pool, ema: o.ema, accumulate: o.accumulate });
     return opt;
   }
 
@@ -169,37 +171,11 @@ export class RAdam {
 
   /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
   static createSync(options: RAdamOptions = {}): RAdam {
-    const { choice, hp, guards, threads } = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
-    if (threads !== 1) {
+    const o = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
+    if (o.threads !== 1) {
       throw new Error('RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })');
     }
-    return this.make(createKernelSync(this.kernels, choice), hp, guards);
-  }
-
-  /** Threads the step runs on (the calling thread included); 1 without threads. */
-  get threads(): number {
-    const pool = this._check().core.stepper.pool;
-    return pool ? pool.workers + 1 : 1;
-  }
-
-  /** The backend actually used. */
-  get backend(): Backend {
-    return this._check().core.table.kernel.backend;
-  }
-
-  /** A NaN or ±Infinity in any gradient makes step() change nothing and say so (default false). */
-  get skipNonFinite(): boolean {
-    return this._check().core.stepper.guards.skipNonFinite;
-  }
-  set skipNonFinite(x: boolean) {
-    this._check().core.stepper.guards.skipNonFinite = validateGuard('skipNonFinite', x);
-  }
-  /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
-  get maxGradNorm(): number | null {
-    return this._check().core.stepper.guards.maxGradNorm;
-  }
-  set maxGradNorm(x: number | null) {
-    this._check().core.stepper.guards.maxGradNorm = validateGuard('maxGradNorm', x);
+    return this.make(createKernelSync(this.kernels, o.choice), o);
   }
 
   /** The parameter groups; `groups[0]` is the default group. */
@@ -231,106 +207,24 @@ export class RAdam {
   _addParam(group: ParamGroup, init: ParamInit): Param {
     const { table } = this._check().core;
     const { size, values } = validateParamInit(init);
-    const slot = table.add(size, group._record.hp.amsgrad ? 5 : 4);
+    const { ema, accumulate } = this.core.stepper;
+    const arrays = [P_PARAM, P_GRAD, P_EXP_AVG, P_EXP_AVG_SQ];
+    if (group._record.hp.amsgrad) arrays.push(P_MAX_EXP_AVG_SQ);
+    if (accumulate > 1) arrays.push(P_ACCUM);
+    if (ema) arrays.push(P_EMA);
+    const slot = table.add(size, arrays);
     const param = new Param(group, slot);
     slot.owner = param;
     if (values) param.data.set(values);
+    if (ema) param.ema!.set(param.data); // the average starts at the values, as in Keras and timm
     group._params.push(param);
     group._record.slots.push(slot);
     return param;
   }
 
-  /**
-   * Takes one optimization step for every param, using the gradients in `param.grad`.
-   * The per-step scalars are computed once per (group, step count) in float64; one kernel call
-   * then walks all tensors.
-   */
-  step(options?: StepOptions): StepResult {
-    return this._check().core.stepper.step(null, options);
-  }
-
-  /**
-   * step() for a thread that must not block: with threads on a browser's main thread (which may
-   * not Atomics.wait) the work is shared with the workers only here; elsewhere it is step().
-   */
-  stepAsync(options?: StepOptions): Promise<StepResult> {
-    return this._check().core.stepper.stepAsync(options);
-  }
-
-  /** Sets every gradient to zero. */
-  zeroGrad(): void {
-    const { table } = this._check().core;
-    for (const slot of table.slots) table.view(slot, P_GRAD)!.fill(0);
-  }
-
-  /** The groups' hyperparameters and every param's step count and moments (copies). */
-  stateDict(): RAdamStateDict {
-    const { groups, table } = this._check().core;
-    return stateDict(groups, table);
-  }
-
-  /**
-   * Restores the groups' hyperparameters and the params' state (not the param values), like torch.
-   * The whole dict is checked first: on any mismatch it throws, saying what differs, and changes nothing.
-   */
-  loadStateDict(sd: RAdamStateDict): void {
-    const { groups, table } = this._check().core;
-    checkStateDict(sd, groups, table)();
-  }
-
-  /**
-   * The state as a versioned binary checkpoint (magic, version, hyperparameters, per-param step and
-   * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
-   */
-  saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
-    return hooksOf(this._check()).saveState(options, null);
-  }
-
-  /**
-   * Restores a checkpoint from saveState (and the param values, if it holds them). Truncated,
-   * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
-   */
-  loadState(bytes: Uint8Array): void {
-    hooksOf(this._check()).loadState(bytes, () => undefined);
-  }
-
-  /** Releases the linear memory; any later use of the optimizer, its groups or params throws. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    const { stepper, table } = this.core;
-    stepper.disposed = true;
-    stepper.pool?.dispose();
-    for (const slot of table.slots) slot.views = [];
-    // Drop every reference to the memory, even while the optimizer object is still referenced.
-    (this as unknown as { core: Core | null }).core = null;
-    registerHooks(this, null);
+  /** @internal */
+  protected disposeObjects(): void {
     this._groups.length = 0;
-  }
-
-  /** @internal a live view of one of a param's arrays (P_*) */
-  _view(slot: Slot, k: number): Float32Array | null {
-    return this._check().core.table.view(slot, k);
-  }
-
-  /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */
-  _check(): this {
-    if (this.disposed) throw new Error('RAdam: this optimizer has been disposed');
-    if (this.core.stepper.stepping)
-      throw new Error('RAdam: a stepAsync() is still running; await it before using the optimizer');
-    return this;
-  }
-
-  /** @internal elements below which a step stays on the calling thread; null: the measured defaults (the benchmark sets 0 to measure) */
-  get _minSplit(): number | null {
-    return this.core.stepper.minSplit;
-  }
-  set _minSplit(n: number | null) {
-    this.core.stepper.minSplit = n;
-  }
-  /** @internal split steps taken (tests check that threads were really used) */
-  get _splits(): number {
-    return this.core.stepper.splits;
   }
 
   private addGroupRecord(hp: Hyperparameters): ParamGroup {

@@ -37,12 +37,18 @@ export interface GroupOptions {
    * adaptive step, unrectified. Default true (RAdam).
    */
   rectify?: boolean;
+  /**
+   * Clamp every gradient element to [-clipValue, clipValue] in the kernel (Keras `clipvalue`, torch
+   * `clip_grad_value_`), after clipping by `maxGradNorm` and after the mean of an accumulation
+   * window; > 0, or null: no clamp. Default null.
+   */
+  clipValue?: number | null;
 }
 
 export type Hyperparameters = Required<GroupOptions>;
 
 /** One hyperparameter: everything the rest of the code needs to know about it. */
-interface Declaration<T> {
+export interface Declaration<T> {
   /** torch's default; also what a save written before the option existed loads as, so it must reproduce the behaviour from before. */
   readonly default: T;
   /** Returns the normalised value; throws a TypeError or RangeError naming the option and the value. */
@@ -70,6 +76,7 @@ export const HYPERPARAMETERS = {
   degenerateToSgd: { default: true, validate: (x) => boolean('degenerateToSgd', x), writable: true },
   flushSubnormals: { default: false, validate: (x) => boolean('flushSubnormals', x), writable: true },
   rectify: { default: true, validate: (x) => boolean('rectify', x), writable: true },
+  clipValue: { default: null, validate: clipValue, writable: true },
 } as const satisfies { readonly [K in keyof Hyperparameters]-?: Declaration<Hyperparameters[K]> };
 
 type Declared = typeof HYPERPARAMETERS;
@@ -139,39 +146,6 @@ export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters,
   }
 }
 
-/** The tfjs config keys, in order: each option's (both of a pair's). */
-export const TFJS_KEYS: readonly string[] = OPTION_KEYS.flatMap((k) => tfjsKey(k));
-
-function tfjsKey(k: OptionKey): readonly string[] {
-  const key = (HYPERPARAMETERS[k] as Declaration<unknown>).tfjs ?? k;
-  return typeof key === 'string' ? [key] : key;
-}
-
-/** Hyperparameters as a tfjs config. */
-export function toTfjsConfig(hp: Hyperparameters): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of OPTION_KEYS) {
-    const keys = tfjsKey(k);
-    if (keys.length === 1) out[keys[0]] = hp[k];
-    else keys.forEach((key, i) => (out[key] = (hp[k] as readonly unknown[])[i]));
-  }
-  return out;
-}
-
-/** The group options a tfjs config gives (absent keys: undefined, i.e. the default). */
-export function fromTfjsConfig(config: Record<string, unknown>): GroupOptions {
-  const out: Record<string, unknown> = {};
-  for (const k of OPTION_KEYS) {
-    const keys = tfjsKey(k);
-    if (keys.length === 1) out[k] = config[keys[0]] ?? undefined;
-    else if (keys.some((key) => config[key] != null)) {
-      const d = HYPERPARAMETERS[k].default as readonly unknown[];
-      out[k] = keys.map((key, i) => config[key] ?? d[i]);
-    }
-  }
-  return out as GroupOptions;
-}
-
 /** Guards around the step, for the whole optimizer (overridable per `step()` call). */
 export interface StepOptions {
   /** A NaN or ±Infinity in any gradient makes step() change nothing and report it. Default false (torch). */
@@ -180,7 +154,25 @@ export interface StepOptions {
   maxGradNorm?: number | null;
 }
 
+/** A weight EMA (Keras `use_ema`, timm's ModelEmaV2): `ema ← d·ema + (1 − d)·p` after every applied step. */
+export interface EmaOptions {
+  /** The decay d, in [0, 1). Keras' default momentum is 0.99; timm's 0.9998. */
+  decay: number;
+  /**
+   * TensorFlow ExponentialMovingAverage's warmup: the n-th update (n = steps taken before it) uses
+   * min(decay, (1 + n) / (10 + n)), so early averages are not dominated by the initial weights. Default false.
+   */
+  warmup?: boolean;
+}
+
 export interface RAdamOptions extends GroupOptions, StepOptions {
+  /** Keep an exponential moving average of every param in linear memory (`param.ema`), updated in the fused step. Default none. */
+  ema?: EmaOptions | null;
+  /**
+   * Gradient accumulation (Keras `gradient_accumulation_steps`): each step() adds the gradients into
+   * an accumulator; every k-th applies the update with their mean. A positive integer; 1: off. Default 1.
+   */
+  accumulate?: number;
   /** 'auto' picks simd where the runtime validates it, else scalar, else js. Default 'auto'. */
   backend?: BackendChoice;
   /**
@@ -199,6 +191,27 @@ function validateThreads(x: unknown): number | 'auto' {
 }
 
 const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
+
+/** Validates the `ema` option: null (none) or its normalised options. */
+export function validateEma(x: unknown): Required<EmaOptions> | null {
+  if (x === undefined || x === null) return null;
+  if (typeof x !== 'object' || Array.isArray(x))
+    throw new TypeError(`Invalid ema: ${show(x)} (expected { decay, warmup? } or null)`);
+  for (const k of Object.keys(x))
+    if (k !== 'decay' && k !== 'warmup') throw new TypeError(`Unknown ema option: ${show(k)} (known: decay, warmup)`);
+  const { decay, warmup = false } = x as EmaOptions;
+  if (typeof decay !== 'number' || !(decay >= 0 && decay < 1))
+    throw new RangeError(`Invalid ema decay: ${show(decay)} (expected 0 <= decay < 1)`);
+  return { decay, warmup: boolean('ema warmup', warmup) };
+}
+
+/** Validates the `accumulate` option (gradients per applied step). */
+export function validateAccumulate(x: unknown): number {
+  if (x === undefined) return 1;
+  if (!Number.isSafeInteger(x) || (x as number) < 1 || (x as number) > 2 ** 24)
+    throw new RangeError(`Invalid accumulate: ${show(x)} (expected an integer from 1 to 16777216)`);
+  return x as number;
+}
 
 /** Validates the step options given (unknown keys throw); returns them normalised. */
 export function validateStepOptions(given: unknown, where: string): StepOptions {
@@ -222,16 +235,20 @@ export function validateStepOptions(given: unknown, where: string): StepOptions 
   return out;
 }
 
-/** RAdam.create's options: the backend choice, the default group's hyperparameters over `base`, the guards, the threads. */
+export type ResolvedOptions = ReturnType<typeof resolveCreateOptions>;
+
+/** RAdam.create's options: the backend choice, the default group's hyperparameters over `base`, the guards, the threads, the EMA, accumulation. */
 export function resolveCreateOptions(options: RAdamOptions | undefined, base: Hyperparameters) {
   const guards: Record<string, unknown> = {};
   if (options !== null && typeof options === 'object')
     for (const k of STEP_OPTION_KEYS) if (k in options) guards[k] = options[k];
   return {
     choice: validateBackend(options?.backend),
-    hp: resolveGroupOptions(options, base, ['backend', 'threads', ...STEP_OPTION_KEYS]),
+    hp: resolveGroupOptions(options, base, ['backend', 'threads', 'ema', 'accumulate', ...STEP_OPTION_KEYS]),
     guards: validateStepOptions(options !== null && typeof options === 'object' ? guards : undefined, 'RAdam'),
     threads: validateThreads(options?.threads),
+    ema: validateEma(options?.ema),
+    accumulate: validateAccumulate(options?.accumulate),
   };
 }
 
@@ -286,6 +303,13 @@ function atLeast(name: string, x: unknown, min: number): number {
 
 function boolean(name: string, x: unknown): boolean {
   if (typeof x !== 'boolean') throw new TypeError(`Invalid ${name}: ${show(x)} (expected true or false)`);
+  return x;
+}
+
+function clipValue(x: unknown): number | null {
+  if (x === null) return null;
+  if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0))
+    throw new RangeError(`Invalid clipValue: ${show(x)} (expected a positive finite number, or null for no clamp)`);
   return x;
 }
 

@@ -1,9 +1,16 @@
 // State I/O as plain data: stateDict and loadStateDict (torch's layout), checked completely
 // before anything changes. The binary checkpoint (src/checkpoint.ts) is built on them.
-import { DEFAULTS, formatValue, resolveGroupOptions, type Hyperparameters } from './options.js';
-import { P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from './layout.js';
-import type { GroupRecord } from './step.js';
+import { DEFAULTS, formatValue, resolveGroupOptions, validateEma, type Hyperparameters } from './options.js';
+import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from './layout.js';
+import type { GroupRecord, Stepper } from './step.js';
 import type { StepTable } from './table.js';
+
+/** The parts of an optimizer its state lives in. */
+export interface StateParts {
+  readonly groups: readonly GroupRecord[];
+  readonly table: StepTable;
+  readonly stepper: Stepper;
+}
 
 /** The state of one parameter in a state dict. */
 export interface ParamState {
@@ -12,6 +19,10 @@ export interface ParamState {
   expAvgSq: Float32Array;
   /** Only with amsgrad. */
   maxExpAvgSq?: Float32Array;
+  /** Only with the ema option: the weights' moving average. */
+  ema?: Float32Array;
+  /** Only with accumulate, while the param's accumulator holds gradients of the current window: their sum. */
+  accum?: Float32Array;
 }
 
 /** A group's hyperparameters and the (flat) indices of its params, as torch lays out param_groups. */
@@ -26,16 +37,23 @@ export interface RAdamStateDict {
   groups: GroupState[];
   /** Indexed by param: params are numbered through the groups in order, as in torch. */
   state: ParamState[];
+  /** With the ema option. */
+  ema?: { decay: number; warmup: boolean };
+  /** With accumulate > 1: gradients per applied step, and those accumulated so far. */
+  accumulate?: { k: number; accumulated: number };
 }
 
 const MOMENTS = [
   ['expAvg', P_EXP_AVG],
   ['expAvgSq', P_EXP_AVG_SQ],
   ['maxExpAvgSq', P_MAX_EXP_AVG_SQ],
+  ['ema', P_EMA],
 ] as const;
 
-/** The groups' hyperparameters and every param's step count and moments (copies). */
-export function stateDict(groups: readonly GroupRecord[], table: StepTable): RAdamStateDict {
+/** The groups' hyperparameters, every param's step count and moments, the EMA and accumulators (copies). */
+export function stateDict({ groups, table, stepper }: StateParts): RAdamStateDict {
+  if (stepper.emaSwapped)
+    throw new Error('stateDict: the EMA weights are swapped into the params (swapEma); swap them back first');
   let index = 0;
   const out = groups.map((g) => ({
     ...g.hp,
@@ -49,10 +67,48 @@ export function stateDict(groups: readonly GroupRecord[], table: StepTable): RAd
         const a = table.view(slot, k);
         if (a) s[name] = a.slice();
       }
+      if (slot.pending) s.accum = table.view(slot, P_ACCUM)!.slice();
       return s as unknown as ParamState;
     }),
   );
-  return { format: 'radam-wasm', version: 1, groups: out, state };
+  const sd: RAdamStateDict = { format: 'radam-wasm', version: 1, groups: out, state };
+  if (stepper.ema) sd.ema = { ...stepper.ema };
+  if (stepper.accumulate > 1) sd.accumulate = { k: stepper.accumulate, accumulated: stepper.window };
+  return sd;
+}
+
+// The EMA and accumulation parts of a state dict, checked against the optimizer's options.
+function checkExtras(sd: RAdamStateDict, stepper: Stepper, where: string) {
+  let ema: ReturnType<typeof validateEma> = null;
+  if (stepper.ema) {
+    if (sd.ema == null)
+      throw new TypeError(
+        `${where}: the state dict has no EMA, this optimizer keeps one (saved without the ema option?)`,
+      );
+    try {
+      ema = validateEma(sd.ema);
+    } catch (e) {
+      throw new RangeError(`${where}: ${(e as Error).message}`);
+    }
+  } else if (sd.ema != null)
+    throw new TypeError(
+      `${where}: the state dict has an EMA, this optimizer keeps none (create it with the ema option)`,
+    );
+  const acc = sd.accumulate ?? { k: 1, accumulated: 0 };
+  if (acc === null || typeof acc !== 'object' || !Number.isSafeInteger(acc.k) || acc.k < 1)
+    throw new TypeError(`${where}: invalid "accumulate" ${formatValue(sd.accumulate)}`);
+  if (!Number.isSafeInteger(acc.accumulated) || acc.accumulated < 0 || acc.accumulated >= acc.k)
+    throw new RangeError(
+      `${where}: accumulated ${formatValue(acc.accumulated)} (expected 0 <= accumulated < k ${acc.k})`,
+    );
+  const k = stepper.accumulate;
+  if ((acc.accumulated > 0 || k > 1) && acc.k > 1 && acc.k !== k)
+    throw new RangeError(`${where}: saved with accumulate ${acc.k}, this optimizer has accumulate ${k}`);
+  if (acc.accumulated > 0 && k === 1)
+    throw new RangeError(
+      `${where}: the state dict holds ${acc.accumulated} accumulated gradients, this optimizer does not accumulate`,
+    );
+  return { ema, accumulated: acc.accumulated };
 }
 
 /**
@@ -60,12 +116,10 @@ export function stateDict(groups: readonly GroupRecord[], table: StepTable): RAd
  * what applies it. Throws, saying what differs, before anything changes. A group that lacks an
  * option key (a save from before that option existed) gets the option's default.
  */
-export function checkStateDict(
-  sd: RAdamStateDict,
-  groups: readonly GroupRecord[],
-  table: StepTable,
-  where = 'loadStateDict',
-): () => void {
+export function checkStateDict(sd: RAdamStateDict, parts: StateParts, where = 'loadStateDict'): () => void {
+  const { groups, table, stepper } = parts;
+  if (stepper.emaSwapped)
+    throw new Error(`${where}: the EMA weights are swapped into the params (swapEma); swap them back first`);
   if (sd === null || typeof sd !== 'object')
     throw new TypeError(`${where}: expected a state dict object, got ${formatValue(sd)}`);
   if (sd.format !== 'radam-wasm' || sd.version !== 1) {
@@ -80,6 +134,7 @@ export function checkStateDict(
       `${where}: the state dict has ${sd.groups.length} groups, this optimizer has ${groups.length}`,
     );
   }
+  const extras = checkExtras(sd, stepper, where);
   const slots = groups.flatMap((g, k) => g.slots.map((slot) => ({ slot, group: k })));
   if (sd.state.length !== slots.length) {
     throw new RangeError(
@@ -126,12 +181,18 @@ export function checkStateDict(
     if (!Number.isSafeInteger(s.step) || s.step < 0) {
       throw new RangeError(`${what} has step ${formatValue(s.step)} (expected a non-negative integer)`);
     }
-    const arrays = MOMENTS.filter(([, k]) => table.view(slot, k)).map(([name, k]) => {
+    const arrays = MOMENTS.filter(([, k]) => table.view(slot, k)).map(([name, k]): [number, Float32Array] => {
       const a = s[name] as unknown;
       if (a === undefined) throw new TypeError(`${what} is missing "${name}"`);
-      return [k, float32Array(a, slot.size, `${what}: "${name}"`)] as const;
+      return [k, float32Array(a, slot.size, `${what}: "${name}"`)];
     });
-    return { step: s.step, arrays };
+    const accum = s.accum;
+    if (accum !== undefined) {
+      if (extras.accumulated === 0)
+        throw new TypeError(`${what} has "accum" but the state dict has no accumulated gradients`);
+      arrays.push([P_ACCUM, float32Array(accum, slot.size, `${what}: "accum"`)]);
+    }
+    return { step: s.step, arrays, pending: accum !== undefined };
   });
   return () => {
     hps.forEach((hp, k) => {
@@ -139,8 +200,11 @@ export function checkStateDict(
     });
     slots.forEach(({ slot }, i) => {
       slot.steps = states[i].step;
+      slot.pending = states[i].pending;
       for (const [k, a] of states[i].arrays) table.view(slot, k)!.set(a);
     });
+    if (extras.ema) stepper.ema = extras.ema;
+    stepper.window = extras.accumulated;
   };
 }
 

@@ -1,9 +1,15 @@
 // The step pipeline: per-group entry scalars -> guards (non-finite, clipping) -> one kernel call
 // (on this thread, or split over the worker threads) -> bookkeeping. Nothing is changed until the
 // guards have passed, so a refused step leaves every param as it was.
+//
+// With gradient accumulation (accumulate: k) a call adds the gradients into each param's
+// accumulator (after the non-finite guard, which reads acc + g without writing it); the k-th call
+// runs the guards on the accumulated gradient, then steps on it with 1/k folded into the
+// gradient scale: the table's gradient pointers point at the accumulators for that one kernel call.
 import type { Kernel } from './backends/kernel.js';
 import { emptyEntryScalars, entryScalars } from './entry-scalars.js';
-import { validateStepOptions, type Hyperparameters, type StepOptions } from './options.js';
+import { FLAG_PENDING, P_ACCUM, P_GRAD } from './layout.js';
+import { validateStepOptions, type EmaOptions, type Hyperparameters, type StepOptions } from './options.js';
 import type { StepTable, Slot } from './table.js';
 import type { Job, ThreadPool } from './threads/pool.js';
 import { SPIN_MS } from './threads/control.js';
@@ -12,9 +18,13 @@ import { SPIN_MS } from './threads/control.js';
 export interface StepResult {
   /** true: a gradient held a NaN or an infinity (with skipNonFinite) and nothing changed. */
   skipped: boolean;
+  /** true: the params were updated; false: skipped, or (with accumulate) the gradients were only accumulated. */
+  applied: boolean;
+  /** With accumulate: the gradients in the accumulators after this call (0 after an applied step). */
+  accumulated?: number;
   /** With skipped: the index (in `opt.params`) of the first param whose gradient is not finite. */
   param?: number;
-  /** With maxGradNorm: the global L2 norm of the gradients, before clipping. */
+  /** With maxGradNorm: the global L2 norm of the gradients (with accumulate, of their mean), before clipping. */
   gradNorm?: number;
 }
 
@@ -56,6 +66,14 @@ export class Stepper {
   stepping = false;
   disposed = false;
   pool: ThreadPool | null = null;
+  /** The weight EMA, or null. */
+  ema: Required<EmaOptions> | null = null;
+  /** Gradients per applied step (1: no accumulation). */
+  accumulate = 1;
+  /** Gradients accumulated in the current window (0 .. accumulate - 1). */
+  window = 0;
+  /** swapEma() put the averages in the params: stepping is refused until it is undone. */
+  emaSwapped = false;
   private lastStepEnd = -Infinity;
   private readonly scalars = emptyEntryScalars(); // reused: no allocation per step
 
@@ -69,7 +87,7 @@ export class Stepper {
   /** A blocking step: split over the threads where this thread may block, else on it alone. */
   step(active: Active, options?: StepOptions): StepResult {
     const prepared = this.prepare(active, options);
-    if (prepared.result.skipped) return prepared.result;
+    if (!prepared.result.applied) return prepared.result;
     const jobs = canBlockHere() ? this.split(prepared.count) : null;
     if (jobs) this.pool!.run(jobs.slice(1), () => this.kernel.step(jobs[0].table, jobs[0].count));
     else this.kernel.step(this.table.base, prepared.count);
@@ -80,7 +98,7 @@ export class Stepper {
   /** A step that waits for the workers without blocking (a browser's main thread). */
   async stepAsync(options?: StepOptions): Promise<StepResult> {
     const prepared = this.prepare(null, options);
-    if (prepared.result.skipped) return prepared.result;
+    if (!prepared.result.applied) return prepared.result;
     const jobs = this.split(prepared.count);
     this.stepping = true;
     try {
@@ -102,15 +120,31 @@ export class Stepper {
   }
 
   private finish(active: Active): void {
-    for (const slot of this.table.slots) if (!active || active.has(slot.owner)) slot.steps++;
+    for (const slot of this.table.slots) {
+      // With accumulate, a param with gradients earlier in the window steps even if not active now.
+      if (!active || active.has(slot.owner) || slot.pending) slot.steps++;
+      slot.pending = false;
+    }
+    if (this.accumulate > 1) this.restoreGradients();
+    this.window = 0;
     this.lastStepEnd = performance.now();
+  }
+
+  private restoreGradients(): void {
+    for (const slot of this.table.slots) this.table.pointGradient(slot, P_GRAD);
   }
 
   // Writes the table's scalars and runs the guards: nothing is changed yet when a step is refused.
   private prepare(active: Active, options?: StepOptions): { result: StepResult; count: number } {
     this.check();
     this.pool?.check();
+    if (this.emaSwapped)
+      throw new Error('step: the EMA weights are swapped into the params (swapEma); swap them back first');
     const { skipNonFinite, maxGradNorm } = { ...this.guards, ...validateStepOptions(options, 'step') };
+    const k = this.accumulate;
+    const accumulating = k > 1;
+    const final = this.window + 1 >= k;
+    if (accumulating) this.restoreGradients(); // after an exception in the last step, say
     const s = this.scalars;
     for (let g = 0; g < this.groups.length; g++) {
       const { hp, slots } = this.groups[g];
@@ -119,37 +153,64 @@ export class Stepper {
         // Params of a group normally share their step count: the scalars are computed once.
         if (slot.steps + 1 !== t) {
           t = slot.steps + 1;
-          entryScalars(t, hp, s);
+          entryScalars(t, hp, s, this.ema);
           if (!Number.isFinite(Math.fround(s.stepSize)) || !Number.isFinite(Math.fround(s.paramDecay))) {
             throw new RangeError(
               `step: the step size of group ${g} at step ${t} overflows float32 (lr ${hp.lr}, step size ${s.stepSize})`,
             );
           }
         }
-        this.table.write(slot, s, !active || active.has(slot.owner) ? slot.size : 0);
+        const on = !active || active.has(slot.owner);
+        if (accumulating && final && !on && slot.pending) {
+          // Not given a gradient this time, but earlier in the window: it steps on its accumulator.
+          this.table.pointGradient(slot, P_ACCUM);
+          this.table.write(slot, s, slot.size);
+        } else this.table.write(slot, s, on ? slot.size : 0, accumulating && slot.pending ? FLAG_PENDING : 0);
       }
     }
     const count = this.table.slots.length;
+    const refused = (k: number) => ({ result: { skipped: true, applied: false, param: this.flat(k) }, count });
+    if (accumulating && !final) {
+      if (skipNonFinite) {
+        const bad = this.kernel.firstNonFinite(this.table.base, count);
+        if (bad >= 0) return refused(bad);
+      }
+      this.kernel.accumulate(this.table.base, count);
+      for (const slot of this.table.slots) if (!active || active.has(slot.owner)) slot.pending = true;
+      this.window++;
+      return { result: { skipped: false, applied: false, accumulated: this.window }, count };
+    }
     // Guards read the gradients before anything is written, so a refusal changes nothing.
     let gradNorm: number | undefined;
+    let factor = 1 / k; // the mean of the accumulated gradients
     if (maxGradNorm !== null) {
       // Squares of finite float32s summed in float64 cannot overflow: a non-finite sum means a
       // non-finite gradient, so with clipping on the check costs no pass of its own.
       this.kernel.gradSumSq(this.table.base, count);
       let total = 0;
-      for (let k = 0; k < count; k++) {
-        const sumsq = this.table.sumSq(k);
-        if (skipNonFinite && !Number.isFinite(sumsq)) return { result: { skipped: true, param: this.flat(k) }, count };
+      for (let j = 0; j < count; j++) {
+        const sumsq = this.table.sumSq(j);
+        if (skipNonFinite && !Number.isFinite(sumsq)) return refused(j);
         total += sumsq;
       }
-      gradNorm = Math.sqrt(total);
+      gradNorm = Math.sqrt(total) / k;
       const coef = maxGradNorm / (gradNorm + 1e-6); // torch.nn.utils.clip_grad_norm_
-      if (!(coef >= 1)) this.table.scaleGradients(count, coef);
+      if (!(coef >= 1)) factor *= coef;
     } else if (skipNonFinite) {
-      const k = this.kernel.firstNonFinite(this.table.base, count);
-      if (k >= 0) return { result: { skipped: true, param: this.flat(k) }, count };
+      const bad = this.kernel.firstNonFinite(this.table.base, count);
+      if (bad >= 0) return refused(bad);
     }
-    return { result: gradNorm === undefined ? { skipped: false } : { skipped: false, gradNorm }, count };
+    if (factor !== 1) this.table.scaleGradients(count, factor);
+    if (accumulating) {
+      this.kernel.accumulate(this.table.base, count);
+      for (const slot of this.table.slots) {
+        if (!active || active.has(slot.owner) || slot.pending) this.table.pointGradient(slot, P_ACCUM);
+      }
+    }
+    const result: StepResult = { skipped: false, applied: true };
+    if (accumulating) result.accumulated = 0;
+    if (gradNorm !== undefined) result.gradNorm = gradNorm;
+    return { result, count };
   }
 
   // The index in opt.params (numbered through the groups) of table entry k.

@@ -25,16 +25,19 @@ import {
   E_STEP_SIZE,
   E_SLOW,
   E_SUMSQ,
-  P_PARAM,
-  P_MAX_EXP_AVG_SQ,
+  E_ACCUM,
+  E_EMA,
+  E_EMA_DECAY,
+  E_ONE_MINUS_EMA_DECAY,
+  E_CLIP_VALUE,
   P_SLOW,
   P_COUNT,
 } from './layout.js';
 
 /** The entry field of each array index P_* (layout.ts). */
-const ENTRY_POINTERS = [E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SLOW];
+const ENTRY_POINTERS = [E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SLOW, E_ACCUM, E_EMA];
 /** The arrays that move to a thread's range in a sub-table (the slow weights are not stepped there). */
-const RANGE_POINTERS = ENTRY_POINTERS.slice(P_PARAM, P_MAX_EXP_AVG_SQ + 1);
+const RANGE_POINTERS = ENTRY_POINTERS.filter((f) => f !== E_SLOW);
 const WORDS = ENTRY_BYTES / 4;
 
 /** One tensor: its arrays in linear memory and its entry in the table. */
@@ -48,6 +51,8 @@ export interface Slot {
   readonly index: number;
   /** Steps taken (torch's state['step']). */
   steps: number;
+  /** Its accumulator holds gradients of the current accumulation window. */
+  pending: boolean;
   views: (Float32Array | null)[];
   generation: number;
 }
@@ -75,8 +80,8 @@ export class StepTable {
     this.grow(16);
   }
 
-  /** Allocates a tensor of `size` elements with `arrays` arrays (P_* order) and its entry; all or nothing. */
-  add(size: number, arrays: number): Slot {
+  /** Allocates a tensor of `size` elements with the arrays `arrays` (P_* indices) and its entry; all or nothing. */
+  add(size: number, arrays: readonly number[]): Slot {
     const stride = alignUp(size * 4);
     const mark = this.arena.used,
       base = this.base,
@@ -84,7 +89,7 @@ export class StepTable {
     let start: number;
     try {
       if (this.slots.length === this.capacity) this.grow(this.capacity * 2);
-      start = this.arena.alloc(stride * arrays);
+      start = this.arena.alloc(stride * arrays.length);
     } catch (e) {
       // Out of memory: undo a table growth (the old table is intact: grow copies).
       this.arena.release(mark);
@@ -92,8 +97,19 @@ export class StepTable {
       this.capacity = capacity;
       throw e;
     }
-    const ptrs = Array.from({ length: P_COUNT }, (_, k) => (k < arrays ? start + k * stride : 0));
-    const slot: Slot = { owner: {}, size, ptrs, index: this.slots.length, steps: 0, views: [], generation: -1 };
+    const ptrs = Array.from({ length: P_COUNT }, (_, k) =>
+      arrays.includes(k) ? start + arrays.indexOf(k) * stride : 0,
+    );
+    const slot: Slot = {
+      owner: {},
+      size,
+      ptrs,
+      index: this.slots.length,
+      steps: 0,
+      pending: false,
+      views: [],
+      generation: -1,
+    };
     this.slots.push(slot);
     ptrs.forEach((_, k) => this.writePointer(slot, k));
     this.entries().i32[slot.index * WORDS + E_SIZE / 4] = size;
@@ -102,7 +118,12 @@ export class StepTable {
 
   /** Gives the slots slow weights that lack them, all or nothing; returns those that got them. */
   addSlow(slots: readonly Slot[]): Slot[] {
-    const missing = slots.filter((s) => !s.ptrs[P_SLOW]);
+    return this.addArray(slots, P_SLOW);
+  }
+
+  /** Gives the slots array `k` (P_*) where they lack it, zeroed, all or nothing; returns those that got it. */
+  addArray(slots: readonly Slot[], k: number): Slot[] {
+    const missing = slots.filter((s) => !s.ptrs[k]);
     const mark = this.arena.used;
     let ptrs: number[];
     try {
@@ -112,9 +133,9 @@ export class StepTable {
       throw e;
     }
     missing.forEach((s, i) => {
-      s.ptrs[P_SLOW] = ptrs[i];
+      s.ptrs[k] = ptrs[i];
       s.generation = -1;
-      this.writePointer(s, P_SLOW);
+      this.writePointer(s, k);
     });
     return missing;
   }
@@ -129,12 +150,12 @@ export class StepTable {
     return slot.views[k];
   }
 
-  /** Writes an entry's scalars and flags, and its size (0: the kernels skip it). */
-  write(slot: Slot, s: EntryScalars, size: number): void {
+  /** Writes an entry's scalars and flags (with `flags` added), and its size (0: the kernels skip it). */
+  write(slot: Slot, s: EntryScalars, size: number, flags = 0): void {
     const { i32, f32 } = this.entries();
     const e = slot.index * WORDS;
     i32[e + E_SIZE / 4] = size;
-    i32[e + E_FLAGS / 4] = s.flags;
+    i32[e + E_FLAGS / 4] = s.flags | flags;
     f32[e + E_GRAD_SCALE / 4] = s.gradScale;
     f32[e + E_WEIGHT_DECAY / 4] = s.weightDecay;
     f32[e + E_PARAM_DECAY / 4] = s.paramDecay;
@@ -144,6 +165,26 @@ export class StepTable {
     f32[e + E_ONE_MINUS_BETA2 / 4] = s.oneMinusBeta2;
     f32[e + E_EPS / 4] = s.eps;
     f32[e + E_STEP_SIZE / 4] = s.stepSize;
+    f32[e + E_EMA_DECAY / 4] = s.emaDecay;
+    f32[e + E_ONE_MINUS_EMA_DECAY / 4] = s.oneMinusEmaDecay;
+    f32[e + E_CLIP_VALUE / 4] = s.clipValue;
+  }
+
+  /** Points a slot's entry's gradient at its array `k` (P_GRAD, or P_ACCUM to step on the accumulated gradient). */
+  pointGradient(slot: Slot, k: number): void {
+    this.entries().i32[slot.index * WORDS + E_GRAD / 4] = slot.ptrs[k];
+  }
+
+  /** Sets or clears flag bits of a slot's entry. */
+  setFlag(slot: Slot, flag: number, on: boolean): void {
+    const { i32 } = this.entries();
+    const f = slot.index * WORDS + E_FLAGS / 4;
+    i32[f] = on ? i32[f] | flag : i32[f] & ~flag;
+  }
+
+  /** Sets a slot's entry's size (0: the kernels skip it). */
+  setSize(slot: Slot, size: number): void {
+    this.entries().i32[slot.index * WORDS + E_SIZE / 4] = size;
   }
 
   /** Every entry's size back to its tensor's (after a step that skipped some). */

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, RAdam } from '../src/index.js';
-import { HYPERPARAMETERS, OPTION_KEYS, TFJS_KEYS, validateOption } from '../src/options.js';
+import { HYPERPARAMETERS, OPTION_KEYS, validateOption } from '../src/options.js';
+import { TFJS_KEYS } from '../src/tfjs/config.js';
 import { RAdamOptimizer } from '../src/tfjs.js';
 
 // A valid non-default value per option (the declaration itself has none).
@@ -20,6 +21,7 @@ const OTHER: Record<string, unknown> = {
   degenerateToSgd: false,
   flushSubnormals: true,
   rectify: false,
+  clipValue: 0.5,
 };
 
 describe('HYPERPARAMETERS, the one declaration per option', () => {

@@ -44,7 +44,7 @@ describe.each(BACKENDS)('skipNonFinite (%s)', (backend) => {
     fill(params, 8);
     params[param].grad[element] = bad;
     const before = snapshot(params);
-    expect(opt.step()).toEqual({ skipped: true, param });
+    expect(opt.step()).toEqual({ skipped: true, applied: false, param });
     expectSameBits(snapshot(params), before);
     opt.dispose();
   });
@@ -55,13 +55,13 @@ describe.each(BACKENDS)('skipNonFinite (%s)', (backend) => {
     for (let t = 1; t <= 9; t++) {
       fill(guarded.params, t);
       fill(plain.params, t);
-      expect(guarded.opt.step()).toEqual({ skipped: false });
+      expect(guarded.opt.step()).toEqual({ skipped: false, applied: true });
       plain.opt.step();
     }
     expectSameBits(snapshot(guarded.params), snapshot(plain.params));
     plain.params[2].grad[1] = NaN;
-    expect(plain.opt.step({ skipNonFinite: true })).toEqual({ skipped: true, param: 2 });
-    expect(plain.opt.step()).toEqual({ skipped: false }); // the default (off) again: NaN goes in, as in torch
+    expect(plain.opt.step({ skipNonFinite: true })).toEqual({ skipped: true, applied: false, param: 2 });
+    expect(plain.opt.step()).toEqual({ skipped: false, applied: true }); // the default (off) again: NaN goes in, as in torch
     expect(Number.isNaN(plain.params[2].data[1])).toBe(true);
     guarded.params[0].grad[0] = Infinity;
     expect(guarded.opt.step({ skipNonFinite: false }).skipped).toBe(false);
@@ -350,7 +350,7 @@ describe('guards, details', () => {
       expect(opt.params).toEqual([a, c, b]);
       [a, b, c].forEach((p) => p.grad.fill(1));
       c.grad[3] = NaN;
-      expect(opt.step()).toEqual({ skipped: true, param: 1 });
+      expect(opt.step()).toEqual({ skipped: true, applied: false, param: 1 });
       opt.dispose();
     }
   });

@@ -20,13 +20,14 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-// The kernel's updates with amsgrad, coupled decay and flush off (their pointer and decay unused).
+// The kernel's updates with amsgrad, coupled decay, flush and the EMA off (their pointers and
+// scalars unused), and no clamp (+Infinity, as the shipped loop runs it without clipValue).
 // @ts-ignore: decorator
 @inline function elem(
   p: usize, g: usize, m: usize, v: usize,
   gs: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32,
 ): void {
-  kernelElem<Off, Off, Adaptive, Off>(p, g, m, v, 0, gs, 0, pd, b1, c1, b2, c2, eps, st);
+  kernelElem<Off, Off, Adaptive, Off, Off>(p, g, m, v, 0, 0, gs, Infinity, 0, pd, b1, c1, b2, c2, eps, st, 0, 0);
 }
 
 // @ts-ignore: decorator
@@ -34,7 +35,7 @@ export function heapBase(): usize {
   p: usize, g: usize, m: usize, v: usize, o: usize,
   gs: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
 ): void {
-  kernelVec<Off, Off, Adaptive, Off>(p, g, m, v, 0, o, gs, f32x4.splat(0), pd, b1, c1, b2, c2, eps, st);
+  kernelVec<Off, Off, Adaptive, Off, Off>(p, g, m, v, 0, 0, o, gs, f32x4.splat(Infinity), f32x4.splat(-Infinity), f32x4.splat(0), pd, b1, c1, b2, c2, eps, st, f32x4.splat(0), f32x4.splat(0));
 }
 
 // Each export takes the same arguments: the four arrays, the element count, then the f32 scalars of

@@ -23,12 +23,19 @@ import {
   E_STEP_SIZE,
   E_SLOW,
   E_SUMSQ,
+  E_ACCUM,
+  E_EMA,
+  E_EMA_DECAY,
+  E_ONE_MINUS_EMA_DECAY,
+  E_CLIP_VALUE,
   MODE_MASK,
   MODE_MOMENTUM,
   MODE_ADAPTIVE,
   FLAG_AMSGRAD,
   FLAG_COUPLED_DECAY,
   FLAG_FLUSH_SUBNORMALS,
+  FLAG_EMA,
+  FLAG_PENDING,
 } from '../layout.js';
 import type { Kernel } from './kernel.js';
 
@@ -47,6 +54,12 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
     const ams = (flags & FLAG_AMSGRAD) !== 0;
     const coupled = (flags & FLAG_COUPLED_DECAY) !== 0;
     const flush = (flags & FLAG_FLUSH_SUBNORMALS) !== 0;
+    const ema = (flags & FLAG_EMA) !== 0;
+    const a = i32[e + E_EMA / 4] >>> 2;
+    const ed = f32[e + E_EMA_DECAY / 4],
+      ec = f32[e + E_ONE_MINUS_EMA_DECAY / 4];
+    const cv = f32[e + E_CLIP_VALUE / 4],
+      ncv = -cv;
     const p = i32[e + E_PARAM / 4] >>> 2,
       g = i32[e + E_GRAD / 4] >>> 2;
     const m = i32[e + E_EXP_AVG / 4] >>> 2,
@@ -63,6 +76,8 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
       st = f32[e + E_STEP_SIZE / 4];
     for (let i = 0; i < n; i++) {
       let gi = fr(f32[g + i] * gs);
+      // As f32x4.pmin/pmax select (cv is positive, never NaN): a NaN passes through.
+      gi = Math.max(Math.min(gi, cv), ncv);
       const pi = fr(f32[p + i] * pd);
       if (coupled) gi = fr(gi + fr(wd * pi));
       let mi = fr(fr(f32[m + i] * b1) + fr(gi * c1));
@@ -76,11 +91,22 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
         vi = Math.max(f32[vm + i], vi);
         f32[vm + i] = vi;
       }
+      let pn: number;
+      if (mode === MODE_ADAPTIVE) f32[p + i] = pn = fr(pi - fr(fr(mi * st) / fr(fr(Math.sqrt(vi)) + eps)));
+      else if (mode === MODE_MOMENTUM) f32[p + i] = pn = fr(pi - fr(mi * st));
+      else pn = f32[p + i];
       // A Float32Array store rounds: the last operation needs no fround of its own.
-      if (mode === MODE_ADAPTIVE) f32[p + i] = pi - fr(fr(mi * st) / fr(fr(Math.sqrt(vi)) + eps));
-      else if (mode === MODE_MOMENTUM) f32[p + i] = pi - fr(mi * st);
+      if (ema) f32[a + i] = fr(f32[a + i] * ed) + fr(pn * ec);
     }
   }
+}
+
+/** The gradient of entry word `e` as the guards see it: g, or with FLAG_PENDING acc + g (float32). */
+function gradientOf(i32: Int32Array, f32: Float32Array, e: number): (i: number) => number {
+  const g = i32[e + E_GRAD / 4] >>> 2;
+  if ((i32[e + E_FLAGS / 4] & FLAG_PENDING) === 0) return (i) => f32[g + i];
+  const acc = i32[e + E_ACCUM / 4] >>> 2;
+  return (i) => fr(f32[acc + i] + f32[g + i]);
 }
 
 /** assembly/guards.ts firstNonFinite. */
@@ -89,9 +115,9 @@ function jsFirstNonFinite(buffer: ArrayBuffer, table: number, count: number): nu
     f32 = new Float32Array(buffer);
   for (let k = 0; k < count; k++) {
     const e = (table + k * ENTRY_BYTES) >>> 2;
-    const g = i32[e + E_GRAD / 4] >>> 2,
+    const grad = gradientOf(i32, f32, e),
       n = i32[e + E_SIZE / 4];
-    for (let i = 0; i < n; i++) if (!Number.isFinite(f32[g + i])) return k;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(grad(i))) return k;
   }
   return -1;
 }
@@ -105,14 +131,29 @@ function jsGradSumSq(buffer: ArrayBuffer, table: number, count: number): void {
   for (let k = 0; k < count; k++) {
     const base = table + k * ENTRY_BYTES;
     const e = base >>> 2;
-    const g = i32[e + E_GRAD / 4] >>> 2,
+    const grad = gradientOf(i32, f32, e),
       n = i32[e + E_SIZE / 4];
     p.fill(0);
     for (let i = 0; i < n; i++) {
-      const x = f32[g + i];
+      const x = grad(i);
       p[i & 7] += x * x;
     }
     f64[(base + E_SUMSQ) >>> 3] = p[0] + p[1] + (p[2] + p[3]) + (p[4] + p[5] + (p[6] + p[7]));
+  }
+}
+
+/** assembly/guards.ts accumulate. */
+function jsAccumulate(buffer: ArrayBuffer, table: number, count: number): void {
+  const i32 = new Int32Array(buffer),
+    f32 = new Float32Array(buffer);
+  for (let k = 0; k < count; k++) {
+    const e = (table + k * ENTRY_BYTES) >>> 2;
+    const acc = i32[e + E_ACCUM / 4] >>> 2,
+      g = i32[e + E_GRAD / 4] >>> 2,
+      n = i32[e + E_SIZE / 4];
+    if (acc === 0 || acc === g || n <= 0) continue;
+    if ((i32[e + E_FLAGS / 4] & FLAG_PENDING) === 0) f32.copyWithin(acc, g, g + n);
+    else for (let i = 0; i < n; i++) f32[acc + i] += f32[g + i];
   }
 }
 
@@ -145,5 +186,6 @@ export function createJsKernel(): Kernel {
     firstNonFinite: (table, count) => jsFirstNonFinite(memory.buffer, table, count),
     gradSumSq: (table, count) => jsGradSumSq(memory.buffer, table, count),
     lookaheadSync: (table, count, alpha) => jsLookaheadSync(memory.buffer, table, count, alpha),
+    accumulate: (table, count) => jsAccumulate(memory.buffer, table, count),
   };
 }

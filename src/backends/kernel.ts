@@ -7,6 +7,7 @@ export const EXPORTS = {
   firstNonFinite: 'first_nonfinite',
   gradSumSq: 'grad_sumsq',
   lookaheadSync: 'lookahead_sync',
+  accumulate: 'accumulate',
   heapBase: 'heapBase',
 } as const;
 
@@ -24,4 +25,6 @@ export interface Kernel {
   gradSumSq(table: number, count: number): void;
   /** Lookahead: for every tensor with slow weights, s += alpha * (p - s); p = s. */
   lookaheadSync(table: number, count: number, alpha: number): void;
+  /** Gradient accumulation: acc += g (FLAG_PENDING) or acc = g, for entries with an accumulator that is not their gradient. */
+  accumulate(table: number, count: number): void;
 }

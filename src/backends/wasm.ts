@@ -71,6 +71,7 @@ function kernelOf(backend: WasmBackend, exports: Record<string, unknown>, memory
     firstNonFinite: exports[EXPORTS.firstNonFinite] as (table: number, count: number) => number,
     gradSumSq: exports[EXPORTS.gradSumSq] as (table: number, count: number) => void,
     lookaheadSync: exports[EXPORTS.lookaheadSync] as (table: number, count: number, alpha: number) => void,
+    accumulate: exports[EXPORTS.accumulate] as (table: number, count: number) => void,
   };
 }
 

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hooksOf, type Hooks } from '../hooks.js';
 import type { Param, RAdam } from '../optimizer.js';
-import { TFJS_KEYS, fromTfjsConfig, toTfjsConfig, type BackendChoice, type GroupOptions } from '../options.js';
+import type { BackendChoice, GroupOptions } from '../options.js';
+import { TFJS_KEYS, fromTfjsConfig, toTfjsConfig } from './config.js';
 
 /** tfjs's `{ name, tensor }` pair (not exported from tfjs-core's index). */
 type NamedTensor = { name: string; tensor: tf.Tensor };
