@@ -102,12 +102,12 @@ function checkExtras(sd: RAdamStateDict, stepper: Stepper, where: string) {
       `${where}: accumulated ${formatValue(acc.accumulated)} (expected 0 <= accumulated < k ${acc.k})`,
     );
   const k = stepper.accumulate;
-  if ((acc.accumulated > 0 || k > 1) && acc.k > 1 && acc.k !== k)
-    throw new RangeError(`${where}: saved with accumulate ${acc.k}, this optimizer has accumulate ${k}`);
   if (acc.accumulated > 0 && k === 1)
     throw new RangeError(
       `${where}: the state dict holds ${acc.accumulated} accumulated gradients, this optimizer does not accumulate`,
     );
+  if (k > 1 && acc.k > 1 && acc.k !== k)
+    throw new RangeError(`${where}: saved with accumulate ${acc.k}, this optimizer has accumulate ${k}`);
   return { ema, accumulated: acc.accumulated };
 }
 

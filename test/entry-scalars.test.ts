@@ -1,10 +1,11 @@
 // The table entry of a step as a pure function of (t, hyperparameters): the flag logic without a
 // kernel, as optax tests its step scalars.
 import { describe, expect, it } from 'vitest';
-import { entryScalars } from '../src/entry-scalars.js';
+import { emaDecay, entryScalars } from '../src/entry-scalars.js';
 import {
   FLAG_AMSGRAD,
   FLAG_COUPLED_DECAY,
+  FLAG_EMA,
   FLAG_FLUSH_SUBNORMALS,
   MODE_ADAPTIVE,
   MODE_MASK,
@@ -49,5 +50,22 @@ describe('entryScalars', () => {
     const out = entryScalars(1, hp());
     expect(entryScalars(20, hp(), out)).toBe(out);
     expect(out.flags & MODE_MASK).toBe(MODE_ADAPTIVE);
+  });
+
+  it('the EMA: its flag, its decay per step (TensorFlow warmup: min(decay, (1 + n) / (10 + n)), n = t - 1), 1 - decay', () => {
+    expect(entryScalars(1, hp()).flags & FLAG_EMA).toBe(0);
+    const plain = { decay: 0.999, warmup: false };
+    const warm = { decay: 0.999, warmup: true };
+    const e = entryScalars(3, hp(), undefined, plain);
+    expect(e.flags & FLAG_EMA).toBe(FLAG_EMA);
+    expect([e.emaDecay, e.oneMinusEmaDecay]).toEqual([0.999, 1 - 0.999]);
+    expect([1, 2, 11, 100].map((t) => emaDecay(t, warm))).toEqual([1 / 10, 2 / 11, 11 / 20, 100 / 109]);
+    expect(emaDecay(1e6, warm)).toBe(0.999);
+    expect(emaDecay(1, { decay: 0.05, warmup: true })).toBe(0.05);
+  });
+
+  it('clipValue: the clamp, +Infinity without it', () => {
+    expect(entryScalars(1, hp()).clipValue).toBe(Number.POSITIVE_INFINITY);
+    expect(entryScalars(1, hp({ clipValue: 0.25 })).clipValue).toBe(0.25);
   });
 });

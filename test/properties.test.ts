@@ -3,7 +3,7 @@
 // always throws and never changes the optimizer.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RAdam, type Backend, type GroupOptions, type Param } from '../src/index.js';
+import { Lookahead, RAdam, type Backend, type GroupOptions, type Param } from '../src/index.js';
 import { firstDifference, gradient, rng } from './support/random.js';
 
 const hyper: fc.Arbitrary<GroupOptions> = fc.record({
@@ -18,6 +18,7 @@ const hyper: fc.Arbitrary<GroupOptions> = fc.record({
   degenerateToSgd: fc.boolean(),
   flushSubnormals: fc.boolean(),
   rectify: fc.boolean(),
+  clipValue: fc.oneof(fc.constant(null), fc.double({ min: 0.05, max: 3, noNaN: true })),
 });
 const run = fc.record({
   groups: fc.array(hyper, { minLength: 1, maxLength: 3 }),
@@ -25,19 +26,27 @@ const run = fc.record({
   steps: fc.integer({ min: 1, max: 25 }),
   lrChangeAt: fc.integer({ min: 0, max: 25 }),
   maxGradNorm: fc.oneof(fc.constant(null), fc.double({ min: 0.1, max: 10, noNaN: true })),
+  ema: fc.oneof(
+    fc.constant(null),
+    fc.record({ decay: fc.double({ min: 0, max: 0.999, noNaN: true }), warmup: fc.boolean() }),
+  ),
+  accumulate: fc.integer({ min: 1, max: 4 }),
+  lookahead: fc.boolean(),
   seed: fc.integer({ min: 1, max: 1e6 }),
 });
 type Run = typeof run extends fc.Arbitrary<infer T> ? T : never;
 
-async function build(backend: Backend, r: Run) {
-  const opt = await RAdam.create({ ...r.groups[0], backend, maxGradNorm: r.maxGradNorm });
+type Built = { opt: RAdam; params: Param[]; la: Lookahead | null };
+async function build(backend: Backend, r: Run): Promise<Built> {
+  const { maxGradNorm, ema, accumulate } = r;
+  const opt = await RAdam.create({ ...r.groups[0], backend, maxGradNorm, ema, accumulate });
   const groups = [opt.groups[0], ...r.groups.slice(1).map((g) => opt.addGroup(g))];
   const init = rng(r.seed);
   const params = r.sizes.map((n, i) => groups[i % groups.length].addParam(gradient(init, n)));
-  return { opt, params };
+  return { opt, params, la: r.lookahead ? new Lookahead(opt, { k: 3, alpha: 0.5 }) : null };
 }
 /** Trains steps from..to; returns the gradient norms step() reported (with maxGradNorm). */
-function train(o: { opt: RAdam; params: Param[] }, r: Run, from: number, to: number): (number | undefined)[] {
+function train(o: Built, r: Run, from: number, to: number): (number | undefined)[] {
   const norms = [];
   for (let t = from; t <= to; t++) {
     if (t === r.lrChangeAt)
@@ -46,13 +55,20 @@ function train(o: { opt: RAdam; params: Param[] }, r: Run, from: number, to: num
       });
     const q = rng(r.seed + t);
     o.params.forEach((p) => p.grad.set(gradient(q, p.size)));
-    norms.push(o.opt.step().gradNorm);
+    norms.push((o.la ?? o.opt).step().gradNorm);
   }
   return norms;
 }
-const state = (params: Param[]) =>
+const state = (params: Param[], la: Lookahead | null = null) =>
   params.flatMap((p) =>
-    [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()),
+    [
+      p.data,
+      p.expAvg,
+      p.expAvgSq,
+      ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : []),
+      ...(p.ema ? [p.ema] : []),
+      ...(la ? [la.slowWeights(p)] : []),
+    ].map((a) => a.slice()),
   );
 const same = (a: Float32Array[], b: Float32Array[]) =>
   a.length === b.length && a.every((x, i) => firstDifference(x, b[i]) === -1);
@@ -63,7 +79,7 @@ describe('properties', () => {
       fc.asyncProperty(run, async (r) => {
         const runs = await Promise.all((['simd', 'scalar', 'js'] as const).map((b) => build(b, r)));
         const norms = runs.map((o) => JSON.stringify(train(o, r, 1, r.steps))); // float64s, compared exactly
-        const [a, b, c] = runs.map((o) => state(o.params));
+        const [a, b, c] = runs.map((o) => state(o.params, o.la));
         runs.forEach((o) => o.opt.dispose());
         return same(a, b) && same(b, c) && norms[0] === norms[1] && norms[1] === norms[2];
       }),
@@ -79,17 +95,19 @@ describe('properties', () => {
         train(whole, r, 1, r.steps);
         const first = await build('simd', r);
         train(first, r, 1, k);
-        const saved = binary ? first.opt.saveState({ includeParams: true }) : structuredClone(first.opt.stateDict());
+        const from = first.la ?? first.opt;
+        const saved = binary ? from.saveState({ includeParams: true }) : structuredClone(from.stateDict());
         const values = first.params.map((p) => p.data.slice());
         first.opt.dispose();
         const second = await build('js', { ...r, groups: r.groups.map((g) => ({ ...g, lr: 1, eps: 0.25 })) });
-        if (binary) second.opt.loadState(saved as Uint8Array);
+        const into = second.la ?? second.opt;
+        if (binary) into.loadState(saved as Uint8Array);
         else {
           second.params.forEach((p, i) => p.data.set(values[i]));
-          second.opt.loadStateDict(saved as never);
+          into.loadStateDict(saved as never);
         }
         train(second, r, k + 1, r.steps);
-        const ok = same(state(second.params), state(whole.params));
+        const ok = same(state(second.params, second.la), state(whole.params, whole.la));
         whole.opt.dispose();
         second.opt.dispose();
         return ok;
@@ -106,12 +124,13 @@ describe('properties', () => {
       fc.constant('betas'),
       fc.constantFrom([0.9, 1], [1, 0.9], [-0.1, 0.9], [0.9, NaN], [0.9], 'x', null),
     );
+    const clip = fc.tuple(fc.constant('clipValue'), fc.constantFrom(0, -1, ...junk.filter((x) => x !== null)));
     const flags = fc.tuple(
       fc.constantFrom('maximize', 'decoupledWeightDecay', 'degenerateToSgd', 'flushSubnormals', 'rectify'),
       fc.constantFrom(1, 0, 'true', null, {}),
     );
     const use = fc.oneof(
-      fc.tuple(fc.constant('set'), fc.oneof(nonNegative, threshold, betas, flags)),
+      fc.tuple(fc.constant('set'), fc.oneof(nonNegative, threshold, betas, flags, clip)),
       fc.tuple(fc.constant('addParam'), fc.constantFrom(-1, 2.5, NaN, 'abc', [1, 'x'], {}, new Int32Array(2))),
       fc.tuple(
         fc.constant('step'),
@@ -123,7 +142,7 @@ describe('properties', () => {
           { other: 1 },
         ),
       ),
-      fc.tuple(fc.constant('addGroup'), fc.oneof(nonNegative, threshold, betas, flags)),
+      fc.tuple(fc.constant('addGroup'), fc.oneof(nonNegative, threshold, betas, flags, clip)),
     );
     await fc.assert(
       fc.asyncProperty(run, use, async (r, [kind, arg]) => {

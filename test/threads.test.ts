@@ -2,7 +2,8 @@
 // dist/threads/worker.js, so these tests import the built package (npm test builds first).
 import { describe, expect, it } from 'vitest';
 import os from 'node:os';
-import { Adam, RAdam, type GroupOptions, type Param } from '../dist/index.js';
+import fc from 'fast-check';
+import { Adam, Lookahead, RAdam, type GroupOptions, type Param } from '../dist/index.js';
 import { firstDifference, gradient, rng } from './support/random.js';
 
 /** With threads, every step is split (the break-even off): the tests must exercise the workers. */
@@ -46,6 +47,77 @@ describe('threads', () => {
     expect(splits(two.opt)).toBe(11); // every step but the skipped one went to the workers
     one.opt.dispose();
     two.opt.dispose();
+  });
+
+  it('with the EMA, accumulation and clipValue, split steps are bit-identical to one thread', async () => {
+    const groups: GroupOptions[] = [
+      { lr: 0.02, clipValue: 0.5 },
+      { lr: 0.1, amsgrad: true, clipValue: null },
+    ];
+    const sizes = [0, 1, 17, 5000, 70_001, 3, 40_000];
+    const options = { ema: { decay: 0.9, warmup: true }, accumulate: 3, maxGradNorm: 100, skipNonFinite: true };
+    const one = await build(1, groups, sizes, options);
+    const two = await build(2, groups, sizes, options);
+    for (let t = 1; t <= 13; t++) {
+      const q = rng(200 + t);
+      const grads = sizes.map((n) => gradient(q, n));
+      if (t === 5) grads[4][77] = Number.NaN; // refused: the accumulators stay as they were
+      const results = [one, two].map((o) => {
+        o.params.forEach((p, i) => p.grad.set(grads[i]));
+        return o.opt.step();
+      });
+      expect(results[1]).toEqual(results[0]);
+    }
+    const [a, b] = [one, two].map((o) => [...all(o.params), ...o.params.map((p) => p.ema!.slice())]);
+    a.forEach((x, i) => expect(firstDifference(x, b[i]), `array ${i}`).toBe(-1));
+    expect(two.params[4].step).toBe(4); // 12 accepted gradients, 3 per applied step
+    expect(splits(two.opt)).toBe(4);
+    one.opt.dispose();
+    two.opt.dispose();
+  });
+
+  it('property: every combination of the EMA, accumulation, clipValue, clipping and Lookahead splits bit-identically', async () => {
+    const combo = fc.record({
+      ema: fc.oneof(
+        fc.constant(null),
+        fc.record({ decay: fc.double({ min: 0, max: 0.99, noNaN: true }), warmup: fc.boolean() }),
+      ),
+      accumulate: fc.integer({ min: 1, max: 3 }),
+      clipValue: fc.oneof(fc.constant(null), fc.double({ min: 0.05, max: 2, noNaN: true })),
+      maxGradNorm: fc.oneof(fc.constant(null), fc.double({ min: 1, max: 300, noNaN: true })),
+      amsgrad: fc.boolean(),
+      lookahead: fc.boolean(),
+      sizes: fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 1, maxLength: 4 }),
+      steps: fc.integer({ min: 1, max: 9 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(combo, async (c) => {
+        const { ema, accumulate, maxGradNorm, clipValue, amsgrad } = c;
+        const runs = await Promise.all(
+          [1, 2].map((n) => build(n, [{ lr: 0.05, clipValue, amsgrad }], c.sizes, { ema, accumulate, maxGradNorm })),
+        );
+        const las = runs.map((o) => (c.lookahead ? new Lookahead(o.opt, { k: 2 }) : null));
+        const results: string[][] = [[], []];
+        for (let t = 1; t <= c.steps; t++) {
+          const q = rng(t);
+          const grads = c.sizes.map((n) => gradient(q, n));
+          runs.forEach((o, k) => {
+            o.params.forEach((p, i) => p.grad.set(grads[i]));
+            results[k].push(JSON.stringify((las[k] ?? o.opt).step()));
+          });
+        }
+        const [a, b] = runs.map((o, k) => [
+          ...all(o.params),
+          ...o.params.flatMap((p) => [
+            ...(p.ema ? [p.ema.slice()] : []),
+            ...(las[k] ? [las[k]!.slowWeights(p).slice()] : []),
+          ]),
+        ]);
+        runs.forEach((o) => o.opt.dispose());
+        return results[0].join() === results[1].join() && a.every((x, i) => firstDifference(x, b[i]) === -1);
+      }),
+      { numRuns: 12 },
+    );
   });
 
   it('Adam with threads is still Adam', async () => {
