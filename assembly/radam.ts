@@ -27,14 +27,37 @@ function stepEntry(e: usize): void {
   // Instantiate the loop per combination of the options that change the memory traffic or the
   // operation sequence, so the loops carry no per-element branches. (Constant bool arguments to an
   // @inline function are not enough: Binaryen folds such near-identical copies back into one loop
-  // with the branches inside.) The value clamp is not among them: with c = +Infinity it is exact
-  // identity, and two min/max per vector cost nothing in a loop bound by divide and square root.
+  // with the branches inside.) So is the EMA, in the adaptive mode. The value clamp is not: with
+  // c = +Infinity it is exact identity, and two min/max per vector cost nothing in a loop bound by
+  // divide and square root.
   if (mode == MODE_ADAPTIVE) {
     if (ema) byFlush<Adaptive, On>(e, n, flush, ams, coupled); else byFlush<Adaptive, Off>(e, n, flush, ams, coupled);
-  } else if (mode == MODE_MOMENTUM) {
-    if (ema) byFlush<Momentum, On>(e, n, flush, ams, coupled); else byFlush<Momentum, Off>(e, n, flush, ams, coupled);
   } else {
-    if (ema) byFlush<Skip, On>(e, n, flush, ams, coupled); else byFlush<Skip, Off>(e, n, flush, ams, coupled);
+    // The first few steps only (below the threshold): the EMA follows in a pass of its own, with
+    // the same operations, rather than doubling these loops' code.
+    if (mode == MODE_MOMENTUM) byFlush<Momentum, Off>(e, n, flush, ams, coupled);
+    else byFlush<Skip, Off>(e, n, flush, ams, coupled);
+    if (ema) emaPass(e, n);
+  }
+}
+
+/** ema = d*ema + (1-d)*p over the entry's elements: elem's last line, on its own. */
+function emaPass(e: usize, n: i32): void {
+  let p = <usize>load<u32>(e, E_PARAM);
+  let a = <usize>load<u32>(e, E_EMA);
+  const ed = load<f32>(e, E_EMA_DECAY);
+  const ec = load<f32>(e, E_ONE_MINUS_EMA_DECAY);
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const ved = f32x4.splat(ed), vom = f32x4.splat(ec);
+    for (; i + 4 <= n; i += 4) {
+      v128.store(a, f32x4.add(f32x4.mul(v128.load(a), ved), f32x4.mul(v128.load(p), vom)));
+      p += 16; a += 16;
+    }
+  }
+  for (; i < n; i++) {
+    store<f32>(a, load<f32>(a) * ed + load<f32>(p) * ec);
+    p += 4; a += 4;
   }
 }
 
