@@ -1,6 +1,7 @@
 // The smoke test every runtime runs: backend detection, then a few torch golden cases on the
 // backend 'auto' picked and on every other backend the runtime supports, judged with the golden
-// tolerance. The caller passes the RAdam it loaded and the cases; the only import is the
+// tolerance; a short run with the weight EMA, accumulation and clipValue, the same bits on every
+// backend; threads against one thread. The caller passes the RAdam it loaded and the cases; the only import is the
 // (dependency-free) golden runner.
 import { runCase, worstError, TOLERANCE } from '../support/golden-runner.mjs';
 
@@ -9,6 +10,7 @@ export async function smoke(RAdam, cases) {
   const auto = probe.backend;
   probe.dispose();
   const results = [];
+  const extras = [];
   for (const backend of ['simd', 'scalar', 'js']) {
     let ready = true;
     try {
@@ -29,29 +31,60 @@ export async function smoke(RAdam, cases) {
       }
       results.push({ backend, name: c.name, worst, ok: error === undefined && worst <= TOLERANCE, error });
     }
+    extras.push({ backend, bits: await extrasRun(RAdam, { backend }) });
   }
+  // Every backend must give the first one's bits.
+  const differ = extras.filter((x) => x.bits !== extras[0].bits).map((x) => x.backend);
+  results.push({
+    backend: extras.map((x) => x.backend).join('='),
+    name: 'ema+accumulate+clipValue',
+    worst: 0,
+    ok: differ.length === 0,
+    error: differ.length ? `bits of ${differ.join(', ')} differ from ${extras[0].backend}` : undefined,
+  });
   return { auto, results, threads: await threadsCheck(RAdam) };
+}
+
+/** 9 calls with ema (warmup), accumulate 3, clipValue and maxGradNorm: the params' and EMA's bits, as hex. */
+async function extrasRun(RAdam, options) {
+  const opt = await RAdam.create({
+    ...options,
+    lr: 0.05,
+    ema: { decay: 0.9, warmup: true },
+    accumulate: 3,
+    clipValue: 0.75,
+    maxGradNorm: 20,
+  });
+  const w = opt.addParam(Float32Array.from({ length: 1031 }, (_, i) => Math.sin(i)));
+  for (let t = 1; t <= 9; t++) {
+    w.grad.set(Float32Array.from({ length: w.size }, (_, i) => Math.cos(i * t) * (1 + (i % 7))));
+    opt.step();
+  }
+  const hex = (a) => Array.from(new Uint32Array(a.slice().buffer), (x) => x.toString(16)).join('');
+  const bits = hex(w.data) + hex(w.ema);
+  opt.dispose();
+  return bits;
 }
 
 /** threads: 'auto' against one thread on the same steps (stepAsync: a browser's main thread may not block). */
 async function threadsCheck(RAdam) {
   const n = 100_000;
   const make = async (threads) => {
-    const opt = await RAdam.create({ threads, lr: 0.01 });
+    const opt = await RAdam.create({ threads, lr: 0.01, ema: { decay: 0.5 }, accumulate: 2, clipValue: 0.5 });
     const w = opt.addParam(Float32Array.from({ length: n }, (_, i) => Math.sin(i)));
     return { opt, w };
   };
   try {
     const [one, auto] = [await make(1), await make('auto')];
     auto.opt._minSplit = 0; // split every step where there are threads: the workers must really run
-    for (let t = 1; t <= 6; t++) {
+    for (let t = 1; t <= 12; t++) {
       for (const o of [one, auto]) o.w.grad.set(o.w.data);
       one.opt.step();
       await auto.opt.stepAsync();
     }
     let same = true;
     for (let i = 0; i < n; i++)
-      if (!Object.is(one.w.data[i], auto.w.data[i])) {
+      if (!Object.is(one.w.data[i], auto.w.data[i]) || !Object.is(one.w.ema[i], auto.w.ema[i])) {
         same = false;
         break;
       }
