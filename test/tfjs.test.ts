@@ -5,8 +5,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { RAdam } from '../src/index.js';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { hooksOf } from '../src/hooks.js';
+import { RAdam, type Param } from '../src/index.js';
 import { RAdamOptimizer } from '../src/tfjs.js';
 
 const FLT_MIN = 1.1754943508222875e-38;
@@ -380,5 +381,522 @@ describe('RAdamOptimizer state through getWeights/setWeights', () => {
     expect(opt.getConfig()).toMatchObject({ rectify: false, flushSubnormals: true });
     expect(() => new RAdamOptimizer({ lr: 0.5 } as never)).toThrow(/unknown config key "lr"/);
     opt.dispose();
+  });
+});
+
+// --- accumulate, ema and clipValue through the adapter ---------------------------------------------
+
+const bits = (a: ArrayLike<number>) => Array.from(a);
+const named = async (opt: RAdamOptimizer) =>
+  Object.fromEntries(
+    await Promise.all((await opt.getWeights()).map(async (w) => [w.name, Array.from(await w.tensor.data())])),
+  );
+/** The optimizer's `<name>/ema` weights, in the order of the model's weights. */
+const emaOf = async (opt: RAdamOptimizer, model: tfl.LayersModel) => {
+  const w = await named(opt);
+  return model.weights.map((v) => Float32Array.from(w[`${v.name}/ema`]));
+};
+
+describe('RAdamOptimizer config: accumulate, ema, clipValue', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('takes accumulate, ema and clipValue; getConfig always lists them and fromConfig round-trips it', async () => {
+    const plain = new RAdamOptimizer();
+    expect(plain.getConfig()).toMatchObject({ accumulate: 1, ema: null, clipValue: null });
+    expect([plain.accumulate, plain.accumulated, plain.ema]).toEqual([1, 0, null]);
+    const opt = await RAdamOptimizer.create({ accumulate: 4, ema: { decay: 0.999 }, clipValue: 1 });
+    const config = opt.getConfig();
+    expect(config).toMatchObject({ accumulate: 4, ema: { decay: 0.999, warmup: false }, clipValue: 1 });
+    expect([opt.accumulate, opt.accumulated, opt.ema]).toEqual([4, 0, { decay: 0.999, warmup: false }]);
+    const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap.RAdam;
+    for (const c of [config, JSON.parse(JSON.stringify(config))]) {
+      const copy = fromConfig(cls, c) as RAdamOptimizer;
+      expect(copy.getConfig()).toEqual(config);
+      copy.dispose();
+    }
+    const warm = new RAdamOptimizer({ ema: { decay: 0.5, warmup: true }, accumulate: 1, clipValue: null });
+    expect(warm.getConfig()).toMatchObject({ ema: { decay: 0.5, warmup: true }, accumulate: 1, clipValue: null });
+    for (const o of [plain, opt, warm]) o.dispose();
+  });
+
+  it.each([
+    [{ accumulate: 0 }, /Invalid accumulate: 0 \(expected an integer from 1 to 16777216\)/],
+    [{ accumulate: 2.5 }, /Invalid accumulate: 2.5/],
+    [{ accumulate: '4' }, /Invalid accumulate: "4"/],
+    [{ ema: 0.99 }, /Invalid ema: 0.99 \(expected \{ decay, warmup\? \} or null\)/],
+    [{ ema: { decay: 1 } }, /Invalid ema decay: 1 \(expected 0 <= decay < 1\)/],
+    [{ ema: {} }, /Invalid ema decay: undefined/],
+    [{ ema: { decay: 0.9, momentum: 0.9 } }, /Unknown ema option: "momentum"/],
+    [{ ema: { decay: 0.9, warmup: 'yes' } }, /Invalid ema warmup: "yes" \(expected true or false\)/],
+    [{ clipValue: 0 }, /Invalid clipValue: 0 \(expected a positive finite number, or null for no clamp\)/],
+    [{ clipValue: Number.NaN }, /Invalid clipValue: NaN/],
+    [{ useEma: true }, /unknown config key "useEma" \(known: .*accumulate, ema, backend\)/],
+  ])('refuses %o with a message naming the value (constructor, create, fromConfig)', async (config, message) => {
+    expect(() => new RAdamOptimizer(config as never)).toThrow(message);
+    await expect(RAdamOptimizer.create(config as never)).rejects.toThrow(message);
+    const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap.RAdam;
+    expect(() => fromConfig(cls, config as never)).toThrow(message);
+  });
+
+  it('clipValue clamps every gradient element before the step, as the core does', async () => {
+    const a = tf.variable(tf.tensor1d([1, 2, 3]), true, 'clip_a'),
+      b = tf.variable(tf.tensor1d([1, 2, 3]), true, 'clip_b');
+    const clipped = new RAdamOptimizer({ learningRate: 0.1, clipValue: 1 }),
+      byHand = new RAdamOptimizer({ learningRate: 0.1 });
+    const core = await RAdam.create({ lr: 0.1, clipValue: 1 }),
+      p = core.addParam([1, 2, 3]);
+    for (let t = 0; t < 8; t++) {
+      const g = [5 * (t - 3), -0.5, 1e3];
+      clipped.applyGradients({ clip_a: tf.tensor1d(g) });
+      byHand.applyGradients({ clip_b: tf.tensor1d(g.map((x) => Math.max(-1, Math.min(1, x)))) });
+      p.grad.set(g);
+      core.step();
+    }
+    expect(bits(a.dataSync())).toEqual(bits(p.data));
+    expect(bits(a.dataSync())).toEqual(bits(b.dataSync()));
+    clipped.hyperparameters.clipValue = null; // writable between steps, like every hyperparameter
+    expect(clipped.getConfig().clipValue).toBe(null);
+    tf.dispose([a, b]);
+    for (const o of [clipped, byHand, core]) o.dispose();
+  });
+});
+
+describe('RAdamOptimizer with accumulate', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('applyGradients steps as the core RAdam with accumulate on the same gradients; accumulating calls write nothing back', async () => {
+    const a = tf.variable(tf.tensor1d([1, -2, 3]), true, 'acc_a'),
+      b = tf.variable(tf.tensor1d([0.5, 4]), true, 'acc_b');
+    const opt = new RAdamOptimizer({ learningRate: 0.1, accumulate: 3 });
+    const core = await RAdam.create({ lr: 0.1, accumulate: 3 });
+    const pa = core.addParam([1, -2, 3]),
+      pb = core.addParam([0.5, 4]);
+    const hooks = hooksOf<Param>(core);
+    // Which variables get a gradient in each call: in the 1st window b only in the first call (it
+    // must still step on the 3rd); in the 3rd window b gets none at all (it must not step).
+    const calls = [['a', 'b'], ['a'], ['a'], ['b'], ['a', 'b'], ['a'], ['a'], ['a'], ['a'], ['b'], ['a', 'b'], ['b']];
+    for (const [i, which] of calls.entries()) {
+      const ga = [Math.sin(i), 2 * Math.cos(i), -1],
+        gb = [i - 5, 0.25 * i];
+      const grads: tf.NamedTensorMap = {};
+      if (which.includes('a')) grads.acc_a = tf.tensor1d(ga);
+      if (which.includes('b')) grads.acc_b = tf.tensor1d(gb);
+      const ids = [a, b].map((v) => (v as unknown as { dataId: object }).dataId);
+      const before = [a, b].map((v) => bits(v.dataSync()));
+      opt.applyGradients(grads);
+      pa.grad.set(ga);
+      pb.grad.set(gb);
+      const result = hooks.stepOnly(new Set(which.map((n) => (n === 'a' ? pa : pb))));
+      expect(bits(a.dataSync())).toEqual(bits(pa.data));
+      expect(bits(b.dataSync())).toEqual(bits(pb.data));
+      expect(opt.accumulated).toBe(core.accumulated);
+      expect(opt.iterations).toBe(i + 1); // applyGradients calls, as tfjs counts them
+      if (!result.applied) {
+        // nothing written: the very same tensors
+        expect([a, b].map((v) => (v as unknown as { dataId: object }).dataId)).toEqual(ids);
+        expect([a, b].map((v) => bits(v.dataSync()))).toEqual(before);
+      }
+      tf.dispose(Object.values(grads));
+    }
+    expect([pa.step, pb.step]).toEqual([4, 3]); // b: windows 1, 2 and 4
+    expect(bits(b.dataSync())).not.toEqual([0.5, 4]);
+    tf.dispose([a, b]);
+    opt.dispose();
+    core.dispose();
+  });
+
+  it('follows a variable assigned outside the optimizer mid-window, also one that steps on its accumulator alone', () => {
+    const a = tf.variable(tf.tensor1d([1, 2]), true, 'acc_assigned_a'),
+      b = tf.variable(tf.tensor1d([3]), true, 'acc_assigned_b');
+    const opt = new RAdamOptimizer({ learningRate: 0.5, accumulate: 2 });
+    opt.applyGradients({ acc_assigned_a: tf.tensor1d([1, 1]), acc_assigned_b: tf.tensor1d([1]) });
+    a.assign(tf.tensor1d([10, 20]));
+    b.assign(tf.tensor1d([30]));
+    opt.applyGradients({ acc_assigned_a: tf.tensor1d([1, 1]) }); // b steps on its accumulator
+    // first (momentum) steps from 10, 20 and 30, on the mean gradients 1, 1 and 0.5
+    expect(bits(a.dataSync()).map((x) => +x.toFixed(4))).toEqual([9.5, 19.5]);
+    expect(+b.dataSync()[0].toFixed(4)).toBe(29.75);
+    tf.dispose([a, b]);
+    opt.dispose();
+  });
+
+  describe.each(['cpu', 'wasm'])('on the tfjs %s backend', (backend) => {
+    beforeAll(async () => {
+      await tf.setBackend(backend);
+    });
+
+    // Not bit-identical: tfjs sums the per-sample gradients of a batch of k*B in one reduction,
+    // the accumulator sums k sums of B, in another order (the scalings 1/B, 1/(k*B) and 1/k are
+    // powers of 2 here, so exact). The difference is float32 rounding: measured against the
+    // model's largest weight, |dw| stays under 1e-7 here (about 1 ulp); relative to each element it
+    // is larger only for elements near 0 (the output bias), where Adam's m/sqrt(v) amplifies the
+    // rounding of a gradient whose per-sample terms cancel.
+    it('model.fit over batches of B with accumulate: k trains as model.fit over batches of k*B without it (MSE)', async () => {
+      const k = 4,
+        B = 8; // 64 samples: per epoch, two windows of 4 batches of 8, or two batches of 32
+      const small = mlp(),
+        big = mlp();
+      const init = weightsOf(small);
+      const accumulating = await RAdamOptimizer.create({ learningRate: 0.01, accumulate: k });
+      small.compile({ optimizer: accumulating, loss: 'meanSquaredError' });
+      big.compile({ optimizer: await RAdamOptimizer.create({ learningRate: 0.01 }), loss: 'meanSquaredError' });
+      const { xs, ys } = data();
+      let worstRel = 0;
+      const epochs = 15;
+      for (let e = 0; e < epochs; e++) {
+        await small.fit(xs, ys, { epochs: 1, batchSize: B, shuffle: false, verbose: 0 });
+        await big.fit(xs, ys, { epochs: 1, batchSize: k * B, shuffle: false, verbose: 0 });
+        const got = weightsOf(small).flatMap((w) => Array.from(w)),
+          want = weightsOf(big).flatMap((w) => Array.from(w));
+        const scale = Math.max(...want.map(Math.abs));
+        worstRel = Math.max(worstRel, ...got.map((x, i) => Math.abs(x - want[i]) / scale));
+      }
+      console.log(
+        `tfjs-${backend}: fit on batches of ${B} with accumulate ${k} vs batches of ${k * B}, ${2 * epochs} steps: max |dw| / max |w| = ${worstRel.toExponential(2)}`,
+      );
+      expect(worstRel).toBeLessThan(1e-6);
+      const moved = weightsOf(big).flatMap((w, j) => Array.from(w, (x, i) => Math.abs(x - init[j][i])));
+      expect(Math.max(...moved)).toBeGreaterThan(1e-3); // it did train
+      expect(accumulating.iterations).toBe(epochs * k * 2); // tfjs counts applyGradients calls
+      expect((big.optimizer as RAdamOptimizer).iterations).toBe(epochs * 2);
+      expect(accumulating.accumulated).toBe(0);
+      const state = await named(accumulating);
+      expect(state.iter).toEqual([epochs * k * 2]);
+      const steps = Object.entries(state).filter(([name]) => name.endsWith('/step'));
+      expect(steps.map(([, step]) => step)).toEqual(small.weights.map(() => [epochs * 2])); // the big batch's steps
+      tf.dispose([xs, ys]);
+    });
+  });
+});
+
+describe.each(['cpu', 'wasm'])('RAdamOptimizer with ema, on the tfjs %s backend', (backend) => {
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+  });
+
+  /** A model trained 12 full-batch steps with ema, the weights after each step, and its data. */
+  async function trained(ema: { decay: number; warmup?: boolean }) {
+    const model = mlp();
+    const init = weightsOf(model);
+    const opt = await RAdamOptimizer.create({ learningRate: 0.02, ema });
+    model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    const steps = Array.from({ length: 12 }, (_, i) => i + 1);
+    const history = await train(model, 12, steps);
+    return { model, opt, init, history: steps.map((t) => history.get(t)!), ...data() };
+  }
+
+  it('the EMA is ema = d*ema + (1-d)*w after every step, from the initial weights (float32, bit for bit)', async () => {
+    for (const ema of [{ decay: 0.9 }, { decay: 0.99, warmup: true }]) {
+      const { model, opt, init, history, xs, ys } = await trained(ema);
+      const fr = Math.fround;
+      const want = init.map((a) => a.slice());
+      history.forEach((w, t) => {
+        const d = ema.warmup ? Math.min(ema.decay, (t + 1) / (10 + t)) : ema.decay;
+        want.forEach((e, j) => e.forEach((x, i) => (e[i] = fr(fr(x * fr(d)) + fr(w[j][i] * fr(1 - d))))));
+      });
+      const got = await emaOf(opt, model);
+      got.forEach((e, j) => expect(bits(e)).toEqual(bits(want[j])));
+      tf.dispose([xs, ys]);
+      opt.dispose();
+    }
+  });
+
+  it('withEma: predict/evaluate inside see the EMA weights (as a model set to them); after it the weights are back bit for bit', async () => {
+    const { model, opt, xs, ys } = await trained({ decay: 0.8 });
+    const before = weightsOf(model);
+    const ema = await emaOf(opt, model);
+    const twin = mlp();
+    twin.setWeights(ema.map((e, j) => tf.tensor(e, model.weights[j].shape)));
+    twin.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const inside = opt.withEma(() => ({
+      weights: weightsOf(model),
+      predicted: (model.predict(xs) as tf.Tensor).dataSync().slice(),
+      loss: (model.evaluate(xs, ys) as tf.Scalar).dataSync()[0],
+      swapped: opt.emaSwapped,
+    }));
+    expect(inside.swapped).toBe(true);
+    inside.weights.forEach((w, j) => expect(bits(w)).toEqual(bits(ema[j])));
+    expect(bits(inside.predicted)).toEqual(bits((twin.predict(xs) as tf.Tensor).dataSync()));
+    expect(inside.loss).toBe((twin.evaluate(xs, ys) as tf.Scalar).dataSync()[0]);
+    expect(inside.loss).not.toBe((model.evaluate(xs, ys) as tf.Scalar).dataSync()[0]); // the averaged weights differ
+    expect(opt.emaSwapped).toBe(false);
+    weightsOf(model).forEach((w, j) => expect(bits(w)).toEqual(bits(before[j])));
+    // the model predicts with its trained weights again
+    const resumed = mlp();
+    resumed.setWeights(before.map((w, j) => tf.tensor(w, model.weights[j].shape)));
+    expect(bits((model.predict(xs) as tf.Tensor).dataSync())).toEqual(
+      bits((resumed.predict(xs) as tf.Tensor).dataSync()),
+    );
+    tf.dispose([xs, ys]);
+    opt.dispose();
+  });
+
+  it('withEma with an async fn swaps back when its promise settles, resolved or rejected; a throwing fn too', async () => {
+    const { model, opt, xs, ys } = await trained({ decay: 0.8 });
+    const before = weightsOf(model);
+    const ema = await emaOf(opt, model);
+    const back = () => weightsOf(model).forEach((w, j) => expect(bits(w)).toEqual(bits(before[j])));
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    const pending = opt.withEma(async () => {
+      await tick();
+      weightsOf(model).forEach((w, j) => expect(bits(w)).toEqual(bits(ema[j]))); // still swapped after an await
+      const loss = model.evaluate(xs, ys) as tf.Scalar;
+      return (await loss.data())[0];
+    });
+    expect(pending).toBeInstanceOf(Promise);
+    expect(opt.emaSwapped).toBe(true);
+    expect(Number.isFinite(await pending)).toBe(true);
+    back();
+    await expect(
+      opt.withEma(async () => {
+        await tick();
+        throw new Error('boom inside');
+      }),
+    ).rejects.toThrow('boom inside');
+    back();
+    expect(() =>
+      opt.withEma(() => {
+        throw new Error('sync boom');
+      }),
+    ).toThrow('sync boom');
+    back();
+    expect(opt.emaSwapped).toBe(false);
+    tf.dispose([xs, ys]);
+    opt.dispose();
+  });
+});
+
+describe('RAdamOptimizer: what the EMA swap refuses', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('while the EMA is swapped in, applyGradients (model.fit), getWeights and setWeights are refused, changing nothing', async () => {
+    const model = mlp();
+    const opt = await RAdamOptimizer.create({ learningRate: 0.02, ema: { decay: 0.5 } });
+    model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    await train(model, 3);
+    const saved = (await opt.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
+    const state = await named(opt);
+    const { xs, ys } = data();
+    const swappedIn = opt.withEma(() => weightsOf(model));
+    opt.swapEma();
+    const swapped = /the EMA weights are swapped into the variables \(swapEma\); swap them back first/;
+    await expect(model.fit(xs, ys, { epochs: 1, batchSize: 64, verbose: 0 })).rejects.toThrow(swapped);
+    const g = Object.fromEntries(model.weights.map((w) => [w.name, tf.onesLike(w.read())]));
+    expect(() => opt.applyGradients(g)).toThrow(/RAdamOptimizer.applyGradients: the EMA weights are swapped/);
+    await expect(opt.getWeights()).rejects.toThrow(/RAdamOptimizer.getWeights: the EMA weights are swapped/);
+    await expect(opt.setWeights(saved)).rejects.toThrow(/RAdamOptimizer.setWeights: the EMA weights are swapped/);
+    expect(() => opt.withEma(() => 0)).toThrow(/withEma: the EMA weights are already swapped in/);
+    weightsOf(model).forEach((w, j) => expect(bits(w)).toEqual(bits(swappedIn[j])));
+    expect(opt.iterations).toBe(3);
+    opt.swapEma();
+    expect(await named(opt)).toEqual(state);
+    tf.dispose([xs, ys, ...Object.values(g)]);
+    opt.dispose();
+  });
+
+  it('swapEma without the ema option, withEma without a function: clear errors; dispose() swaps the trained weights back', async () => {
+    const plain = new RAdamOptimizer();
+    expect(() => plain.swapEma()).toThrow(
+      /RAdamOptimizer.swapEma: this optimizer keeps no EMA \(create it with the ema option\)/,
+    );
+    expect(() => plain.withEma(() => 1)).toThrow(/keeps no EMA/);
+    expect(() => plain.withEma(42 as never)).toThrow(/withEma: expected a function, got number/);
+    plain.dispose();
+    const v = tf.variable(tf.tensor1d([1, 2]), true, 'dispose_swapped');
+    const opt = new RAdamOptimizer({ learningRate: 0.5, ema: { decay: 0.5 } });
+    opt.applyGradients({ dispose_swapped: tf.tensor1d([1, -1]) });
+    const trainedValues = bits(v.dataSync());
+    opt.swapEma();
+    expect(bits(v.dataSync())).toEqual([Math.fround(0.75), Math.fround(2.25)]); // 0.5*(1, 2) + 0.5*(0.5, 2.5)
+    opt.dispose();
+    expect(bits(v.dataSync())).toEqual(trainedValues);
+    v.dispose();
+  });
+});
+
+describe.each(['cpu', 'wasm'])(
+  'RAdamOptimizer getWeights/setWeights with accumulate and ema, on the tfjs %s backend',
+  (backend) => {
+    beforeAll(async () => {
+      await tf.setBackend(backend);
+    });
+
+    it('model.save({ includeOptimizer }) mid-window and loading it resume exactly like an uninterrupted run (weights, EMA, window)', async () => {
+      const model = mlp();
+      model.compile({
+        optimizer: await RAdamOptimizer.create({
+          learningRate: 0.02,
+          accumulate: 3,
+          ema: { decay: 0.9, warmup: true },
+        }),
+        loss: 'meanSquaredError',
+      });
+      await train(model, 10); // 10 calls: 3 applied steps, 1 gradient pending
+      const opt = model.optimizer as RAdamOptimizer;
+      expect(opt.accumulated).toBe(1);
+      const names = (await opt.getWeights()).map((w) => w.name);
+      const vars = model.weights.map((w) => w.name);
+      expect(names).toEqual([
+        'iter',
+        ...['m', 'v', 'ema', 'accum'].flatMap((q) => vars.map((v) => `${v}/${q}`)),
+        ...vars.map((v) => `${v}/step`), // 3 steps, iter 10
+        'accumulate',
+      ]);
+      expect((await named(opt)).accumulate).toEqual([3, 1]);
+      let artifacts: tf.io.ModelArtifacts | undefined;
+      await model.save(
+        tf.io.withSaveHandler(async (a) => {
+          artifacts = a;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+        { includeOptimizer: true },
+      );
+      const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+      const again = loaded.optimizer as RAdamOptimizer;
+      expect(again.getConfig()).toEqual(opt.getConfig());
+      expect([again.iterations, again.accumulated]).toEqual([10, 1]);
+      const a = await train(model, 8, [2, 8]),
+        b = await train(loaded, 8, [2, 8]);
+      for (const t of [2, 8]) a.get(t)!.forEach((w, k) => expect(bits(b.get(t)![k])).toEqual(bits(w)));
+      const [ea, eb] = [await emaOf(opt, model), await emaOf(again, loaded)];
+      ea.forEach((e, k) => expect(bits(eb[k])).toEqual(bits(e)));
+      const { xs } = data();
+      expect(bits(again.withEma(() => (loaded.predict(xs) as tf.Tensor).dataSync()))).toEqual(
+        bits(opt.withEma(() => (model.predict(xs) as tf.Tensor).dataSync())),
+      );
+      expect([again.iterations, again.accumulated]).toEqual([18, 0]);
+      xs.dispose();
+    });
+  },
+);
+
+describe('RAdamOptimizer setWeights with accumulate and ema', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  const g = (...x: number[]) => tf.tensor1d(x);
+  /** getWeights' tensors last until its next call: a copy that outlives it. */
+  const keep = async (opt: RAdamOptimizer) =>
+    (await opt.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
+  let a: tf.Variable, b: tf.Variable;
+  beforeEach(() => {
+    a = tf.variable(tf.tensor1d([1, 2]), true, 'sw_a');
+    b = tf.variable(tf.tensor1d([3]), true, 'sw_b');
+  });
+  afterEach(() => tf.dispose([a, b]));
+  const run = (opt: RAdamOptimizer, calls: number, offset = 0) => {
+    for (let i = offset; i < offset + calls; i++)
+      opt.applyGradients({ sw_a: g(Math.sin(i), i % 3), ...(i % 2 ? {} : { sw_b: g(1 - i) }) });
+  };
+
+  it('mid-window into an optimizer already training the variables: replaces its window and state, and resumes exactly', async () => {
+    const first = new RAdamOptimizer({ learningRate: 0.1, accumulate: 4, ema: { decay: 0.7 } });
+    run(first, 6); // 1 applied step, 2 gradients pending, for a and b
+    const saved = await keep(first);
+    const values = [a, b].map((v) => bits(v.dataSync()));
+    const state = await named(first);
+    run(first, 9, 6);
+    const want = [a, b].map((v) => bits(v.dataSync()));
+    // another optimizer, 7 calls into its own training of the same variables, then the values
+    // and the optimizer weights of the first at call 6
+    const second = new RAdamOptimizer({ learningRate: 0.1, accumulate: 4, ema: { decay: 0.7 } });
+    run(second, 7, 100);
+    a.assign(tf.tensor1d(values[0]));
+    b.assign(tf.tensor1d(values[1]));
+    await second.setWeights(saved);
+    expect(await named(second)).toEqual(state);
+    expect(second.accumulated).toBe(2);
+    run(second, 9, 6);
+    expect([a, b].map((v) => bits(v.dataSync()))).toEqual(want);
+    expect(await named(second)).toEqual(await named(first));
+    first.dispose();
+    second.dispose();
+  });
+
+  it('refuses, changing nothing: pending gradients of another window size, accumulators without "accumulate", an EMA for an optimizer without one, malformed weights', async () => {
+    const source = new RAdamOptimizer({ accumulate: 4, ema: { decay: 0.7 } });
+    run(source, 2);
+    const saved = await keep(source);
+    const target = new RAdamOptimizer({ accumulate: 2 });
+    run(target, 3);
+    const before = await named(target);
+    const values = [a, b].map((v) => bits(v.dataSync()));
+    const replace = (name: string, tensor: tf.Tensor | null) =>
+      saved.flatMap((w) => (w.name !== name ? [w] : tensor ? [{ name, tensor }] : []));
+    const noEma = saved.filter((w) => !w.name.endsWith('/ema'));
+    const noAccumulate = new RAdamOptimizer({ accumulate: 4 });
+    const noEmaTarget = new RAdamOptimizer({ accumulate: 4 });
+    const cases: [RAdamOptimizer, unknown, RegExp][] = [
+      [target, noEma, /the weights hold 2 gradients of an accumulation window of 4, this optimizer has accumulate 2/],
+      [
+        noEmaTarget,
+        saved,
+        /"sw_a\/ema" is a weight EMA, this optimizer keeps none \(create it with the ema option, or leave the "\/ema" weights out\)/,
+      ],
+      [
+        noAccumulate,
+        replace('accumulate', null).filter((w) => !w.name.endsWith('/ema')),
+        /"sw_a\/accum" holds accumulated gradients, but the weights' "accumulate" has none/,
+      ],
+      [
+        noAccumulate,
+        replace('accumulate', tf.tensor1d([4, 5], 'int32')),
+        /"accumulate" is \[4, 5\] \(expected \[k, accumulated\] with 0 <= accumulated < k\)/,
+      ],
+      [noAccumulate, replace('sw_a/accum', g(1, 2, 3)), /"sw_a\/accum" has 3 elements, "sw_a\/m" 2/],
+      [
+        noAccumulate,
+        replace('sw_a/step', tf.scalar(-3, 'int32')),
+        /"sw_a\/step" is -3 \(expected a non-negative integer\)/,
+      ],
+      [noAccumulate, replace('iter', tf.scalar(-1, 'int32')), /"iter" is -1 \(expected a non-negative integer\)/],
+      [noAccumulate, [...saved, { name: 'sw_a/velocity', tensor: g(1, 2) }], /unexpected weight "sw_a\/velocity"/],
+      [
+        noAccumulate,
+        [...saved, { name: 'sw_a/m' }],
+        /weight \d+ is \[object Object\] \(expected a \{ name, tensor \} pair\)/,
+      ],
+      [noAccumulate, { iter: 1 }, /expected the output of getWeights \(starting with "iter"\)/],
+    ];
+    for (const [opt, weights, message] of cases) {
+      const was = await named(opt);
+      await expect(opt.setWeights(weights as never)).rejects.toThrow(message);
+      expect(await named(opt)).toEqual(was);
+    }
+    // state for a variable the target trains, of another size
+    const iter = tf.scalar(5, 'int32');
+    const other = [{ name: 'iter', tensor: iter }, ...['m', 'v'].map((q) => ({ name: `sw_b/${q}`, tensor: g(1, 2) }))];
+    await expect(target.setWeights(other)).rejects.toThrow(
+      /RAdamOptimizer.setWeights: "sw_b\/m" has 2 elements, variable "sw_b" has 1/,
+    );
+    expect(await named(target)).toEqual(before);
+    tf.dispose([iter, ...saved.map((w) => w.tensor)]);
+    expect([a, b].map((v) => bits(v.dataSync()))).toEqual(values);
+    for (const o of [source, target, noAccumulate, noEmaTarget]) o.dispose();
+  });
+
+  it("weights saved without an EMA start the average at the variables' values; a window closed without a variable drops its saved accumulator", async () => {
+    const source = new RAdamOptimizer({ learningRate: 0.1, accumulate: 2 });
+    run(source, 3); // pending: sw_a and sw_b (call 2 gave both)
+    const saved = await keep(source);
+    const target = new RAdamOptimizer({ learningRate: 0.1, accumulate: 2, ema: { decay: 0.9 } });
+    await target.setWeights(saved); // target trains no variable yet: all is kept for later
+    expect(Object.keys(await named(target))).toEqual(Object.keys(await named(source)));
+    const start = bits(a.dataSync());
+    target.applyGradients({ sw_a: g(1, 1) }); // closes the window: sw_a steps; sw_b was not seen
+    const w = await named(target);
+    const fr = Math.fround;
+    expect(w['sw_a/ema']).toEqual(start.map((x, i) => fr(fr(x * fr(0.9)) + fr(a.dataSync()[i] * fr(0.1)))));
+    expect(w['sw_b/accum']).toBeUndefined(); // its window is closed
+    expect(w['sw_b/m']).toEqual((await named(source))['sw_b/m']);
+    expect(w.accumulate).toEqual([2, 0]);
+    source.dispose();
+    target.dispose();
   });
 });

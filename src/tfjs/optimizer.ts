@@ -1,64 +1,22 @@
 // RAdam as a TensorFlow.js optimizer (tf.Optimizer), for model.compile/fit. The entry points
 // (src/tfjs.ts, src/tfjs.workerd.ts) subclass it with the RAdam of their kernel source and
-// register the subclass with tf.serialization.
+// register the subclass with tf.serialization. The config: src/tfjs/config.ts; the optimizer
+// weights' layout (getWeights / setWeights): src/tfjs/weights.ts.
 //
 // Variables' values, gradients and state live in the optimizer's linear memory, keyed by variable
 // name. Per step, each gradient is read once (dataSync, copied into linear memory), one kernel call
 // updates every variable, and each new value is written back once (one tensor per variable).
+// With accumulate: k, the calls that only accumulate write nothing back; the k-th writes back
+// every variable that stepped. With ema, swapEma / withEma put the averages into the variables.
 import * as tf from '@tensorflow/tfjs-core';
 import { hooksOf, type Hooks } from '../hooks.js';
 import type { Param, RAdam } from '../optimizer.js';
-import type { BackendChoice, GroupOptions } from '../options.js';
-import { TFJS_KEYS, fromTfjsConfig, toTfjsConfig } from './config.js';
+import { DEFAULTS, resolveCreateOptions, type BackendChoice, type EmaOptions } from '../options.js';
+import { coreOptions, tfjsConfigOf, type RAdamOptimizerConfig } from './config.js';
+import { TrainedVariables, type Slot } from './variables.js';
+import { decodeWeights, encodeWeights, type NamedTensor } from './weights.js';
 
-/** tfjs's `{ name, tensor }` pair (not exported from tfjs-core's index). */
-type NamedTensor = { name: string; tensor: tf.Tensor };
-
-/**
- * The optimizer's config: tfjs's Adam keys (learningRate, beta1, beta2, epsilon) plus RAdam's,
- * under the names HYPERPARAMETERS (src/options.ts) gives them.
- */
-export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' | 'eps'> {
-  learningRate?: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  backend?: BackendChoice;
-}
-const CONFIG_KEYS = [...TFJS_KEYS, 'backend'];
-
-interface Slot {
-  param: Param;
-  variable: tf.Variable;
-  /** The variable's data after our last write: another id means someone else assigned it. */
-  dataId: object | null;
-}
-
-/** State restored by setWeights for a variable not seen yet (kept, and saved again, until it is). */
-interface Saved {
-  m?: Float32Array;
-  v?: Float32Array;
-  vhat?: Float32Array;
-  step: number;
-  shape: number[];
-}
-
-const SUFFIXES = ['m', 'v', 'vhat', 'step'] as const;
-
-// tfjs-layers renames a variable whose name is taken (`dense_Dense1/kernel` is created as
-// `dense_Dense1/kernel_1` in a process that already holds the first): state saved under `x` must
-// still find its variable under `x_N`, when exactly one does. Only that pattern: `w_1` and `w_2`
-// are two variables, not one renamed.
-const renamed = (variable: string, saved: string): boolean =>
-  variable.startsWith(`${saved}_`) && /^\d+$/.test(variable.slice(saved.length + 1));
-
-/** The saved name whose state belongs to `variable`: its own, or the one it was renamed from. */
-function savedNameOf(variable: string, saved: Iterable<string>): string | undefined {
-  const all = [...saved];
-  if (all.includes(variable)) return variable;
-  const from = all.filter((k) => renamed(variable, k));
-  return from.length === 1 ? from[0] : undefined;
-}
+export type { RAdamOptimizerConfig } from './config.js';
 
 export class RAdamOptimizer extends tf.Optimizer {
   /** The RAdam class of the entry point (which kernels it loads). */
@@ -78,12 +36,15 @@ export class RAdamOptimizer extends tf.Optimizer {
     return this.core().ready(backend);
   }
 
-  /** Loads the kernel if needed and creates the optimizer. */
+  /** Loads the kernel if needed and creates the optimizer; a bad config is refused before loading anything. */
   static async create<T extends typeof RAdamOptimizer>(
     this: T,
     config: RAdamOptimizerConfig = {},
   ): Promise<InstanceType<T>> {
-    await this.core().ready(config.backend ?? 'auto');
+    const radam = this.core();
+    const options = coreOptions(config);
+    resolveCreateOptions(options, { ...DEFAULTS, ...radam.defaults });
+    await radam.ready(options.backend ?? 'auto');
     return new this(config) as InstanceType<T>;
   }
 
@@ -99,24 +60,21 @@ export class RAdamOptimizer extends tf.Optimizer {
   private readonly core: RAdam;
   private readonly hooks: Hooks<Param>;
   private readonly backendChoice: BackendChoice;
-  private readonly slots = new Map<string, Slot>();
-  private saved = new Map<string, Saved>();
+  private readonly vars: TrainedVariables;
   private lastWeights: tf.Tensor[] = [];
+  private swapped = false;
   /** Where applyGradients spends its time, summed over calls (set the fields to 0 to restart): reading gradients (dataSync into linear memory), the kernel step, writing the new values back. */
   readonly timings = { calls: 0, readMs: 0, stepMs: 0, writeMs: 0 };
 
   constructor(config: RAdamOptimizerConfig = {}) {
     super();
-    for (const key of Object.keys(config ?? {})) {
-      if (!CONFIG_KEYS.includes(key))
-        throw new TypeError(`RAdamOptimizer: unknown config key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
-    }
-    this.backendChoice = config.backend ?? 'auto';
-    this.core = (this.constructor as typeof RAdamOptimizer).core().createSync({
-      ...fromTfjsConfig(config as Record<string, unknown>),
-      backend: this.backendChoice,
-    });
+    const options = coreOptions(config);
+    this.backendChoice = options.backend ?? 'auto';
+    this.core = (this.constructor as typeof RAdamOptimizer)
+      .core()
+      .createSync({ ...options, backend: this.backendChoice });
     this.hooks = hooksOf<Param>(this.core);
+    this.vars = new TrainedVariables(this.core);
   }
 
   /** The radam-wasm backend in use ('simd', 'scalar' or 'js'). */
@@ -138,7 +96,28 @@ export class RAdamOptimizer extends tf.Optimizer {
     return this.core.groups[0];
   }
 
+  /** applyGradients calls per applied step (the `accumulate` option; 1: none). */
+  get accumulate(): number {
+    return this.core.accumulate;
+  }
+
+  /** Gradients accumulated since the last applied step (0 .. accumulate - 1). */
+  get accumulated(): number {
+    return this.core.accumulated;
+  }
+
+  /** The weight EMA's options, or null. */
+  get ema(): Readonly<Required<EmaOptions>> | null {
+    return this.core.ema;
+  }
+
+  /** True between a swapEma() and the next: the variables hold the EMA. */
+  get emaSwapped(): boolean {
+    return this.swapped;
+  }
+
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    this.refuseSwapped('applyGradients');
     const entries: [string, tf.Tensor | null][] = Array.isArray(variableGradients)
       ? variableGradients.map((g) => [g.name, g.tensor])
       : Object.entries(variableGradients);
@@ -155,166 +134,158 @@ export class RAdamOptimizer extends tf.Optimizer {
           `RAdamOptimizer: the gradient of "${name}" has ${grad.size} elements, the variable has ${variable.size}`,
         );
       }
-      let slot = this.slots.get(name) ?? null;
-      // A variable disposed and created again under the same name: the same size keeps its state
-      // (its values are re-read), another size starts afresh.
-      if (slot && slot.variable !== variable && slot.param.size !== variable.size) slot = null;
-      if (!slot) this.checkSaved(variable);
-      work.push({ name, slot, variable, grad });
+      work.push({ name, slot: this.vars.find(name, variable), variable, grad });
     }
     const t0 = performance.now();
+    const vars = this.vars;
+    vars.add([...new Map(work.filter((w) => !w.slot).map((w) => [w.name, w.variable])).values()]);
     const active = new Set<Param>();
     for (const w of work) {
-      const slot = w.slot ?? this.addSlot(w.variable);
+      const slot = w.slot ?? vars.slots.get(w.name)!;
       if (slot.variable !== w.variable) {
         slot.variable = w.variable;
         slot.dataId = null;
       }
-      if (slot.dataId !== w.variable.dataId) slot.param.data.set(w.variable.dataSync() as Float32Array); // assigned elsewhere
+      vars.read(slot);
       slot.param.grad.set(w.grad.dataSync() as Float32Array);
       active.add(slot.param);
-      w.slot = slot;
     }
+    const k = this.core.accumulate;
+    const all = [...vars.slots];
+    // The call that closes an accumulation window also steps the params that got gradients earlier
+    // in it but none now: their variables' current values are needed too.
+    if (k > 1 && this.core.accumulated + 1 >= k) for (const slot of vars.live()) vars.read(slot);
+    const steps = all.map(([, slot]) => slot.param.step);
     const t1 = performance.now();
-    this.hooks.stepOnly(active);
+    const result = this.hooks.stepOnly(active);
     const t2 = performance.now();
-    // tfjs-wasm copies new tensor values into its heap at once; other backends (cpu, webgl) keep
-    // the array, so they get a copy of ours.
-    const copies = tf.getBackend() !== 'wasm';
-    for (const { slot } of work) {
-      const { param, variable } = slot!;
-      const value = tf.tensor(copies ? param.data.slice() : param.data, variable.shape, 'float32');
-      variable.assign(value);
-      value.dispose();
-      slot!.dataId = variable.dataId;
+    if (result.applied) {
+      // Every param that stepped (its step count moved) gets its new values written back; the
+      // calls that only accumulate changed no value, so write nothing.
+      all.forEach(([name, slot], i) => {
+        if (slot.param.step !== steps[i] && vars.variableOf(name, slot)) vars.write(slot);
+      });
+      if (k > 1) vars.windowClosed();
     }
     const t = this.timings;
     t.calls++;
     t.readMs += t1 - t0;
     t.stepMs += t2 - t1;
     t.writeMs += performance.now() - t2;
+    // As in tfjs, `iterations` counts applyGradients calls (model.fit's batches), not applied
+    // steps: with accumulate: k it runs k times ahead of the params' step counts.
     this.incrementIterations();
   }
 
-  private checkSaved(variable: tf.Variable): void {
-    const key = savedNameOf(variable.name, this.saved.keys());
-    const s = key === undefined ? undefined : this.saved.get(key)!;
-    for (const q of ['m', 'v', 'vhat'] as const) {
-      const a = s?.[q];
-      if (a && a.length !== variable.size) {
-        throw new RangeError(
-          `RAdamOptimizer: the saved "${key}/${q}" has ${a.length} elements, variable "${variable.name}" has ${variable.size}`,
-        );
-      }
-    }
-  }
-
-  private addSlot(variable: tf.Variable): Slot {
-    const param = this.core.addParam(variable.dataSync() as Float32Array);
-    const slot: Slot = { param, variable, dataId: variable.dataId };
-    this.slots.set(variable.name, slot);
-    const key = savedNameOf(variable.name, this.saved.keys());
-    if (key !== undefined) {
-      this.restore(slot, this.saved.get(key)!);
-      this.saved.delete(key);
-    }
-    return slot;
-  }
-
-  // Sizes are checked by the callers, before anything changes.
-  private restore(slot: Slot, s: Saved): void {
-    const p = slot.param;
-    if (s.m) p.expAvg.set(s.m);
-    if (s.v) p.expAvgSq.set(s.v);
-    if (s.vhat && p.maxExpAvgSq) p.maxExpAvgSq.set(s.vhat);
-    this.hooks.setSteps(p, s.step);
+  /**
+   * Exchanges the values of every variable the optimizer trains with its EMA (the `ema` option):
+   * call it to evaluate with the averaged weights, and again to go back (the values come back bit
+   * for bit). applyGradients, getWeights and setWeights are refused while the EMA is swapped in.
+   */
+  swapEma(): void {
+    if (!this.core.ema)
+      throw new Error('RAdamOptimizer.swapEma: this optimizer keeps no EMA (create it with the ema option)');
+    const live = this.vars.live();
+    if (!this.swapped) for (const slot of live) this.vars.read(slot); // the values to keep are the variables'
+    this.core.swapEma();
+    this.swapped = !this.swapped;
+    for (const slot of live) this.vars.write(slot);
   }
 
   /**
-   * `iter`, then every `${name}/m`, every `${name}/v` (as tfjs's Adam), then `/vhat` (amsgrad) and
-   * `/step` where it differs from iter. State restored by setWeights for variables not trained
-   * since is included. The tensors stay valid until the next getWeights call or dispose().
+   * Runs `fn` with the EMA in the variables (model.predict / evaluate use the averaged weights) and
+   * swaps back after it, also when it throws; an async `fn` is swapped back when its promise
+   * settles (resolved or rejected), and withEma returns that promise.
+   */
+  withEma<T>(fn: () => T): T {
+    if (typeof fn !== 'function') throw new TypeError(`RAdamOptimizer.withEma: expected a function, got ${typeof fn}`);
+    if (this.swapped)
+      throw new Error('RAdamOptimizer.withEma: the EMA weights are already swapped in (swapEma); swap them back first');
+    this.swapEma();
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.swapBack();
+      throw e;
+    }
+    if (typeof (result as { then?: unknown })?.then === 'function')
+      return Promise.resolve(result).finally(() => this.swapBack()) as unknown as T;
+    this.swapBack();
+    return result;
+  }
+
+  private swapBack(): void {
+    if (this.swapped) this.swapEma();
+  }
+
+  private refuseSwapped(where: string): void {
+    if (this.swapped)
+      throw new Error(
+        `RAdamOptimizer.${where}: the EMA weights are swapped into the variables (swapEma); swap them back first`,
+      );
+  }
+
+  /**
+   * `iter`, then every `${name}/m`, every `${name}/v` (as tfjs's Adam), then `/vhat` (amsgrad),
+   * `/ema`, `/accum` (mid-window), `/step` where it differs from iter, and `accumulate` (layout:
+   * src/tfjs/weights.ts). State restored by setWeights for variables not trained since is
+   * included. The tensors stay valid until the next getWeights call or dispose().
    */
   async getWeights(): Promise<NamedTensor[]> {
+    this.refuseSwapped('getWeights');
+    const sd = this.core.stateDict();
+    const k = this.core.accumulate;
+    const window = k > 1 ? { k, accumulated: this.core.accumulated } : null;
+    const iterations = this.iterations;
+    const iter = await this.saveIterations();
     tf.dispose(this.lastWeights);
-    const states: [string, Saved][] = [
-      ...[...this.slots.entries()].map(([name, s]): [string, Saved] => [
-        name,
-        {
-          m: s.param.expAvg,
-          v: s.param.expAvgSq,
-          vhat: s.param.maxExpAvgSq ?? undefined,
-          step: s.param.step,
-          shape: s.variable.shape,
-        },
-      ]),
-      ...this.saved.entries(),
-    ];
-    const out: NamedTensor[] = [await this.saveIterations()];
-    const tensor = (a: Float32Array, shape: number[]) => tf.tensor(a.slice(), shape, 'float32');
-    for (const [name, s] of states) if (s.m) out.push({ name: `${name}/m`, tensor: tensor(s.m, s.shape) });
-    for (const [name, s] of states) if (s.v) out.push({ name: `${name}/v`, tensor: tensor(s.v, s.shape) });
-    for (const [name, s] of states) if (s.vhat) out.push({ name: `${name}/vhat`, tensor: tensor(s.vhat, s.shape) });
-    for (const [name, s] of states)
-      if (s.step !== this.iterations) out.push({ name: `${name}/step`, tensor: tf.scalar(s.step, 'int32') });
+    const out = encodeWeights(iter, iterations, this.vars.states(sd), window);
     this.lastWeights = out.map((w) => w.tensor);
     return out;
   }
 
-  /** Restores what getWeights saved, by variable name (variables not seen yet get it when they are). */
+  /**
+   * Restores what getWeights saved, by variable name (variables not seen yet get it when they are).
+   * Everything is checked before anything changes.
+   */
   async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    if (!Array.isArray(weightValues) || weightValues[0]?.name !== 'iter') {
-      throw new TypeError('RAdamOptimizer.setWeights: expected the output of getWeights (starting with "iter")');
+    const { iter, loaded, window } = await decodeWeights(weightValues);
+    this.refuseSwapped('setWeights');
+    const where = 'RAdamOptimizer.setWeights:';
+    const k = this.core.accumulate;
+    const accumulated = window?.accumulated ?? 0;
+    if (accumulated > 0 && window!.k !== k) {
+      throw new RangeError(
+        `${where} the weights hold ${accumulated} gradients of an accumulation window of ${window!.k}, this optimizer has accumulate ${k}`,
+      );
     }
-    const iter = (await weightValues[0].tensor.data())[0];
-    const loaded = new Map<string, Saved>();
-    for (const { name, tensor } of weightValues.slice(1)) {
-      const cut = name.lastIndexOf('/');
-      const key = name.slice(cut + 1) as (typeof SUFFIXES)[number];
-      if (cut < 0 || !SUFFIXES.includes(key))
-        throw new TypeError(`RAdamOptimizer.setWeights: unexpected weight "${name}"`);
-      const entry = loaded.get(name.slice(0, cut)) ?? { step: iter, shape: tensor.shape };
-      if (key === 'step') entry.step = (await tensor.data())[0];
-      else {
-        entry[key] = Float32Array.from(await tensor.data());
-        entry.shape = tensor.shape;
-      }
-      loaded.set(name.slice(0, cut), entry);
+    for (const [name, s] of loaded) {
+      if (s.ema && !this.core.ema)
+        throw new TypeError(
+          `${where} "${name}/ema" is a weight EMA, this optimizer keeps none (create it with the ema option, or leave the "/ema" weights out)`,
+        );
+      if (s.accum && accumulated === 0)
+        throw new TypeError(
+          `${where} "${name}/accum" holds accumulated gradients, but the weights' "accumulate" has none`,
+        );
     }
-    // Match saved names to known variables (exactly, or the one variable renamed from it) and
-    // check sizes before applying anything.
-    const known = [...loaded.entries()].map(([saved, s]) => {
-      const names = [...this.slots.keys()].filter((n) => savedNameOf(n, loaded.keys()) === saved);
-      const name = names.includes(saved) ? saved : names.length === 1 ? names[0] : undefined;
-      const slot = name === undefined ? undefined : this.slots.get(name)!;
-      for (const q of ['m', 'v', 'vhat'] as const) {
-        const a = s[q];
-        if (slot && a && a.length !== slot.param.size) {
-          throw new RangeError(
-            `RAdamOptimizer.setWeights: "${saved}/${q}" has ${a.length} elements, variable "${name}" has ${slot.param.size}`,
-          );
-        }
-      }
-      return [saved, s, slot] as const;
-    });
+    this.vars.load(loaded, accumulated);
     this.iterations_ = iter;
-    this.saved = new Map();
-    for (const [saved, s, slot] of known) {
-      if (slot) this.restore(slot, s);
-      else this.saved.set(saved, s);
-    }
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { ...(toTfjsConfig(this.core.groups[0]) as tf.serialization.ConfigDict), backend: this.backendChoice };
+    const { groups, accumulate, ema } = this.core;
+    return tfjsConfigOf(groups[0], accumulate, ema, this.backendChoice) as tf.serialization.ConfigDict;
   }
 
+  /** Releases the optimizer's memory; with the EMA swapped in, the variables get their trained values back first. */
   dispose(): void {
+    if (this.swapped) this.swapBack();
     tf.dispose(this.lastWeights);
     this.lastWeights = [];
     this.core.dispose();
-    this.slots.clear();
-    this.saved.clear();
+    this.vars.clear();
     super.dispose();
   }
 }
