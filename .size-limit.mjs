@@ -4,7 +4,9 @@
 // and the threads' code are chunks of their own, loaded by RAdam.create when needed.
 // Budgets: the sizes measured when they were set, + 5%. History (core, SIMD chunk, tfjs, schedules, B):
 // before the src/ split 9742, 5592, 11621, -; after the split, the exact powers (src/pow.ts,
-// ~1.1 kB) and the schedules entry 11855, 5592, 13738, 1858.
+// ~1.1 kB) and the schedules entry 11855, 5592, 13738, 1858; with the weight EMA, clipValue and
+// gradient accumulation (issue 13: the EMA doubles the adaptive loops, the guards gain acc + g
+// variants; the tfjs adapter gains its EMA, window and weights code) 13751, 8861, 17104, 1858.
 import path from 'node:path';
 
 const initialChunkOnly = (config) => ({
@@ -38,13 +40,13 @@ export default [
     import: { './dist/index.js': '{ RAdam }' },
     modifyEsbuildConfig: initialChunkOnly,
     gzip: true,
-    limit: '12448 B',
+    limit: '14439 B',
   },
   {
     name: 'SIMD kernel chunk (loaded by RAdam.create)',
     path: 'dist/backends/simd-bytes.js',
     gzip: true,
-    limit: '5872 B',
+    limit: '9305 B',
   },
   {
     name: 'tfjs entry: import { RAdamOptimizer } from "radam-wasm/tfjs" (initial chunk; tfjs-core is a peer)',
@@ -52,7 +54,7 @@ export default [
     ignore: ['@tensorflow/tfjs-core'],
     modifyEsbuildConfig: initialChunkOnly,
     gzip: true,
-    limit: '14425 B',
+    limit: '17960 B',
   },
   {
     name: 'schedules entry: import { CosineAnnealingLR } from "radam-wasm/schedules" (no optimizer code)',

@@ -5,6 +5,14 @@ export type { ParamInit, ParamState, GroupState, RAdamStateDict, StepResult } fr
 export { Lookahead } from './lookahead.js';
 export type { LookaheadOptions, LookaheadStateDict } from './lookahead.js';
 export { DEFAULTS } from './options.js';
-export type { Backend, BackendChoice, GroupOptions, RAdamOptions, Hyperparameters, StepOptions } from './options.js';
+export type {
+  Backend,
+  BackendChoice,
+  EmaOptions,
+  GroupOptions,
+  RAdamOptions,
+  Hyperparameters,
+  StepOptions,
+} from './options.js';
 export { rectification, stepScalars, FLUSH_INTERVAL } from './scalars.js';
 export type { Rectification, StepScalars, StepHyperparameters } from './scalars.js';

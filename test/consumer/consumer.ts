@@ -7,6 +7,7 @@ import {
   type Backend,
   type BackendChoice,
   DEFAULTS,
+  type EmaOptions,
   FLUSH_INTERVAL,
   type GroupOptions,
   type GroupState,
@@ -78,6 +79,9 @@ export async function core(): Promise<void> {
     threads: 'auto',
     skipNonFinite: true,
     maxGradNorm: 1,
+    clipValue: 0.5,
+    ema: { decay: 0.999, warmup: true } satisfies EmaOptions,
+    accumulate: 4,
   };
   const opt: RAdam = await RAdam.create(options);
   const sync: RAdam = RAdam.createSync({ backend: 'js' });
@@ -92,6 +96,7 @@ export async function core(): Promise<void> {
   const bias: Param = group.addParam([0]);
   const views: Float32Array[] = [bias.data, bias.grad, bias.expAvg, bias.expAvgSq];
   const vhat: Float32Array | null = bias.maxExpAvgSq;
+  const ema: Float32Array | null = bias.ema;
   const counts: number[] = [bias.step, bias.size, views.length, vhat?.length ?? 0];
   const owner: ParamGroup = bias.group;
   const back: RAdam = owner.optimizer;
@@ -108,6 +113,7 @@ export async function core(): Promise<void> {
   group.degenerateToSgd = false;
   group.flushSubnormals = true;
   group.rectify = false;
+  group.clipValue = null;
   const amsgrad: boolean = group.amsgrad;
 
   opt.skipNonFinite = false;
@@ -115,7 +121,19 @@ export async function core(): Promise<void> {
   const stepOptions: StepOptions = { skipNonFinite: true, maxGradNorm: 5 };
   const result: StepResult = opt.step(stepOptions);
   const later: StepResult = await opt.stepAsync();
-  const detail: [boolean, number | undefined, number | undefined] = [result.skipped, result.param, later.gradNorm];
+  const detail: [boolean, boolean, number | undefined, number | undefined, number | undefined] = [
+    result.skipped,
+    result.applied,
+    result.accumulated,
+    result.param,
+    later.gradNorm,
+  ];
+  const emaOptions: Readonly<Required<EmaOptions>> | null = opt.ema;
+  const windowFacts: [number, number] = [opt.accumulate, opt.accumulated];
+  opt.swapEma();
+  opt.swapEma();
+  const evaluated: number = opt.withEma(() => bias.data[0]);
+  const evaluatedAsync: Promise<number> = opt.withEma(async () => bias.data[0]);
   opt.zeroGrad();
 
   const sd: RAdamStateDict = opt.stateDict();
@@ -150,6 +168,11 @@ export async function core(): Promise<void> {
   const flushEvery: number = FLUSH_INTERVAL;
 
   void [
+    ema,
+    emaOptions,
+    windowFacts,
+    evaluated,
+    evaluatedAsync,
     classes,
     counts,
     back,
@@ -169,7 +192,16 @@ export async function core(): Promise<void> {
 }
 
 export async function tfjs(): Promise<void> {
-  const config: RAdamOptimizerConfig = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, backend: 'auto' };
+  const config: RAdamOptimizerConfig = {
+    learningRate: 1e-3,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    backend: 'auto',
+    clipValue: 1,
+    accumulate: 2,
+    ema: { decay: 0.99 },
+  };
   await RAdamOptimizer.ready();
   const opt: RAdamOptimizer = await RAdamOptimizer.create(config);
   const direct = new RAdamOptimizer({ weightDecay: 0.01, decoupledWeightDecay: true, amsgrad: true });
@@ -187,6 +219,11 @@ export async function tfjs(): Promise<void> {
   const restored = RAdamOptimizer.fromConfig(RAdamOptimizer, saved) as RAdamOptimizer;
   const t: { calls: number; readMs: number; stepMs: number; writeMs: number } = opt.timings;
   const name: string = opt.getClassName();
+  opt.swapEma();
+  opt.swapEma();
+  const inside: Promise<number> = opt.withEma(async () => 1);
+  const window: [number, number] = [opt.accumulate, opt.accumulated];
+  void [inside, window];
   void [asOptimizer, lr, group, restored, t, name, opt.backend, w];
   for (const o of [opt, direct, restored]) o.dispose();
 }
