@@ -31,8 +31,9 @@ export function firstNonFinite(table: usize, count: i32): i32 {
   return -1;
 }
 
-// @ts-ignore: decorator
-@inline function finite<G>(e: usize): bool {
+// Not inlined: as a function of its own per G, V8 compiles the plain loop as fast as before the
+// accumulator variant existed (inlined into one function it measured ~5% slower).
+function finite<G>(e: usize): bool {
   const n = load<i32>(e, E_SIZE);
   let g = <usize>load<u32>(e, E_GRAD);
   let acc = <usize>load<u32>(e, E_ACCUM);
@@ -76,8 +77,8 @@ export function gradSumSq(table: usize, count: i32): void {
   }
 }
 
-// @ts-ignore: decorator
-@inline function sumSq<G>(e: usize): void {
+// Not inlined, as finite<G>.
+function sumSq<G>(e: usize): void {
   const n = load<i32>(e, E_SIZE);
   let g = <usize>load<u32>(e, E_GRAD);
   let acc = <usize>load<u32>(e, E_ACCUM);
