@@ -3,8 +3,10 @@
 // One optimizer step, side by side in one run: radam-wasm (simd, scalar, js), a plain JavaScript
 // loop, TensorFlow.js 4.22 (cpu and wasm backends: built-in Adam and RAdam written with ops) and
 // the memory-bandwidth roofline, at N = 4,096 ... 16,777,216 elements; then 200 mixed tensors vs
-// one tensor, the subnormal state with and without flushSubnormals, and model.fit time per epoch
-// with radam-wasm/tfjs's RAdamOptimizer vs tf.train.adam (bench/fit.mjs).
+// one tensor, the subnormal state with and without flushSubnormals, the guards and step options at
+// 1M elements (skipNonFinite, maxGradNorm, Lookahead, ema, clipValue, accumulate, all at once), the
+// threads, and model.fit time per epoch with radam-wasm/tfjs's RAdamOptimizer vs tf.train.adam
+// (bench/fit.mjs).
 //
 // Harness: benchmark.js measures each case (its samples are seconds per step). Cases are sampled in
 // rounds, one benchmark.js run of every case per round with the order rotated, so that a noisy
@@ -12,23 +14,36 @@
 // per-run median, and ratios are medians of per-round ratios.
 //
 // Writes bench/results/latest.json (machine, runtime, versions, raw samples) and latest.svg, and
-// the table in README.md; --quick (a reduced set, under a minute) writes bench/results/quick.*.
+// the table in README.md; --quick (a reduced set, under a minute) writes bench/results/quick.*;
+// --only a,b writes bench/results/a-b.json (the README's bench table comes from full runs only);
+// --out NAME writes bench/results/NAME.json instead.
 import Benchmark from 'benchmark';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib/asc.mjs';
 import { machine, median, writeResults } from './lib/report.mjs';
 import { radamWasm } from './impls/radam-wasm.mjs';
+import { WARM_STEPS } from './impls/inputs.mjs';
 import { plainJs } from './impls/plain-js.mjs';
 import { tfjsAdam, tfjsRAdam, tfjsReady } from './impls/tfjs.mjs';
 import { roofline } from './impls/roofline.mjs';
 import { fitBench } from './fit.mjs';
 import { Lookahead, RAdam } from '../dist/index.js';
+// The simd kernel this process runs (dist/ may be rebuilt from a working tree that differs from HEAD).
+import { WASM_BASE64 as SIMD_BASE64 } from '../dist/backends/simd-bytes.js';
+import { createHash } from 'node:crypto';
 
 const QUICK = process.argv.includes('--quick');
 // --only a,b: run only these sections (sizes, tensors, subnormals, guards, threads, fit).
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
 const wanted = (section) => !ONLY || ONLY.includes(section);
+// --out NAME: write bench/results/NAME.json instead (a name, not a path), e.g. one file per run of
+// a section run several times. A partial or --quick run may not take 'latest' (the full run's file,
+// which also renders the README's table).
+const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : null;
+if (OUT !== null && (!/^[\w.-]+$/.test(OUT) || ((ONLY || QUICK) && OUT === 'latest')))
+  throw new Error(`--out ${OUT}: expected a file name (letters, digits, . _ -), and not latest for a partial run`);
 const SIZES = QUICK ? [4096, 65536, 1 << 20] : [4096, 65536, 1 << 20, 1 << 24];
 const log = (...a) => console.error(...a);
 
@@ -157,14 +172,47 @@ async function subnormals() {
   };
 }
 
-/** The guards' cost at 1M elements: the non-finite check, clipping, Lookahead (every 6th step). */
+/**
+ * The guards' and step options' cost at 1M elements, each relative to a plain step measured in the
+ * same rounds: the non-finite check, clipping, Lookahead (every 6th step), the weight EMA, the
+ * value clamp, gradient accumulation, and all of them at once.
+ *
+ * With accumulate: k a sample is whole windows of k back-to-back step() calls (k - 1 accumulate
+ * passes and one applied step), so every sample has the same mix; the row's ns/element is per call
+ * (elems = k * n), and "per applied step" is k times that.
+ */
+const ACCUMULATE = 4;
 async function guards() {
-  const n = 1 << 20;
+  const n = 1 << 20,
+    k = ACCUMULATE;
+  const ema = { decay: 0.999 };
+  // The gradients are N(0, 0.1^2) (bench/impls/radam-wasm.mjs): their norm is ~100, so maxGradNorm 1
+  // clips, and clipValue 0.01 clamps ~92% of the elements (|g| > 0.1 sigma).
+  const clip = 0.01;
   const plain = await radamWasm('simd', [n]);
   const checked = await radamWasm('simd', [n], { skipNonFinite: true });
-  const clipped = await radamWasm('simd', [n], { maxGradNorm: 1 }); // the gradients' norm is ~100: clipping is active
+  const clipped = await radamWasm('simd', [n], { maxGradNorm: 1 });
   const ahead = await radamWasm('simd', [n]);
   const la = new Lookahead(ahead.opt, { k: 6, alpha: 0.5 });
+  const averaged = await radamWasm('simd', [n], { ema });
+  const clamped = await radamWasm('simd', [n], { clipValue: clip });
+  const windowed = async (options) => {
+    const c = await radamWasm('simd', [n], options);
+    // radamWasm took WARM_STEPS calls, i.e. WARM_STEPS / k applied steps: take the rest, so the
+    // applied steps are on the rectified path too (and a window starts with the next call).
+    for (let t = 0; t < (k - 1) * WARM_STEPS; t++) c.opt.step();
+    if (c.params[0].step !== WARM_STEPS) throw new Error(`accumulate warm-up: ${c.params[0].step} steps`);
+    const step = () => {
+      for (let j = 0; j < k; j++) c.opt.step();
+    };
+    return { ...c, step, elems: k * n };
+  };
+  const accumulated = await windowed({ accumulate: k });
+  // All at once. The clamp acts on the gradient scaled by the norm clipping (~1/100 here), so its
+  // bound is scaled too, to clamp the same ~92% of the elements.
+  const allOn = { ema, clipValue: clip / 100, accumulate: k, maxGradNorm: 1, skipNonFinite: true };
+  const everything = await windowed(allOn);
+  const all = [plain, checked, clipped, ahead, averaged, clamped, accumulated, everything];
   const res = await measure(
     'guards',
     [
@@ -172,18 +220,90 @@ async function guards() {
       { id: 'skipNonFinite', label: 'simd, skipNonFinite', elems: n, ...checked },
       { id: 'maxGradNorm', label: 'simd, maxGradNorm (clipping)', elems: n, ...clipped },
       { id: 'lookahead', label: 'simd, Lookahead k=6', elems: n, ...ahead, step: () => la.step() },
+      { id: 'ema', label: `simd, ema (decay ${ema.decay})`, elems: n, ...averaged },
+      { id: 'clipValue', label: `simd, clipValue ${clip}`, elems: n, ...clamped },
+      { id: 'accumulate', label: `simd, accumulate ${k} (per call)`, ...accumulated },
+      { id: 'everything', label: `simd, all on (per call)`, ...everything },
     ],
     QUICK ? 2 : 7,
     benchOptions(n),
   );
-  [plain, checked, clipped, ahead].forEach((c) => c.dispose());
-  return {
+  // Where an accumulation window's time goes: each call of a window timed alone (performance.now,
+  // not paired with the plain step; the plain step timed the same way alongside, for scale).
+  const perCall = { plain: [], first: [], add: [], applied: [] };
+  for (let w = 0; w < (QUICK ? 10 : 60); w++) {
+    let t0 = performance.now();
+    plain.step();
+    perCall.plain.push(((performance.now() - t0) * 1e6) / n);
+    for (let j = 0; j < k; j++) {
+      t0 = performance.now();
+      accumulated.opt.step();
+      perCall[j === 0 ? 'first' : j === k - 1 ? 'applied' : 'add'].push(((performance.now() - t0) * 1e6) / n);
+    }
+  }
+  all.forEach((c) => c.dispose());
+  const ratios = Object.fromEntries(
+    ['skipNonFinite', 'maxGradNorm', 'lookahead', 'ema', 'clipValue', 'accumulate', 'everything'].map((id) => [
+      `${id}OverPlain`,
+      pairedRatio(res[id], res.plain),
+    ]),
+  );
+  const out = {
     n,
+    windowCalls: k, // accumulate: k (the case itself is under 'accumulate')
+    emaDecay: ema.decay,
+    clipValue: clip,
+    allOn,
     ...res,
-    ...Object.fromEntries(
-      ['skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [`${id}OverPlain`, pairedRatio(res[id], res.plain)]),
-    ),
+    ...ratios,
+    // A window of k calls (one applied step's worth of work) against k plain steps (the same
+    // number as the per-call ratio) and against one plain step (k times it).
+    accumulateWindowOverKPlain: ratios.accumulateOverPlain,
+    accumulateWindowOverOnePlain: k * ratios.accumulateOverPlain,
+    everythingWindowOverKPlain: ratios.everythingOverPlain,
+    everythingWindowOverOnePlain: k * ratios.everythingOverPlain,
+    accumulateCalls: Object.fromEntries(Object.entries(perCall).map(([id, xs]) => [id, median(xs)])),
   };
+  out.emaTarget = {
+    what: 'step with ema / plain step, N=1048576',
+    value: out.emaOverPlain,
+    need: '<= 1.3x',
+    ok: out.emaOverPlain <= 1.3,
+  };
+  return out;
+}
+
+/** The rows that bench/lib/report.mjs's guards table does not show (it knows the first four). */
+function printGuardsExtra(g) {
+  const rows = [
+    [`step options (simd, N=${g.n})`, 'ns/element', 'vs plain', 'per applied step'],
+    [g.plain.label, g.plain.ns.toPrecision(3), '1x', ''],
+    ...['ema', 'clipValue'].map((id) => [
+      g[id].label,
+      g[id].ns.toPrecision(3),
+      `${g[`${id}OverPlain`].toFixed(3)}x`,
+      '',
+    ]),
+    ...['accumulate', 'everything'].map((id) => [
+      g[id].label,
+      g[id].ns.toPrecision(3),
+      `${g[`${id}OverPlain`].toFixed(3)}x`,
+      `${(g.windowCalls * g[id].ns).toPrecision(3)} ns/el = ${g[`${id}WindowOverOnePlain`].toFixed(2)}x one plain step`,
+    ]),
+  ];
+  const c = g.accumulateCalls;
+  rows.push([
+    `accumulate ${g.windowCalls}, calls timed alone`,
+    `${c.first.toPrecision(2)} / ${c.add.toPrecision(2)} / ${c.applied.toPrecision(2)}`,
+    '',
+    `first (copy) / add / applied; plain ${c.plain.toPrecision(2)}`,
+  ]);
+  const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  console.log(
+    `\n${rows.map((r) => r.map((x, j) => (j === 0 ? x.padEnd(w[j]) : x.padStart(w[j]))).join('  ')).join('\n')}`,
+  );
+  const t = g.emaTarget;
+  console.log(`\n${t.what}: ${t.value.toFixed(2)}x (needed ${t.need}): ${t.ok ? 'met' : 'SHORT'}`);
 }
 
 /**
@@ -236,6 +356,7 @@ async function threadsSection() {
 }
 
 const t0 = Date.now();
+const loadAtStart = os.loadavg(); // the shared machine's load (1, 5, 15 min), at the start and the end
 const { version: tfjsVersion } = await tfjsReady();
 const probe = await RAdam.create();
 log(`radam-wasm bench${QUICK ? ' --quick' : ''}: sizes ${SIZES.join(', ')}; backend auto = ${probe.backend}`);
@@ -254,6 +375,11 @@ const meta = {
   ...machine(),
   date: new Date().toISOString(),
   seconds: Math.round((Date.now() - t0) / 1000),
+  loadAverage: { start: loadAtStart, end: os.loadavg() },
+  simdKernel: {
+    bytes: Buffer.from(SIMD_BASE64, 'base64').length,
+    sha256: createHash('sha256').update(Buffer.from(SIMD_BASE64, 'base64')).digest('hex').slice(0, 16),
+  },
   quick: QUICK,
   versions: {
     'radam-wasm': JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
@@ -271,5 +397,6 @@ const meta = {
 };
 writeResults(
   { meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit },
-  QUICK ? 'quick' : ONLY ? ONLY.join('-') : 'latest',
+  OUT ?? (QUICK ? 'quick' : ONLY ? ONLY.join('-') : 'latest'),
 );
+if (guard) printGuardsExtra(guard);
