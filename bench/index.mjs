@@ -302,8 +302,6 @@ function printGuardsExtra(g) {
   console.log(
     `\n${rows.map((r) => r.map((x, j) => (j === 0 ? x.padEnd(w[j]) : x.padStart(w[j]))).join('  ')).join('\n')}`,
   );
-  const t = g.emaTarget;
-  console.log(`\n${t.what}: ${t.value.toFixed(2)}x (needed ${t.need}): ${t.ok ? 'met' : 'SHORT'}`);
 }
 
 /**

@@ -100,6 +100,13 @@ export function targets(results) {
       results.guards.skipNonFiniteOverPlain <= 1.1,
       '<= 1.1x',
     );
+  if (results.guards?.emaOverPlain !== undefined)
+    add(
+      'step with ema / plain step, N=1048576',
+      results.guards.emaOverPlain,
+      results.guards.emaOverPlain <= 1.3,
+      '<= 1.3x',
+    );
   for (const s of results.fit ?? []) {
     for (const b of ['wasm', 'cpu']) {
       // Faster only if every round says so; a median above 1 with rounds that disagree is noise.
@@ -146,11 +153,9 @@ function render(results) {
     parts.push(
       pad([
         [`guards (simd, N=${g.n})`, 'ns/element', 'vs plain'],
-        ...['plain', 'skipNonFinite', 'maxGradNorm', 'lookahead'].map((id) => [
-          g[id].label,
-          fmt(g[id].ns),
-          id === 'plain' ? '1x' : `${g[`${id}OverPlain`].toFixed(3)}x`,
-        ]),
+        ...['plain', 'skipNonFinite', 'maxGradNorm', 'lookahead', 'ema', 'clipValue', 'accumulate', 'everything']
+          .filter((id) => g[id])
+          .map((id) => [g[id].label, fmt(g[id].ns), id === 'plain' ? '1x' : `${g[`${id}OverPlain`].toFixed(3)}x`]),
       ]),
     );
   }
@@ -292,7 +297,10 @@ function readmeBlock(results, rendered) {
       `Subnormal v: ${results.subnormals.subnormalOverNormal.toFixed(2)}x the normal-state time, ` +
       `${results.subnormals.flushedOverNormal.toFixed(2)}x with \`flushSubnormals: true\`.` +
       (results.guards
-        ? ` Guards at 1M elements, relative to a plain step: skipNonFinite ${results.guards.skipNonFiniteOverPlain.toFixed(3)}x, maxGradNorm ${results.guards.maxGradNormOverPlain.toFixed(3)}x, Lookahead (k=6) ${results.guards.lookaheadOverPlain.toFixed(3)}x.`
+        ? ` Guards at 1M elements, relative to a plain step: skipNonFinite ${results.guards.skipNonFiniteOverPlain.toFixed(3)}x, maxGradNorm ${results.guards.maxGradNormOverPlain.toFixed(3)}x, Lookahead (k=6) ${results.guards.lookaheadOverPlain.toFixed(3)}x` +
+          (results.guards.emaOverPlain !== undefined
+            ? `, ema ${results.guards.emaOverPlain.toFixed(3)}x, clipValue ${results.guards.clipValueOverPlain.toFixed(3)}x, accumulate 4 ${results.guards.accumulateOverPlain.toFixed(3)}x per call.`
+            : '.')
         : ''),
     '',
     '| target | measured | needed | |',
