@@ -7,7 +7,7 @@ import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
   E_EPS, E_STEP_SIZE, E_EMA, E_EMA_DECAY, E_ONE_MINUS_EMA_DECAY, E_CLIP_VALUE, MODE_MASK, MODE_MOMENTUM,
-  MODE_ADAPTIVE, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS, FLAG_EMA,
+  MODE_ADAPTIVE, MODE_SECOND_MOMENT, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS, FLAG_EMA,
 } from '../src/layout';
 
 /** Steps `count` tensors described by the table at `table` (see src/layout.ts). */
@@ -36,6 +36,7 @@ function stepEntry(e: usize): void {
     // The first few steps only (below the threshold): the EMA follows in a pass of its own, with
     // the same operations, rather than doubling these loops' code.
     if (mode == MODE_MOMENTUM) byFlush<Momentum, Off>(e, n, flush, ams, coupled);
+    else if (mode == MODE_SECOND_MOMENT) byFlush<SecondMoment, Off>(e, n, flush, ams, coupled);
     else byFlush<Skip, Off>(e, n, flush, ams, coupled);
     if (ema) emaPass(e, n);
   }
@@ -81,6 +82,7 @@ export type Off = u8;
 export type On = u16;
 type Skip = u8;
 type Momentum = u16;
+type SecondMoment = u64; // only v is written
 export type Adaptive = u32;
 // @ts-ignore: decorator
 @inline function on<T>(): bool { return sizeof<T>() == sizeof<On>(); }
@@ -154,7 +156,7 @@ export type Adaptive = u32;
     if ((reinterpret<u32>(mi) & EXPONENT) == 0) mi = 0;
     if ((reinterpret<u32>(vi) & EXPONENT) == 0) vi = 0;
   }
-  store<f32>(m, mi);
+  if (sizeof<MODE>() != sizeof<SecondMoment>()) store<f32>(m, mi);
   store<f32>(v, vi);
   if (on<AMS>()) { vi = max<f32>(load<f32>(vm), vi); store<f32>(vm, vi); }
   let pn: f32;
@@ -183,7 +185,7 @@ export type Adaptive = u32;
     mi = v128.andnot(mi, i32x4.eq(v128.and(mi, exponent), zero));
     vi = v128.andnot(vi, i32x4.eq(v128.and(vi, exponent), zero));
   }
-  v128.store(m + o, mi);
+  if (sizeof<MODE>() != sizeof<SecondMoment>()) v128.store(m + o, mi);
   v128.store(v + o, vi);
   if (on<AMS>()) { vi = f32x4.max(v128.load(vm + o), vi); v128.store(vm + o, vi); }
   let pn: v128;

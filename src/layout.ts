@@ -38,6 +38,7 @@ export const MODE_MASK = 3;
 export const MODE_SKIP = 0; // below threshold, degenerateToSgd=false: moments update, param untouched
 export const MODE_MOMENTUM = 1; // below threshold: p -= lr * m / (1-b1^t)
 export const MODE_ADAPTIVE = 2; // RAdam rectified, or Adam (every step): p -= step * m / (sqrt(v) + eps)
+export const MODE_SECOND_MOMENT = 3; // secondMomentOnly (the paper's Adam-2k): only v updates; m and p untouched
 export const FLAG_AMSGRAD = 4;
 export const FLAG_COUPLED_DECAY = 8;
 export const FLAG_FLUSH_SUBNORMALS = 16; // store new m, v that are subnormal (exponent bits 0) as +0

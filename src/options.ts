@@ -43,6 +43,12 @@ export interface GroupOptions {
    * window; > 0, or null: no clamp. Default null.
    */
   clipValue?: number | null;
+  /**
+   * While true, a step updates only the second moment v; the params and m stay as they are (the
+   * paper's Adam-2k: v gathers K gradients before the first update). Such steps count in v's bias
+   * correction, not in m's. Writable between steps. Default false.
+   */
+  secondMomentOnly?: boolean;
 }
 
 export type Hyperparameters = Required<GroupOptions>;
@@ -77,6 +83,7 @@ export const HYPERPARAMETERS = {
   flushSubnormals: { default: false, validate: (x) => boolean('flushSubnormals', x), writable: true },
   rectify: { default: true, validate: (x) => boolean('rectify', x), writable: true },
   clipValue: { default: null, validate: clipValue, writable: true },
+  secondMomentOnly: { default: false, validate: (x) => boolean('secondMomentOnly', x), writable: true },
 } as const satisfies { readonly [K in keyof Hyperparameters]-?: Declaration<Hyperparameters[K]> };
 
 type Declared = typeof HYPERPARAMETERS;

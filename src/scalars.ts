@@ -1,6 +1,6 @@
 // Per-step scalars: pure float64 functions of (t, hyperparameters), computed once per step and
 // tested on their own against torch's values (test/scalars.test.ts, fixtures from scalars.json).
-import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SKIP } from './layout.js';
+import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SECOND_MOMENT, MODE_SKIP } from './layout.js';
 import type { Hyperparameters } from './options.js';
 import { powInt } from './pow.js';
 
@@ -51,7 +51,7 @@ export function rectification(t: number, beta1: number, beta2: number, threshold
 
 /** What the kernel needs for one tensor at one step (written to its table entry as float32). */
 export interface StepScalars {
-  mode: typeof MODE_SKIP | typeof MODE_MOMENTUM | typeof MODE_ADAPTIVE;
+  mode: typeof MODE_SKIP | typeof MODE_MOMENTUM | typeof MODE_ADAPTIVE | typeof MODE_SECOND_MOMENT;
   /** Adaptive: lr * r_t * sqrt(1-beta2^t) / (1-beta1^t). Momentum: lr / (1-beta1^t). Skip: 0. */
   stepSize: number;
   /** 1 - lr*wd with decoupled weight decay, else exactly 1. */
@@ -80,18 +80,23 @@ export type StepHyperparameters = Pick<
   | 'degenerateToSgd'
   | 'flushSubnormals'
   | 'rectify'
->;
+> &
+  Partial<Pick<Hyperparameters, 'secondMomentOnly'>>;
 
 /**
  * The scalars of step `t`. The kernel computes p -= stepSize * m / (sqrt(v) + eps), which is
  * torch's p -= lr * (m/(1-b1^t)) * r_t * sqrt(1-b2^t) / (sqrt(v) + eps) with the scalar factors
- * folded in float64, or p -= stepSize * m below the threshold.
+ * folded in float64, or p -= stepSize * m below the threshold. `momentSteps` is m's own step count
+ * (its bias correction 1 - b1^momentSteps) where it differs from v's `t`: after secondMomentOnly
+ * steps, which update v alone.
  */
-export function stepScalars(t: number, h: StepHyperparameters): StepScalars {
-  const r = rectification(t, h.betas[0], h.betas[1], h.threshold);
-  const paramDecay = h.decoupledWeightDecay ? 1 - h.lr * h.weightDecay : 1;
+export function stepScalars(t: number, h: StepHyperparameters, momentSteps = t): StepScalars {
   const flush = h.flushSubnormals && t % FLUSH_INTERVAL === 0;
   const eps = h.eps;
+  if (h.secondMomentOnly) return { mode: MODE_SECOND_MOMENT, stepSize: 0, paramDecay: 1, flush, eps };
+  const r = rectification(t, h.betas[0], h.betas[1], h.threshold);
+  if (momentSteps !== t) r.biasCorrection1 = 1 - powInt(h.betas[0], momentSteps);
+  const paramDecay = h.decoupledWeightDecay ? 1 - h.lr * h.weightDecay : 1;
   if (!h.rectify) {
     // torch.optim.Adam: p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
     //                      = (lr*sqrt(1-b2^t)/(1-b1^t)) * m / (sqrt(v) + eps*sqrt(1-b2^t)).

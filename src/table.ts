@@ -53,6 +53,8 @@ export interface Slot {
   steps: number;
   /** Its accumulator holds gradients of the current accumulation window. */
   pending: boolean;
+  /** Of `steps`, those taken with secondMomentOnly (v updated alone): m's count is steps - this. */
+  secondMomentSteps: number;
   views: (Float32Array | null)[];
   generation: number;
 }
@@ -107,6 +109,7 @@ export class StepTable {
       index: this.slots.length,
       steps: 0,
       pending: false,
+      secondMomentSteps: 0,
       views: [],
       generation: -1,
     };

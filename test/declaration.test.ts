@@ -22,6 +22,7 @@ const OTHER: Record<string, unknown> = {
   flushSubnormals: true,
   rectify: false,
   clipValue: 0.5,
+  secondMomentOnly: true,
 };
 
 describe('HYPERPARAMETERS, the one declaration per option', () => {

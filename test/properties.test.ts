@@ -19,6 +19,7 @@ const hyper: fc.Arbitrary<GroupOptions> = fc.record({
   flushSubnormals: fc.boolean(),
   rectify: fc.boolean(),
   clipValue: fc.oneof(fc.constant(null), fc.double({ min: 0.05, max: 3, noNaN: true })),
+  secondMomentOnly: fc.boolean(),
 });
 const run = fc.record({
   groups: fc.array(hyper, { minLength: 1, maxLength: 3 }),
@@ -52,6 +53,7 @@ function train(o: Built, r: Run, from: number, to: number): (number | undefined)
     if (t === r.lrChangeAt)
       o.opt.groups.forEach((g) => {
         g.lr = g.lr / 2;
+        g.secondMomentOnly = false; // Adam-2k: the frozen phase ends
       });
     const q = rng(r.seed + t);
     o.params.forEach((p) => p.grad.set(gradient(q, p.size)));
@@ -126,7 +128,14 @@ describe('properties', () => {
     );
     const clip = fc.tuple(fc.constant('clipValue'), fc.constantFrom(0, -1, ...junk.filter((x) => x !== null)));
     const flags = fc.tuple(
-      fc.constantFrom('maximize', 'decoupledWeightDecay', 'degenerateToSgd', 'flushSubnormals', 'rectify'),
+      fc.constantFrom(
+        'maximize',
+        'decoupledWeightDecay',
+        'degenerateToSgd',
+        'flushSubnormals',
+        'rectify',
+        'secondMomentOnly',
+      ),
       fc.constantFrom(1, 0, 'true', null, {}),
     );
     const use = fc.oneof(

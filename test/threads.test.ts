@@ -76,7 +76,7 @@ describe('threads', () => {
     two.opt.dispose();
   });
 
-  it('property: every combination of the EMA, accumulation, clipValue, clipping and Lookahead splits bit-identically', async () => {
+  it('property: every combination of the EMA, accumulation, clipValue, clipping, Lookahead and secondMomentOnly splits bit-identically', async () => {
     const combo = fc.record({
       ema: fc.oneof(
         fc.constant(null),
@@ -87,6 +87,7 @@ describe('threads', () => {
       maxGradNorm: fc.oneof(fc.constant(null), fc.double({ min: 1, max: 300, noNaN: true })),
       amsgrad: fc.boolean(),
       lookahead: fc.boolean(),
+      secondMomentSteps: fc.integer({ min: 0, max: 3 }),
       sizes: fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 1, maxLength: 4 }),
       steps: fc.integer({ min: 1, max: 9 }),
     });
@@ -102,6 +103,7 @@ describe('threads', () => {
           const q = rng(t);
           const grads = c.sizes.map((n) => gradient(q, n));
           runs.forEach((o, k) => {
+            o.opt.groups[0].secondMomentOnly = t <= c.secondMomentSteps;
             o.params.forEach((p, i) => p.grad.set(grads[i]));
             results[k].push(JSON.stringify((las[k] ?? o.opt).step()));
           });

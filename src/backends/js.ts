@@ -31,6 +31,7 @@ import {
   MODE_MASK,
   MODE_MOMENTUM,
   MODE_ADAPTIVE,
+  MODE_SECOND_MOMENT,
   FLAG_AMSGRAD,
   FLAG_COUPLED_DECAY,
   FLAG_FLUSH_SUBNORMALS,
@@ -85,7 +86,7 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
       // For a float32, zero exponent bits (zero or subnormal) <=> |x| < 2^-126.
       if (flush && Math.abs(mi) < FLT_MIN) mi = 0;
       if (flush && Math.abs(vi) < FLT_MIN) vi = 0;
-      f32[m + i] = mi;
+      if (mode !== MODE_SECOND_MOMENT) f32[m + i] = mi;
       f32[v + i] = vi;
       if (ams) {
         vi = Math.max(f32[vm + i], vi);
