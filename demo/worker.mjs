@@ -1,10 +1,10 @@
 // Runs training jobs sent by demo/index.mjs on its own thread (a 2-core machine runs two at once).
 import { parentPort } from 'node:worker_threads';
-import { train } from './lib/train.mjs';
+import { trainRun } from './lib/paper.mjs';
 
 parentPort.on('message', async (job) => {
   try {
-    parentPort.postMessage({ id: job.id, result: await train(job) });
+    parentPort.postMessage({ id: job.id, result: await trainRun(job) });
   } catch (e) {
     parentPort.postMessage({ id: job.id, error: String(e?.stack ?? e) });
   }

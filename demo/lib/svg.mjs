@@ -86,3 +86,58 @@ export function lineChart({
 }
 
 export const colorOf = (k) => COLORS[k % COLORS.length];
+
+/**
+ * Heat maps side by side, one per panel: x = step, y = histogram bin, shade = the share of the
+ * column's counts in the bin (square-root scale, so that thin tails stay visible).
+ * panels: [{ title, columns: number[][] }] (columns[step][bin], bin 0 at the bottom);
+ * binLabel(k) names bin k's lower edge or returns null (no tick).
+ */
+export function heatmaps({ title, panels, xlabel, ylabel, binLabel, panelWidth = 300, height = 380 }) {
+  const L = 64,
+    gap = 24,
+    T = 56,
+    B = 44;
+  const width = L + panels.length * (panelWidth + gap);
+  const plotH = height - T - B;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${L}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
+    `<text transform="translate(16 ${T + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(ylabel)}</text>`,
+  ];
+  panels.forEach((panel, p) => {
+    const x0 = L + p * (panelWidth + gap);
+    const cols = panel.columns;
+    const nb = cols[0]?.length ?? 1;
+    const cw = panelWidth / Math.max(1, cols.length),
+      ch = plotH / nb;
+    out.push(
+      `<text x="${x0 + panelWidth / 2}" y="${T - 10}" text-anchor="middle" font-weight="bold">${esc(panel.title)}</text>`,
+    );
+    out.push(`<rect x="${x0}" y="${T}" width="${panelWidth}" height="${plotH}" fill="#fafafa" stroke="#ccc"/>`);
+    cols.forEach((col, i) => {
+      const sum = col.reduce((a, b) => a + b, 0) || 1;
+      col.forEach((c, k) => {
+        if (!c) return;
+        const shade = Math.sqrt(c / sum);
+        const g = Math.round(255 * (1 - shade));
+        out.push(
+          `<rect x="${(x0 + i * cw).toFixed(1)}" y="${(T + (nb - 1 - k) * ch).toFixed(1)}" width="${(cw + 0.3).toFixed(1)}" height="${(ch + 0.3).toFixed(1)}" fill="rgb(${g},${g},255)"/>`,
+        );
+      });
+    });
+    for (let k = 0; k < nb; k++) {
+      const label = binLabel(k);
+      if (label === null || p > 0) continue;
+      const y = T + (nb - k) * ch;
+      out.push(`<text x="${x0 - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${esc(label)}</text>`);
+    }
+    const steps = cols.length;
+    for (const s of [1, Math.round(steps / 2), steps])
+      out.push(`<text x="${(x0 + (s - 0.5) * cw).toFixed(1)}" y="${T + plotH + 16}" text-anchor="middle">${s}</text>`);
+    out.push(`<text x="${x0 + panelWidth / 2}" y="${height - 10}" text-anchor="middle">${esc(xlabel)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}

@@ -1,0 +1,11 @@
+// Runs training jobs sent by demo/index.mjs on its own thread (a 2-core machine runs two at once).
+import { parentPort } from 'node:worker_threads';
+import { train } from './lib/train.mjs';
+
+parentPort.on('message', async (job) => {
+  try {
+    parentPort.postMessage({ id: job.id, result: await train(job) });
+  } catch (e) {
+    parentPort.postMessage({ id: job.id, error: String(e?.stack ?? e) });
+  }
+});
