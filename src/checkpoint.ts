@@ -3,8 +3,7 @@
 //   4   u16 version (1)            u16 flags (bit 0: param values included; bit 1: Lookahead state;
 //                                  bit 2: EMA; bit 3: accumulated gradients)
 //   8   u32 header length H        then H bytes of UTF-8 JSON:
-//                                  { groups, sizes, steps, amsgrad, secondMomentSteps?, lookahead?, ema?,
-//                                    accumulate? }
+//                                  { groups, sizes, steps, amsgrad, lookahead?, ema?, accumulate? }
 //   ..  zero padding to a multiple of 4
 //   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights],
 //       [ema], [accum: only the params whose header.accumulate.pending is true]
@@ -53,7 +52,6 @@ interface Header {
   sizes: number[];
   steps: number[];
   amsgrad: boolean[];
-  secondMomentSteps?: number[];
   lookahead?: { k: number; alpha: number; counter: number };
   ema?: { decay: number; warmup: boolean };
   accumulate?: { k: number; accumulated: number; pending: boolean[] };
@@ -71,8 +69,6 @@ function encodeCheckpoint(
     steps: sd.state.map((s) => s.step),
     amsgrad: sd.state.map((s) => s.maxExpAvgSq !== undefined),
   };
-  if (sd.state.some((s) => s.secondMomentSteps))
-    header.secondMomentSteps = sd.state.map((s) => s.secondMomentSteps ?? 0);
   if (la) header.lookahead = { k: la.k, alpha: la.alpha, counter: la.counter };
   if (sd.ema) header.ema = sd.ema;
   const withAccum = sd.state.some((s) => s.accum);
@@ -148,8 +144,6 @@ function decodeCheckpoint(bytes: unknown): {
     header.steps.length === header.sizes.length &&
     header.amsgrad.length === header.sizes.length &&
     header.amsgrad.every((b) => typeof b === 'boolean') &&
-    (header.secondMomentSteps === undefined ||
-      (Array.isArray(header.secondMomentSteps) && header.secondMomentSteps.length === header.sizes.length)) &&
     header.groups.every((g) => g && Array.isArray(g.params)) &&
     ((flags & FLAG_LOOKAHEAD) === 0) === (header.lookahead === undefined) &&
     ((flags & FLAG_EMA) === 0) === (header.ema === undefined) &&
@@ -203,7 +197,6 @@ function decodeCheckpoint(bytes: unknown): {
     slow: Float32Array[] = [];
   const state = header.sizes.map((n, i) => {
     const s: RAdamStateDict['state'][number] = { step: header.steps[i], expAvg: next(n), expAvgSq: next(n) };
-    if (header.secondMomentSteps?.[i]) s.secondMomentSteps = header.secondMomentSteps[i];
     if (header.amsgrad[i]) s.maxExpAvgSq = next(n);
     if (withParams) values.push(next(n));
     if (withLookahead) slow.push(next(n));

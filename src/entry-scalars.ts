@@ -52,17 +52,16 @@ export function emaDecay(t: number, ema: Required<EmaOptions>): number {
 }
 
 /**
- * The entry of step `t` (1-based) under `hp`, with the optimizer's EMA or null, and m's own step
- * count (see stepScalars), written into `out` (reused per step: no allocation).
+ * The entry of step `t` (1-based) under `hp`, with the optimizer's EMA or null, written into `out`
+ * (reused per step: no allocation).
  */
 export function entryScalars(
   t: number,
   hp: Hyperparameters,
   out: EntryScalars = emptyEntryScalars(),
   ema: Required<EmaOptions> | null = null,
-  momentSteps = t,
 ): EntryScalars {
-  const s = stepScalars(t, hp, momentSteps);
+  const s = stepScalars(t, hp);
   const coupled = !hp.decoupledWeightDecay && hp.weightDecay !== 0;
   out.flags =
     s.mode |

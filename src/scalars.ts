@@ -86,16 +86,14 @@ export type StepHyperparameters = Pick<
 /**
  * The scalars of step `t`. The kernel computes p -= stepSize * m / (sqrt(v) + eps), which is
  * torch's p -= lr * (m/(1-b1^t)) * r_t * sqrt(1-b2^t) / (sqrt(v) + eps) with the scalar factors
- * folded in float64, or p -= stepSize * m below the threshold. `momentSteps` is m's own step count
- * (its bias correction 1 - b1^momentSteps) where it differs from v's `t`: after secondMomentOnly
- * steps, which update v alone.
+ * folded in float64, or p -= stepSize * m below the threshold. With secondMomentOnly only v
+ * updates (the step still counts: later steps correct both moments' bias with the same t).
  */
-export function stepScalars(t: number, h: StepHyperparameters, momentSteps = t): StepScalars {
+export function stepScalars(t: number, h: StepHyperparameters): StepScalars {
   const flush = h.flushSubnormals && t % FLUSH_INTERVAL === 0;
   const eps = h.eps;
   if (h.secondMomentOnly) return { mode: MODE_SECOND_MOMENT, stepSize: 0, paramDecay: 1, flush, eps };
   const r = rectification(t, h.betas[0], h.betas[1], h.threshold);
-  if (momentSteps !== t) r.biasCorrection1 = 1 - powInt(h.betas[0], momentSteps);
   const paramDecay = h.decoupledWeightDecay ? 1 - h.lr * h.weightDecay : 1;
   if (!h.rectify) {
     // torch.optim.Adam: p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)

@@ -15,8 +15,6 @@ export interface StateParts {
 /** The state of one parameter in a state dict. */
 export interface ParamState {
   step: number;
-  /** Of `step`, those taken with secondMomentOnly (m's bias correction counts the others); absent: 0. */
-  secondMomentSteps?: number;
   expAvg: Float32Array;
   expAvgSq: Float32Array;
   /** Only with amsgrad. */
@@ -65,7 +63,6 @@ export function stateDict({ groups, table, stepper }: StateParts): RAdamStateDic
   const state = groups.flatMap((g) =>
     g.slots.map((slot) => {
       const s: Record<string, unknown> = { step: slot.steps };
-      if (slot.secondMomentSteps) s.secondMomentSteps = slot.secondMomentSteps;
       for (const [name, k] of MOMENTS) {
         const a = table.view(slot, k);
         if (a) s[name] = a.slice();
@@ -184,12 +181,6 @@ export function checkStateDict(sd: RAdamStateDict, parts: StateParts, where = 'l
     if (!Number.isSafeInteger(s.step) || s.step < 0) {
       throw new RangeError(`${what} has step ${formatValue(s.step)} (expected a non-negative integer)`);
     }
-    const secondMomentSteps = s.secondMomentSteps ?? 0;
-    if (!Number.isSafeInteger(secondMomentSteps) || secondMomentSteps < 0 || secondMomentSteps > s.step) {
-      throw new RangeError(
-        `${what} has secondMomentSteps ${formatValue(s.secondMomentSteps)} (expected an integer from 0 to its step ${s.step})`,
-      );
-    }
     const arrays = MOMENTS.filter(([, k]) => table.view(slot, k)).map(([name, k]): [number, Float32Array] => {
       const a = s[name] as unknown;
       if (a === undefined) throw new TypeError(`${what} is missing "${name}"`);
@@ -201,7 +192,7 @@ export function checkStateDict(sd: RAdamStateDict, parts: StateParts, where = 'l
         throw new TypeError(`${what} has "accum" but the state dict has no accumulated gradients`);
       arrays.push([P_ACCUM, float32Array(accum, slot.size, `${what}: "accum"`)]);
     }
-    return { step: s.step, secondMomentSteps, arrays, pending: accum !== undefined };
+    return { step: s.step, arrays, pending: accum !== undefined };
   });
   return () => {
     hps.forEach((hp, k) => {
@@ -209,7 +200,6 @@ export function checkStateDict(sd: RAdamStateDict, parts: StateParts, where = 'l
     });
     slots.forEach(({ slot }, i) => {
       slot.steps = states[i].step;
-      slot.secondMomentSteps = states[i].secondMomentSteps;
       slot.pending = states[i].pending;
       for (const [k, a] of states[i].arrays) table.view(slot, k)!.set(a);
     });

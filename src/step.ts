@@ -120,15 +120,11 @@ export class Stepper {
   }
 
   private finish(active: Active): void {
-    for (const { hp, slots } of this.groups)
-      for (const slot of slots) {
-        // With accumulate, a param with gradients earlier in the window steps even if not active now.
-        if (!active || active.has(slot.owner) || slot.pending) {
-          slot.steps++;
-          if (hp.secondMomentOnly) slot.secondMomentSteps++;
-        }
-        slot.pending = false;
-      }
+    for (const slot of this.table.slots) {
+      // With accumulate, a param with gradients earlier in the window steps even if not active now.
+      if (!active || active.has(slot.owner) || slot.pending) slot.steps++;
+      slot.pending = false;
+    }
     if (this.accumulate > 1) this.restoreGradients();
     this.window = 0;
     this.lastStepEnd = performance.now();
@@ -152,14 +148,12 @@ export class Stepper {
     const s = this.scalars;
     for (let g = 0; g < this.groups.length; g++) {
       const { hp, slots } = this.groups[g];
-      let t = -1,
-        tm = -1;
+      let t = -1;
       for (const slot of slots) {
         // Params of a group normally share their step count: the scalars are computed once.
-        if (slot.steps + 1 !== t || slot.steps + 1 - slot.secondMomentSteps !== tm) {
+        if (slot.steps + 1 !== t) {
           t = slot.steps + 1;
-          tm = t - slot.secondMomentSteps;
-          entryScalars(t, hp, s, this.ema, tm);
+          entryScalars(t, hp, s, this.ema);
           if (!Number.isFinite(Math.fround(s.stepSize)) || !Number.isFinite(Math.fround(s.paramDecay))) {
             throw new RangeError(
               `step: the step size of group ${g} at step ${t} overflows float32 (lr ${hp.lr}, step size ${s.stepSize})`,

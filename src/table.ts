@@ -53,8 +53,6 @@ export interface Slot {
   steps: number;
   /** Its accumulator holds gradients of the current accumulation window. */
   pending: boolean;
-  /** Of `steps`, those taken with secondMomentOnly (v updated alone): m's count is steps - this. */
-  secondMomentSteps: number;
   views: (Float32Array | null)[];
   generation: number;
 }
@@ -109,7 +107,6 @@ export class StepTable {
       index: this.slots.length,
       steps: 0,
       pending: false,
-      secondMomentSteps: 0,
       views: [],
       generation: -1,
     };
