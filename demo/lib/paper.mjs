@@ -4,7 +4,7 @@
 //   adam-warmup  Adam with a linear warmup (radam-wasm/schedules' LinearLR)
 //   radam        RAdam, no warmup
 //   adam-2k      Adam whose first K steps update only v (the library's secondMomentOnly), then Adam
-//   adam-eps     Adam with eps = 1e-4
+//   adam-eps     Adam with eps = 1e-4 (and adam-eps-scaled: eps at this model's gradient scale)
 //   sgd          SGD with momentum: RAdam's own momentum step (p -= lr * m / (1 - b1^t)) with the
 //                rectification threshold out of reach, so every step is a momentum step
 // Deterministic: the initial weights and the batches come from seeded rngs (the same for every arm
@@ -19,7 +19,9 @@ export const ARMS = {
   'adam-warmup': { label: 'Adam + warmup', make: (o) => Adam.create(o), warmup: true },
   radam: { label: 'RAdam', make: (o) => RAdam.create(o) },
   'adam-2k': { label: 'Adam-2k', make: (o) => Adam.create({ ...o, secondMomentOnly: true }), secondMomentOnly: true },
-  'adam-eps': { label: 'Adam-eps', make: (o) => Adam.create({ ...o, eps: 1e-4 }) },
+  'adam-eps': { label: 'Adam-eps', make: (o, job) => Adam.create({ ...o, eps: job.adamEps ?? 1e-4 }) },
+  // Not one of the paper's arms: eps at this model's gradient scale (see demo/README.md).
+  'adam-eps-scaled': { label: 'Adam, larger eps', make: (o, job) => Adam.create({ ...o, eps: job.scaledEps }) },
   sgd: { label: 'SGD + momentum', make: (o) => RAdam.create({ ...o, threshold: Number.MAX_VALUE }) },
 };
 
@@ -28,7 +30,7 @@ export const DELTA_BINS = { min: -9, max: 0, bins: 36 };
 
 /** The model configuration a job describes (task vocabulary included). */
 export function modelConfig(job) {
-  return normalizeConfig({ ...job.model, ...taskVocab(job.task), seqLen: job.task.seqLen, batch: job.batch });
+  return normalizeConfig({ ...job.model, ...job.task, ...taskVocab(job.task), batch: job.batch });
 }
 
 /**
@@ -44,7 +46,7 @@ export async function trainRun(job, hooks = {}) {
   const dataRng = mulberry32(job.seed * 7919 + 1);
   const arm = ARMS[job.arm];
   if (!arm) throw new RangeError(`unknown arm ${job.arm}`);
-  const opt = await arm.make({ lr: job.lr, betas: job.betas ?? [0.9, 0.999], backend: job.backend ?? 'auto' });
+  const opt = await arm.make({ lr: job.lr, betas: job.betas ?? [0.9, 0.999], backend: job.backend ?? 'auto' }, job);
   const params = spec.map((t) => opt.addParam(t.init(initRng)));
   const weights = params.map((p) => p.data); // after every addParam: memory growth detaches views
   const grads = params.map((p) => p.grad);
@@ -63,7 +65,8 @@ export async function trainRun(job, hooks = {}) {
   const firstDeltas = medianSteps ? new Float32Array(total * medianSteps) : null;
   const curve = [];
   const tail = Math.max(1, Math.round(job.steps / 10));
-  let tailLoss = 0;
+  let tailLoss = 0,
+    window = 0;
   let diverged = false;
   for (let t = 1; t <= job.steps; t++) {
     if (K && t === K + 1) opt.groups[0].secondMomentOnly = false;
@@ -98,11 +101,29 @@ export async function trainRun(job, hooks = {}) {
       if (hist) deltas.push(hist);
     }
     if (t > job.steps - tail) tailLoss += loss / tail;
-    if (t % (job.curveEvery ?? 10) === 0 || t === 1) curve.push([t, loss]);
+    // The curve: the mean minibatch loss of the last curveEvery steps (one batch alone is noisy).
+    const every = job.curveEvery ?? 10;
+    window += loss;
+    if (t === 1 && every > 1) curve.push([1, loss]);
+    if (t % every === 0) {
+      curve.push([t, window / every]);
+      window = 0;
+    }
     hooks.onStep?.(t, loss, opt, params);
     if (diverged) break;
   }
   const held = diverged ? null : evaluate(cfg, weights, heldOut(cfg, 128), ws);
+  // The scale eps competes with: the median over all parameters of sqrt(v / (1 - b2^t)).
+  let medianSqrtV = null;
+  if (job.reportGradientScale) {
+    const t = params[0].step,
+      bc = 1 - (job.betas ?? [0.9, 0.999])[1] ** t;
+    const all = new Float32Array(total);
+    let o = 0;
+    for (const p of params) for (const x of p.expAvgSq) all[o++] = Math.sqrt(x / bc);
+    all.sort();
+    medianSqrtV = all[total >> 1];
+  }
   let medianDelta = null;
   if (firstDeltas) {
     const sorted = firstDeltas.slice().sort();
@@ -118,6 +139,7 @@ export async function trainRun(job, hooks = {}) {
     curve,
     deltas,
     medianDelta,
+    medianSqrtV,
     params: total,
   };
 }
