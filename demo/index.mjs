@@ -240,7 +240,7 @@ fs.writeFileSync(
     binLabel: (k) => {
       if (k === 0) return '0';
       const edge = min + ((k - 1) * (max - min)) / bins;
-      return Number.isInteger(edge) && Math.abs(edge) % 2 === 1 ? String(edge) : null;
+      return k > 1 && Number.isInteger(edge) && Math.abs(edge) % 2 === 1 ? String(edge) : null;
     },
   }),
 );
