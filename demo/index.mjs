@@ -11,9 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { rectification } from '../dist/index.js';
 import { ARMS, DELTA_BINS } from './lib/paper.mjs';
+import { progressBar, runJobs } from './lib/pool.mjs';
 import { colorOf, heatmaps, lineChart } from './lib/svg.mjs';
 import { SETUP as DEFAULT_SETUP, FULL_SETUP } from './setup.mjs';
 
@@ -56,61 +56,13 @@ for (const seed of SETUP.seeds) {
   for (const arm of GRID)
     for (const lr of lrsOf(arm)) if (!(MAIN.includes(arm) && lr === SETUP.lr)) jobs.push({ ...base, arm, lr, seed });
 }
-// Longest first (equal here), then in a fixed order: the schedule affects only the wall time.
-jobs.forEach((j, i) => {
-  j.id = i;
-});
 
 const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 4));
 console.log(
   `${jobs.length} training runs of a ${SETUP.model.layers}-layer Post-LN Transformer (d_model ${SETUP.model.dModel}, ${SETUP.task.task} of ${SETUP.task.seqLen} tokens), ${SETUP.steps} steps each, on ${threads} threads`,
 );
 const t0 = Date.now();
-const results = [];
-let done = 0;
-function progress() {
-  const width = 40,
-    filled = Math.round((done / jobs.length) * width);
-  const eta = done ? (((Date.now() - t0) / done) * (jobs.length - done)) / 1000 : 0;
-  process.stdout.write(
-    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${jobs.length}  ${((Date.now() - t0) / 1000).toFixed(0)} s${done ? `, ~${eta.toFixed(0)} s left` : ''}   `,
-  );
-}
-progress();
-await new Promise((resolve, reject) => {
-  const queue = [...jobs];
-  let running = 0;
-  for (let i = 0; i < threads; i++) {
-    const w = new Worker(path.join(HERE, 'worker.mjs'));
-    let finished = false;
-    const next = () => {
-      const job = queue.shift();
-      if (!job) {
-        finished = true;
-        w.terminate();
-        if (--running === 0) resolve();
-        return;
-      }
-      w.postMessage(job);
-    };
-    w.on('message', (m) => {
-      if (m.error) {
-        reject(new Error(m.error));
-        return;
-      }
-      results.push(m.result);
-      done++;
-      progress();
-      next();
-    });
-    w.on('error', reject);
-    w.on('exit', (code) => {
-      if (!finished) reject(new Error(`a training worker stopped (exit code ${code}) before the runs were done`));
-    });
-    running++;
-    next();
-  }
-});
+const results = await runJobs(path.join(HERE, 'worker.mjs'), jobs, { threads, onResult: progressBar(jobs.length) });
 process.stdout.write('\n\n');
 const seconds = (Date.now() - t0) / 1000;
 

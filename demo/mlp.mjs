@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { progressBar, runJobs } from './lib/pool.mjs';
 import { colorOf, lineChart } from './lib/svg.mjs';
 import { OPTIMIZERS } from './lib/train.mjs';
 
@@ -35,51 +35,7 @@ console.log(
   `${jobs.length} training runs (${IDS.length} optimizers x ${SETUP.lrs.length} learning rates x ${SETUP.seeds.length} seeds, ${SETUP.steps} steps each) on ${threads} threads`,
 );
 const t0 = Date.now();
-const results = [];
-let done = 0;
-function progress() {
-  const width = 40,
-    filled = Math.round((done / jobs.length) * width);
-  const eta = done ? (((Date.now() - t0) / done) * (jobs.length - done)) / 1000 : 0;
-  process.stdout.write(
-    `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${jobs.length}  ${((Date.now() - t0) / 1000).toFixed(0)} s${done ? `, ~${eta.toFixed(0)} s left` : ''}   `,
-  );
-}
-progress();
-await new Promise((resolve, reject) => {
-  const queue = [...jobs];
-  let running = 0;
-  for (let i = 0; i < threads; i++) {
-    const w = new Worker(path.join(HERE, 'mlp-worker.mjs'));
-    let finished = false;
-    const next = () => {
-      const job = queue.shift();
-      if (!job) {
-        finished = true;
-        w.terminate();
-        if (--running === 0) resolve();
-        return;
-      }
-      w.postMessage(job);
-    };
-    w.on('message', (m) => {
-      if (m.error) {
-        reject(new Error(m.error));
-        return;
-      }
-      results.push(m.result);
-      done++;
-      progress();
-      next();
-    });
-    w.on('error', reject);
-    w.on('exit', (code) => {
-      if (!finished) reject(new Error(`a training worker stopped (exit code ${code}) before the grid was done`));
-    });
-    running++;
-    next();
-  }
-});
+const results = await runJobs(path.join(HERE, 'mlp-worker.mjs'), jobs, { threads, onResult: progressBar(jobs.length) });
 process.stdout.write('\n\n');
 
 // --- table ---------------------------------------------------------------------------------------

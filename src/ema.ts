@@ -19,3 +19,22 @@ export function swapEma(table: StepTable, stepper: Stepper): void {
   }
   stepper.emaSwapped = !stepper.emaSwapped;
 }
+
+/**
+ * withEma's contract, for the core and the tfjs adapter: swapIn, run `fn`, swapOut after it, also
+ * when it throws; an async `fn` (a thenable) is swapped back when it settles, and its promise returned.
+ */
+export function withSwapped<T>(swapIn: () => void, swapOut: () => void, fn: () => T): T {
+  swapIn();
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    swapOut();
+    throw e;
+  }
+  if (typeof (result as { then?: unknown } | null)?.then === 'function')
+    return Promise.resolve(result).finally(swapOut) as unknown as T;
+  swapOut();
+  return result;
+}

@@ -3,7 +3,7 @@
 // accumulation, state I/O, disposal. RAdam (src/optimizer.ts) extends it.
 import type { Backend, EmaOptions, StepOptions } from './options.js';
 import { validateGuard } from './options.js';
-import { swapEma } from './ema.js';
+import { swapEma, withSwapped } from './ema.js';
 import { hooksOf, registerHooks, type Core } from './hooks.js';
 import { P_GRAD } from './layout.js';
 import { checkStateDict, stateDict, type RAdamStateDict } from './state.js';
@@ -70,17 +70,11 @@ export abstract class OptimizerCore {
 
   /** Runs `fn` with the EMA weights in the params and swaps them back after it, even if it throws (or its promise rejects). */
   withEma<T>(fn: () => T): T {
-    this.swapEma();
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.swapEma();
-      throw e;
-    }
-    if (result instanceof Promise) return result.finally(() => this.swapEma()) as T;
-    this.swapEma();
-    return result;
+    return withSwapped(
+      () => this.swapEma(),
+      () => this.swapEma(),
+      fn,
+    );
   }
 
   /**

@@ -9,6 +9,7 @@
 // With accumulate: k, the calls that only accumulate write nothing back; the k-th writes back
 // every variable that stepped. With ema, swapEma / withEma put the averages into the variables.
 import * as tf from '@tensorflow/tfjs-core';
+import { withSwapped } from '../ema.js';
 import { hooksOf, type Hooks } from '../hooks.js';
 import type { Param, RAdam } from '../optimizer.js';
 import { DEFAULTS, resolveCreateOptions, type BackendChoice, type EmaOptions } from '../options.js';
@@ -201,18 +202,11 @@ export class RAdamOptimizer extends tf.Optimizer {
     if (typeof fn !== 'function') throw new TypeError(`RAdamOptimizer.withEma: expected a function, got ${typeof fn}`);
     if (this.swapped)
       throw new Error('RAdamOptimizer.withEma: the EMA weights are already swapped in (swapEma); swap them back first');
-    this.swapEma();
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.swapBack();
-      throw e;
-    }
-    if (typeof (result as { then?: unknown })?.then === 'function')
-      return Promise.resolve(result).finally(() => this.swapBack()) as unknown as T;
-    this.swapBack();
-    return result;
+    return withSwapped(
+      () => this.swapEma(),
+      () => this.swapBack(),
+      fn,
+    );
   }
 
   private swapBack(): void {
