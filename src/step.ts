@@ -125,7 +125,6 @@ export class Stepper {
       if (!active || active.has(slot.owner) || slot.pending) slot.steps++;
       slot.pending = false;
     }
-    if (this.accumulate > 1) this.restoreGradients();
     this.window = 0;
     this.lastStepEnd = performance.now();
   }
@@ -144,7 +143,9 @@ export class Stepper {
     const k = this.accumulate;
     const accumulating = k > 1;
     const final = this.window + 1 >= k;
-    if (accumulating) this.restoreGradients(); // after an exception in the last step, say
+    // The k-th call of a window left the gradient pointers at the accumulators (or a refusal or an
+    // exception did): every call starts from the gradients.
+    if (accumulating) this.restoreGradients();
     const s = this.scalars;
     for (let g = 0; g < this.groups.length; g++) {
       const { hp, slots } = this.groups[g];

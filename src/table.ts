@@ -118,12 +118,7 @@ export class StepTable {
 
   /** Gives the slots slow weights that lack them, all or nothing; returns those that got them. */
   addSlow(slots: readonly Slot[]): Slot[] {
-    return this.addArray(slots, P_SLOW);
-  }
-
-  /** Gives the slots array `k` (P_*) where they lack it, zeroed, all or nothing; returns those that got it. */
-  addArray(slots: readonly Slot[], k: number): Slot[] {
-    const missing = slots.filter((s) => !s.ptrs[k]);
+    const missing = slots.filter((s) => !s.ptrs[P_SLOW]);
     const mark = this.arena.used;
     let ptrs: number[];
     try {
@@ -133,9 +128,9 @@ export class StepTable {
       throw e;
     }
     missing.forEach((s, i) => {
-      s.ptrs[k] = ptrs[i];
+      s.ptrs[P_SLOW] = ptrs[i];
       s.generation = -1;
-      this.writePointer(s, k);
+      this.writePointer(s, P_SLOW);
     });
     return missing;
   }
@@ -173,18 +168,6 @@ export class StepTable {
   /** Points a slot's entry's gradient at its array `k` (P_GRAD, or P_ACCUM to step on the accumulated gradient). */
   pointGradient(slot: Slot, k: number): void {
     this.entries().i32[slot.index * WORDS + E_GRAD / 4] = slot.ptrs[k];
-  }
-
-  /** Sets or clears flag bits of a slot's entry. */
-  setFlag(slot: Slot, flag: number, on: boolean): void {
-    const { i32 } = this.entries();
-    const f = slot.index * WORDS + E_FLAGS / 4;
-    i32[f] = on ? i32[f] | flag : i32[f] & ~flag;
-  }
-
-  /** Sets a slot's entry's size (0: the kernels skip it). */
-  setSize(slot: Slot, size: number): void {
-    this.entries().i32[slot.index * WORDS + E_SIZE / 4] = size;
   }
 
   /** Every entry's size back to its tensor's (after a step that skipped some). */

@@ -8,6 +8,8 @@
 // the loss then has a known floor (noiseFloor) instead of going to 0, so final losses of runs that
 // learn the task are comparable (ratios of near-zero losses would only measure noise).
 
+import { mulberry32 } from './rng.mjs';
+
 export const TASKS = {
   reverse: {
     outVocab: (c) => c.vocab,
@@ -66,15 +68,7 @@ export function makeBatch(rng, cfg, size = cfg.batch) {
 
 /** A fixed held-out set of `size` sequences (its own seed, independent of any training stream). */
 export function heldOut(cfg, size = 256, seed = 0x5eed) {
-  let a = seed >>> 0;
-  const rng = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return makeBatch(rng, cfg, size);
+  return makeBatch(mulberry32(seed), cfg, size);
 }
 
 /**

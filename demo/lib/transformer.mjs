@@ -13,6 +13,8 @@
 // weights and a Float64Array workspace it runs in double precision (the gradient test uses that).
 // Deterministic: fixed loop orders, no Math.random (initialisation takes a seeded rng).
 
+export { mulberry32 } from './rng.mjs';
+
 /** Fills in the derived and default fields of a model configuration. */
 export function normalizeConfig(cfg) {
   const c = {
@@ -583,18 +585,6 @@ export function lossAndGrad(cfg, weights, grads, batch, ws) {
     }
   }
   return r.loss;
-}
-
-/** mulberry32: a small seeded rng returning floats in [0, 1). */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gauss(rng) {
