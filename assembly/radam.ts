@@ -150,7 +150,9 @@ export type Adaptive = u32;
   const pi = load<f32>(p) * pd;
   if (on<COUPLED>()) gi = gi + wd * pi;
   let mi = load<f32>(m) * b1 + gi * c1;
-  let vi = load<f32>(v) * b2 + (gi * gi) * c2;
+  // torch's addcmul_(g, g, value=1-b2) computes ((1-b2)*g)*g: (g*g) first would overflow float32
+  // for |g| > 1.8e19 where torch keeps v finite.
+  let vi = load<f32>(v) * b2 + (c2 * gi) * gi;
   if (on<FLUSH>()) {
     // Zero exponent bits: zero or subnormal, stored as +0 (NaN and Inf have all exponent bits set).
     if ((reinterpret<u32>(mi) & EXPONENT) == 0) mi = 0;
@@ -178,7 +180,7 @@ export type Adaptive = u32;
   const pi = f32x4.mul(v128.load(p + o), pd);
   if (on<COUPLED>()) gi = f32x4.add(gi, f32x4.mul(wd, pi));
   let mi = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gi, c1));
-  let vi = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(gi, gi), c2));
+  let vi = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(c2, gi), gi));
   if (on<FLUSH>()) {
     // An integer test of the exponent bits: measured cheaper than abs + f32x4.lt.
     const exponent = i32x4.splat(EXPONENT), zero = i32x4.splat(0);

@@ -82,7 +82,7 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
       const pi = fr(f32[p + i] * pd);
       if (coupled) gi = fr(gi + fr(wd * pi));
       let mi = fr(fr(f32[m + i] * b1) + fr(gi * c1));
-      let vi = fr(fr(f32[v + i] * b2) + fr(fr(gi * gi) * c2));
+      let vi = fr(fr(f32[v + i] * b2) + fr(fr(c2 * gi) * gi)); // torch's addcmul_ order
       // For a float32, zero exponent bits (zero or subnormal) <=> |x| < 2^-126.
       if (flush && Math.abs(mi) < FLT_MIN) mi = 0;
       if (flush && Math.abs(vi) < FLT_MIN) vi = 0;
