@@ -14,6 +14,7 @@
 import { DEFAULTS, formatValue } from './options.js';
 import { checkStateDict, type GroupState, type RAdamStateDict, type StateParts } from './state.js';
 import { P_PARAM } from './layout.js';
+import { isTypedArray } from './validate.js';
 
 const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
 const CHECKPOINT_VERSION = 1;
@@ -106,13 +107,29 @@ function encodeCheckpoint(
 }
 
 /** Parses and checks a checkpoint completely; throws a clear error for anything wrong with it. */
-function decodeCheckpoint(bytes: unknown): {
+/**
+ * The checkpoint's bytes as a plain Uint8Array over exactly them: any Uint8Array (a Node Buffer,
+ * often a slice of a shared pool; a subarray; one from another realm) or an ArrayBuffer. A Buffer's
+ * own `slice` is a view, and its `.buffer` is the whole pool: only byteOffset/byteLength say where
+ * the checkpoint is.
+ */
+function checkpointBytes(bytes: unknown, where: string): Uint8Array {
+  if (Object.prototype.toString.call(bytes) === '[object ArrayBuffer]') return new Uint8Array(bytes as ArrayBuffer);
+  if (isTypedArray(bytes, 'Uint8Array')) {
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  throw new TypeError(
+    `${where}: expected the Uint8Array from saveState (or a Buffer or ArrayBuffer of it), got ${formatValue(bytes)}`,
+  );
+}
+
+function decodeCheckpoint(input: unknown): {
   sd: RAdamStateDict;
   values: Float32Array[] | null;
   lookahead: LookaheadCheckpoint | null;
 } {
   const where = 'loadState';
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: expected a Uint8Array from saveState`);
+  const bytes = checkpointBytes(input, where);
   if (bytes.length < 16)
     throw new RangeError(`${where}: ${bytes.length} bytes is too short for a checkpoint (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -130,7 +147,8 @@ function decodeCheckpoint(bytes: unknown): {
     throw new RangeError(`${where}: truncated (${bytes.length} bytes, the header alone needs ${start + 4})`);
   let header: Header;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength)));
+    // A copy: TextDecoder refuses views of a SharedArrayBuffer.
+    header = JSON.parse(new TextDecoder().decode(new Uint8Array(bytes.subarray(12, 12 + jsonLength))));
   } catch {
     throw new TypeError(`${where}: corrupt checkpoint (its header is not readable)`);
   }
@@ -185,7 +203,8 @@ function decodeCheckpoint(bytes: unknown): {
   const next = (n: number) => {
     let a: Float32Array;
     if (LITTLE_ENDIAN) {
-      a = new Float32Array(bytes.slice(at, at + n * 4).buffer);
+      a = new Float32Array(n);
+      new Uint8Array(a.buffer).set(bytes.subarray(at, at + n * 4));
       at += n * 4;
     } else {
       a = new Float32Array(n);
@@ -237,7 +256,7 @@ export function saveCheckpoint(
  * the decoded checkpoint and returns what applies its own part) before anything changes.
  */
 export function loadCheckpoint(
-  bytes: Uint8Array,
+  bytes: Uint8Array | ArrayBuffer,
   parts: StateParts,
   check: (decoded: DecodedCheckpoint) => (() => void) | undefined,
 ): void {

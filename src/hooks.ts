@@ -24,7 +24,7 @@ export interface Hooks<P extends object> {
   /** saveState with Lookahead's part in it. */
   saveState(options: { includeParams?: boolean }, lookahead: LookaheadCheckpoint | null): Uint8Array<ArrayBuffer>;
   /** loadState; `check` sees the decoded checkpoint before anything changes and returns what applies its part. */
-  loadState(bytes: Uint8Array, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
+  loadState(bytes: Uint8Array | ArrayBuffer, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
 }
 
 /** An optimizer's parts behind its façade. */

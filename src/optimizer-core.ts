@@ -90,7 +90,8 @@ export abstract class OptimizerCore {
    * step() for a thread that must not block: with threads on a browser's main thread (which may
    * not Atomics.wait) the work is shared with the workers only here; elsewhere it is step().
    */
-  stepAsync(options?: StepOptions): Promise<StepResult> {
+  async stepAsync(options?: StepOptions): Promise<StepResult> {
+    // async: every refusal (disposed, another stepAsync in flight, bad options) is a rejection.
     return this._check().core.stepper.stepAsync(options);
   }
 
@@ -125,8 +126,15 @@ export abstract class OptimizerCore {
    * Restores a checkpoint from saveState (and the param values, if it holds them). Truncated,
    * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
    */
-  loadState(bytes: Uint8Array): void {
-    hooksOf(this._check()).loadState(bytes, () => undefined);
+  loadState(bytes: Uint8Array | ArrayBuffer): void {
+    hooksOf(this._check()).loadState(bytes, ({ lookahead }) => {
+      // Loading only the inner part would silently drop the slow weights and the counter.
+      if (lookahead)
+        throw new TypeError(
+          "loadState: this checkpoint was saved by a Lookahead (it holds slow weights and a counter): load it with that Lookahead's loadState",
+        );
+      return undefined;
+    });
   }
 
   /** Releases the linear memory; any later use of the optimizer, its groups or params throws. */

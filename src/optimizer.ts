@@ -127,6 +127,11 @@ export class RAdam extends OptimizerCore {
 
   /** @internal use RAdam.create or RAdam.createSync */
   protected constructor(kernel: Kernel, hp: Hyperparameters) {
+    // JavaScript lets anyone call `new RAdam()`; without this it fails deep inside on `undefined.memory`.
+    if (typeof kernel?.step !== 'function' || hp === undefined)
+      throw new TypeError(
+        `${new.target.name}: create an optimizer with \`await ${new.target.name}.create(options)\` (or ${new.target.name}.createSync after await ${new.target.name}.ready()), not with new`,
+      );
     const table = new StepTable(kernel);
     const groups: GroupRecord[] = [];
     super({ table, groups, stepper: new Stepper(kernel, table, groups, () => this!._check()) });
@@ -158,6 +163,7 @@ export class RAdam extends OptimizerCore {
     const { stepper } = opt.core;
     Object.assign(stepper.guards, o.guards);
     Object.assign(stepper, { pool, ema: o.ema, accumulate: o.accumulate });
+    pool?.releaseWhenCollected(opt); // its workers end when the optimizer is collected without dispose()
     return opt;
   }
 
@@ -206,20 +212,27 @@ export class RAdam extends OptimizerCore {
   /** @internal */
   _addParam(group: ParamGroup, init: ParamInit): Param {
     const { table } = this._check().core;
-    const { size, values } = validateParamInit(init);
+    if (group.optimizer !== this || !this._groups.includes(group))
+      throw new Error('addParam: that group belongs to another optimizer');
+    let { size, values } = validateParamInit(init);
+    // Values in this optimizer's own memory (another param's data, say) would be detached when
+    // adding grows the memory: copy them first.
+    if (ArrayBuffer.isView(values) && values.buffer === table.kernel.memory.buffer) values = Float64Array.from(values);
     const { ema, accumulate } = this.core.stepper;
     const arrays = [P_PARAM, P_GRAD, P_EXP_AVG, P_EXP_AVG_SQ];
     if (group._record.hp.amsgrad) arrays.push(P_MAX_EXP_AVG_SQ);
     if (accumulate > 1) arrays.push(P_ACCUM);
     if (ema) arrays.push(P_EMA);
-    const slot = table.add(size, arrays);
-    const param = new Param(group, slot);
-    slot.owner = param;
-    if (values) param.data.set(values);
-    if (ema) param.ema!.set(param.data); // the average starts at the values, as in Keras and timm
-    group._params.push(param);
-    group._record.slots.push(slot);
-    return param;
+    let param: Param | undefined;
+    table.add(size, arrays, (slot) => {
+      param = new Param(group, slot);
+      slot.owner = param;
+      if (values) param.data.set(values);
+      if (ema) param.ema!.set(param.data); // the average starts at the values, as in Keras and timm
+    });
+    group._params.push(param!);
+    group._record.slots.push(param!._slot);
+    return param!;
   }
 
   /** @internal */

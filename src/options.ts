@@ -3,6 +3,15 @@
 // config keys all derive. Adding an option: src/README.md. Every message names the option and the
 // offending value, and validation happens before anything changes.
 import { show } from './show.js';
+import {
+  atLeast,
+  belowOneInFloat32,
+  boolean,
+  finiteNumber,
+  float32Finite,
+  float32Nonzero,
+  isTypedArray,
+} from './validate.js';
 
 export type Backend = 'simd' | 'scalar' | 'js';
 export type BackendChoice = Backend | 'auto';
@@ -70,10 +79,19 @@ export interface Declaration<T> {
  * header's groups (both keyed by these names) and of the tfjs config.
  */
 export const HYPERPARAMETERS = {
-  lr: { default: 1e-3, validate: (x) => atLeast('lr', x, 0), writable: true, tfjs: 'learningRate' },
+  lr: {
+    default: 1e-3,
+    validate: (x) => float32Finite('lr', atLeast('lr', x, 0)),
+    writable: true,
+    tfjs: 'learningRate',
+  },
   betas: { default: Object.freeze([0.9, 0.999] as const), validate: betas, writable: true, tfjs: ['beta1', 'beta2'] },
-  eps: { default: 1e-8, validate: (x) => atLeast('eps', x, 0), writable: true, tfjs: 'epsilon' },
-  weightDecay: { default: 0, validate: (x) => atLeast('weightDecay', x, 0), writable: true },
+  eps: { default: 1e-8, validate: (x) => float32Finite('eps', atLeast('eps', x, 0)), writable: true, tfjs: 'epsilon' },
+  weightDecay: {
+    default: 0,
+    validate: (x) => float32Finite('weightDecay', atLeast('weightDecay', x, 0)),
+    writable: true,
+  },
   decoupledWeightDecay: { default: false, validate: (x) => boolean('decoupledWeightDecay', x), writable: true },
   maximize: { default: false, validate: (x) => boolean('maximize', x), writable: true },
   // Decides whether params get a maxExpAvgSq buffer.
@@ -209,6 +227,7 @@ export function validateEma(x: unknown): Required<EmaOptions> | null {
   const { decay, warmup = false } = x as EmaOptions;
   if (typeof decay !== 'number' || !(decay >= 0 && decay < 1))
     throw new RangeError(`Invalid ema decay: ${show(decay)} (expected 0 <= decay < 1)`);
+  belowOneInFloat32('ema decay', decay);
   return { decay, warmup: boolean('ema warmup', warmup) };
 }
 
@@ -236,6 +255,9 @@ export function validateStepOptions(given: unknown, where: string): StepOptions 
           `Invalid maxGradNorm: ${show(v)} (expected a positive finite number, or null for no clipping)`,
         );
       }
+      // The clipping coefficient scales the float32 gradients: a norm bound that is 0 in float32
+      // would zero them all.
+      if (v !== null) float32Nonzero('maxGradNorm', v);
       out.maxGradNorm = v as number | null;
     } else throw new TypeError(`Unknown ${where} option: ${show(k)} (known: ${STEP_OPTION_KEYS.join(', ')})`);
   }
@@ -267,7 +289,8 @@ export function validateParamInit(init: unknown): { size: number; values: ArrayL
     }
     return { size: init, values: null };
   }
-  if (init instanceof Float32Array || init instanceof Float64Array) return { size: init.length, values: init };
+  if (isTypedArray(init, 'Float32Array') || isTypedArray(init, 'Float64Array'))
+    return { size: init.length, values: init };
   if (Array.isArray(init)) {
     for (let i = 0; i < init.length; i++) {
       if (typeof init[i] !== 'number') {
@@ -296,34 +319,18 @@ export function validateBackend(x: unknown): BackendChoice {
   throw new TypeError(`Invalid backend: ${show(x)} (expected 'auto', 'simd', 'scalar' or 'js')`);
 }
 
-function finiteNumber(name: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x))
-    throw new RangeError(`Invalid ${name}: ${show(x)} (expected a finite number)`);
-  return x;
-}
-
-function atLeast(name: string, x: unknown, min: number): number {
-  const v = finiteNumber(name, x);
-  if (!(v >= min)) throw new RangeError(`Invalid ${name}: ${show(x)} (expected >= ${min})`);
-  return v;
-}
-
-function boolean(name: string, x: unknown): boolean {
-  if (typeof x !== 'boolean') throw new TypeError(`Invalid ${name}: ${show(x)} (expected true or false)`);
-  return x;
-}
-
 function clipValue(x: unknown): number | null {
   if (x === null) return null;
   if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0))
     throw new RangeError(`Invalid clipValue: ${show(x)} (expected a positive finite number, or null for no clamp)`);
-  return x;
+  // The kernel clamps to fround(x): 0 would zero every gradient, Infinity would clamp nothing.
+  return float32Nonzero('clipValue', float32Finite('clipValue', x));
 }
 
 function beta(name: string, x: unknown): number {
   const v = finiteNumber(name, x);
   if (!(v >= 0 && v < 1)) throw new RangeError(`Invalid ${name}: ${show(x)} (expected 0 <= beta < 1)`);
-  return v;
+  return belowOneInFloat32(name, v);
 }
 
 function betas(x: unknown): readonly [number, number] {

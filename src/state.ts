@@ -1,6 +1,7 @@
 // State I/O as plain data: stateDict and loadStateDict (torch's layout), checked completely
 // before anything changes. The binary checkpoint (src/checkpoint.ts) is built on them.
 import { DEFAULTS, formatValue, resolveGroupOptions, validateEma, type Hyperparameters } from './options.js';
+import { isTypedArray } from './validate.js';
 import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from './layout.js';
 import type { GroupRecord, Stepper } from './step.js';
 import type { StepTable } from './table.js';
@@ -43,6 +44,38 @@ export interface RAdamStateDict {
   accumulate?: { k: number; accumulated: number };
 }
 
+/** A Float32Array as JSON: its exact float32 values, and "NaN", "Infinity", "-Infinity", "-0" as strings. */
+function float32Json(a: Float32Array): (number | string)[] {
+  const out: (number | string)[] = new Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    out[i] = Number.isFinite(x) ? (x === 0 && 1 / x < 0 ? '-0' : x) : String(x);
+  }
+  return out;
+}
+
+function toJSON(this: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(this)) out[k] = v instanceof Float32Array ? float32Json(v) : v;
+  return out;
+}
+
+/**
+ * Gives `o` a non-enumerable toJSON that writes its Float32Arrays as arrays of numbers (JSON writes
+ * a Float32Array as {"0": ...}, and NaN and ±Infinity as null), so that a state dict survives
+ * JSON.stringify / JSON.parse bit for bit. structuredClone and toEqual do not see it.
+ */
+export function jsonSafe<T extends object>(o: T): T {
+  return Object.defineProperty(o, 'toJSON', { value: toJSON, configurable: true, writable: true });
+}
+
+const SPECIAL: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+  '-0': -0,
+};
+
 const MOMENTS = [
   ['expAvg', P_EXP_AVG],
   ['expAvgSq', P_EXP_AVG_SQ],
@@ -68,7 +101,7 @@ export function stateDict({ groups, table, stepper }: StateParts): RAdamStateDic
         if (a) s[name] = a.slice();
       }
       if (slot.pending) s.accum = table.view(slot, P_ACCUM)!.slice();
-      return s as unknown as ParamState;
+      return jsonSafe(s) as unknown as ParamState;
     }),
   );
   const sd: RAdamStateDict = { format: 'radam-wasm', version: 1, groups: out, state };
@@ -209,17 +242,36 @@ export function checkStateDict(sd: RAdamStateDict, parts: StateParts, where = 'l
 }
 
 /**
- * A saved array as a Float32Array of `size` elements (a Float32Array, a Float64Array or an array
- * of numbers, as structuredClone or JSON leave it); throws naming `what` and the problem.
+ * A saved array as a Float32Array of `size` elements: a Float32Array or a Float64Array (as
+ * structuredClone leaves it), an array of numbers and "NaN", "Infinity", "-Infinity", "-0" (as
+ * JSON leaves a state dict's arrays), or {"0": x, ...} (as JSON leaves a plain Float32Array);
+ * throws naming `what` and the problem.
  */
 export function float32Array(a: unknown, size: number, what: string): Float32Array {
-  if (!(a instanceof Float32Array || a instanceof Float64Array || Array.isArray(a))) {
-    throw new TypeError(`${what} is ${formatValue(a)} (expected a Float32Array)`);
+  if (isTypedArray(a, 'Float32Array') || isTypedArray(a, 'Float64Array')) {
+    if (a.length !== size) throw new RangeError(`${what} has ${a.length} elements, the param has ${size}`);
+    return Float32Array.from(a);
   }
-  if (a.length !== size) throw new RangeError(`${what} has ${a.length} elements, the param has ${size}`);
-  if (Array.isArray(a)) {
-    const bad = a.findIndex((x) => typeof x !== 'number');
-    if (bad >= 0) throw new TypeError(`${what} element ${bad} is ${formatValue(a[bad])} (expected a number)`);
+  let items: unknown[];
+  if (Array.isArray(a)) items = a;
+  else if (a !== null && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype) {
+    // JSON.stringify of a plain Float32Array: its indices as keys, in order.
+    const keys = Object.keys(a);
+    if (!keys.every((k, i) => k === String(i)))
+      throw new TypeError(`${what} is an object whose keys are not the indices 0..n-1 (expected a Float32Array)`);
+    items = Object.values(a);
+  } else throw new TypeError(`${what} is ${formatValue(a)} (expected a Float32Array)`);
+  if (items.length !== size) throw new RangeError(`${what} has ${items.length} elements, the param has ${size}`);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    const x = items[i];
+    const v = typeof x === 'number' ? x : typeof x === 'string' && Object.hasOwn(SPECIAL, x) ? SPECIAL[x] : undefined;
+    if (v === undefined) {
+      const why =
+        x === null ? '; JSON writes NaN and Infinity as null, so they are lost from a plain Float32Array' : '';
+      throw new TypeError(`${what} element ${i} is ${formatValue(x)} (expected a number${why})`);
+    }
+    out[i] = v;
   }
-  return Float32Array.from(a as ArrayLike<number>);
+  return out;
 }

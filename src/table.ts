@@ -80,8 +80,11 @@ export class StepTable {
     this.grow(16);
   }
 
-  /** Allocates a tensor of `size` elements with the arrays `arrays` (P_* indices) and its entry; all or nothing. */
-  add(size: number, arrays: readonly number[]): Slot {
+  /**
+   * Allocates a tensor of `size` elements with the arrays `arrays` (P_* indices) and its entry, and
+   * runs `fill` on it; all or nothing: if anything throws, fill included, the slot is gone again.
+   */
+  add(size: number, arrays: readonly number[], fill: (slot: Slot) => void = () => {}): Slot {
     const stride = alignUp(size * 4);
     const mark = this.arena.used,
       base = this.base,
@@ -111,8 +114,17 @@ export class StepTable {
       generation: -1,
     };
     this.slots.push(slot);
-    ptrs.forEach((_, k) => this.writePointer(slot, k));
-    this.entries().i32[slot.index * WORDS + E_SIZE / 4] = size;
+    try {
+      ptrs.forEach((_, k) => this.writePointer(slot, k));
+      this.entries().i32[slot.index * WORDS + E_SIZE / 4] = size;
+      fill(slot);
+    } catch (e) {
+      this.slots.pop();
+      this.arena.release(mark);
+      this.base = base;
+      this.capacity = capacity;
+      throw e;
+    }
     return slot;
   }
 

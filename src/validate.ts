@@ -1,0 +1,60 @@
+// The checks every option is built from: a finite number, a bound, a boolean, and what the float32
+// kernel will make of a number (Math.fround), each throwing a message that names the option and
+// the value. src/options.ts composes them into the options' declarations.
+import { show } from './show.js';
+
+export function finiteNumber(name: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    throw new RangeError(`Invalid ${name}: ${show(x)} (expected a finite number)`);
+  return x;
+}
+
+export function atLeast(name: string, x: unknown, min: number): number {
+  const v = finiteNumber(name, x);
+  if (!(v >= min)) throw new RangeError(`Invalid ${name}: ${show(x)} (expected >= ${min})`);
+  return v;
+}
+
+// The kernel computes in float32: a value is checked as the kernel will use it, Math.fround(x).
+const FLT_MAX = 3.4028234663852886e38;
+
+export function float32Finite(name: string, x: number): number {
+  if (!Number.isFinite(Math.fround(x)))
+    throw new RangeError(
+      `Invalid ${name}: ${show(x)} (overflows float32, which the kernel computes in: at most ${FLT_MAX})`,
+    );
+  return x;
+}
+
+export function float32Nonzero(name: string, x: number): number {
+  if (Math.fround(x) === 0)
+    throw new RangeError(
+      `Invalid ${name}: ${show(x)} (is 0 in float32, which the kernel computes in: at least 2^-149)`,
+    );
+  return x;
+}
+
+// A decay factor that is 1 in float32 would make its average grow instead of decay (x·1 + (1-d)·g).
+export function belowOneInFloat32(name: string, x: number): number {
+  if (Math.fround(x) === 1)
+    throw new RangeError(
+      `Invalid ${name}: ${show(x)} (is 1 in float32, which the kernel computes in, so the average would never decay: at most 0.99999994)`,
+    );
+  return x;
+}
+
+export function boolean(name: string, x: unknown): boolean {
+  if (typeof x !== 'boolean') throw new TypeError(`Invalid ${name}: ${show(x)} (expected true or false)`);
+  return x;
+}
+
+/**
+ * Whether x is a typed array of that kind, from this realm or another (a vm context, an iframe),
+ * where `instanceof` says no.
+ */
+export function isTypedArray(
+  x: unknown,
+  kind: 'Float32Array' | 'Float64Array' | 'Uint8Array',
+): x is ArrayLike<number> & ArrayBufferView {
+  return ArrayBuffer.isView(x) && Object.prototype.toString.call(x) === `[object ${kind}]`;
+}
