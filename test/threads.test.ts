@@ -1,9 +1,10 @@
-// Threads: the step split across worker threads over shared memory. The workers load the built
-// dist/threads/worker.js, so these tests import the built package (npm test builds first).
-import { describe, expect, it } from 'vitest';
+// Threads: the step split across worker threads over shared memory. The worker script is embedded in
+// src/threads/worker-source.ts, so these tests run from src/ like the others.
+import fs from 'node:fs';
 import os from 'node:os';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { Adam, Lookahead, RAdam, type GroupOptions, type Param } from '../dist/index.js';
+import { Adam, Lookahead, RAdam, type GroupOptions, type Param } from '../src/index.js';
 import { firstDifference, gradient, rng } from './support/random.js';
 
 /** With threads, every step is split (the break-even off): the tests must exercise the workers. */
@@ -21,7 +22,53 @@ const all = (params: Param[]) =>
     [p.data, p.expAvg, p.expAvgSq, ...(p.maxExpAvgSq ? [p.maxExpAvgSq] : [])].map((a) => a.slice()),
   );
 
-describe('threads', () => {
+const cores = os.availableParallelism();
+/** This process's OS threads (Linux); null where /proc is missing. */
+const osThreads = (): number | null =>
+  fs.existsSync('/proc/self/task') ? fs.readdirSync('/proc/self/task').length : null;
+
+describe('threads: the count is checked against the hardware before anything starts', () => {
+  it.skipIf(cores >= 64)(
+    'more threads than the machine has are refused, naming the count; no worker starts',
+    async () => {
+      const before = osThreads();
+      const err = await RAdam.create({ threads: cores + 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RangeError);
+      expect((err as Error).message).toBe(
+        `Invalid threads: ${cores + 1} (this machine has ${cores} hardware threads: use at most ${cores}, or 'auto')`,
+      );
+      await new Promise((r) => setTimeout(r, 100)); // a worker started would show by now
+      expect(osThreads()).toBe(before);
+      await expect(Adam.create({ threads: 64, lr: 0.1 })).rejects.toThrow(
+        `Invalid threads: 64 (this machine has ${cores} hardware threads: use at most ${cores}, or 'auto')`,
+      );
+    },
+  );
+
+  it.skipIf(cores < 2)('exactly the hardware threads are accepted', async () => {
+    const n = Math.min(cores, 64);
+    const opt = await RAdam.create({ threads: n });
+    expect(opt.threads).toBe(n);
+    opt.dispose();
+  });
+
+  it('navigator.hardwareConcurrency, where the runtime has it, is the count', async () => {
+    vi.stubGlobal('navigator', { hardwareConcurrency: 3 });
+    try {
+      await expect(RAdam.create({ threads: 4 })).rejects.toThrow(
+        "Invalid threads: 4 (this machine has 3 hardware threads: use at most 3, or 'auto')",
+      );
+      const opt = await RAdam.create({ threads: 3 });
+      expect(opt.threads).toBe(3);
+      opt.dispose();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
+// These split over two threads: they need two cores.
+describe.skipIf(cores < 2)('threads', () => {
   it('split steps are bit-identical to one thread (many tensors, every option, clipping, a skip)', async () => {
     const groups: GroupOptions[] = [
       { lr: 0.02 },
@@ -172,7 +219,7 @@ describe('threads', () => {
 
   it("'auto' uses the cores here; createSync refuses threads; bad values are named", async () => {
     const opt = await RAdam.create({ threads: 'auto' });
-    expect(opt.threads).toBe(Math.min(4, os.availableParallelism()));
+    expect(opt.threads).toBe(Math.min(4, cores));
     opt.dispose();
     expect(() => RAdam.createSync({ threads: 2 })).toThrow(
       /threads need the worker threads started: use await RAdam.create/,

@@ -29,15 +29,16 @@ export function sharedMemoryAvailable(): boolean {
   return isolated !== false;
 }
 
-/** Hardware threads, or 1 where the runtime does not say. */
-export async function hardwareThreads(): Promise<number> {
+/** Hardware threads, or null where the runtime does not say (or says 0, as os.cpus() can). */
+export async function hardwareThreads(): Promise<number | null> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  if (nav?.hardwareConcurrency && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
   if (isNode) {
     const os = await nodeModule('os');
-    return os.availableParallelism?.() ?? os.cpus().length;
+    const n: number = os.availableParallelism?.() ?? os.cpus().length;
+    if (n > 0) return n;
   }
-  return 1;
+  return null;
 }
 
 // The worker script travels as a string (src/threads/worker.ts, compiled by the build): no file
@@ -72,6 +73,13 @@ export interface Job {
   table: number;
   count: number;
 }
+
+// An optimizer dropped without dispose() would keep its workers (OS threads) forever: they are
+// unref'd, so they do not keep the process alive, but nothing else ends them. The registry holds the
+// pool, never the optimizer (else the optimizer could never be collected); the pool is its own
+// unregister token, so dispose() unregisters it.
+const collected =
+  typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<ThreadPool>((pool) => pool.dispose()) : null;
 
 export class ThreadPool {
   private broken: string | null = null;
@@ -206,9 +214,18 @@ export class ThreadPool {
     this.afterWait();
   }
 
+  /**
+   * Ends the workers when `owner` (the optimizer, the one object through which the pool is used) is
+   * garbage-collected without dispose(). The pool must not reference `owner`.
+   */
+  releaseWhenCollected(owner: object): void {
+    if (!this.disposed) collected?.register(owner, this, this);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    collected?.unregister(this);
     Atomics.store(this.ctrl, CTRL.STOP, 1);
     Atomics.add(this.ctrl, CTRL.GENERATION, 1);
     Atomics.notify(this.ctrl, CTRL.GENERATION);
