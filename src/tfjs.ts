@@ -10,4 +10,4 @@ export type RAdamOptimizer = Base;
 // Registering twice (the module evaluated twice, e.g. by two bundles) only overwrites the entry.
 tf.serialization.registerClass(RAdamOptimizer);
 
-export type { RAdamOptimizerConfig } from './tfjs/optimizer.js';
+export type { RAdamOptimizerConfig, RAdamOptimizerStep } from './tfjs/optimizer.js';

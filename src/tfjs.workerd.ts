@@ -9,4 +9,4 @@ export type RAdamOptimizer = Base;
 
 tf.serialization.registerClass(RAdamOptimizer);
 
-export type { RAdamOptimizerConfig } from './tfjs/optimizer.js';
+export type { RAdamOptimizerConfig, RAdamOptimizerStep } from './tfjs/optimizer.js';

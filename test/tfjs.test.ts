@@ -278,7 +278,8 @@ describe('RAdamOptimizer conventions', () => {
     expect(opt.getConfig().learningRate).toBe(0.05);
     expect(() => {
       opt.learningRate = -1;
-    }).toThrow(/Invalid lr: -1/);
+    }).toThrow(/RAdamOptimizer: Invalid learningRate: -1 \(expected >= 0\)/);
+    expect(opt.learningRate).toBe(0.05);
     opt.dispose();
   });
 });
@@ -881,18 +882,16 @@ describe('RAdamOptimizer setWeights with accumulate and ema', () => {
     for (const o of [source, target, noAccumulate, noEmaTarget]) o.dispose();
   });
 
-  it("weights saved without an EMA start the average at the variables' values; a window closed without a variable drops its saved accumulator", async () => {
+  // Weights saved without an EMA into an optimizer with one: refused (test/tfjs-edges.test.ts).
+  it('a window closed without a variable drops its saved accumulator', async () => {
     const source = new RAdamOptimizer({ learningRate: 0.1, accumulate: 2 });
     run(source, 3); // pending: sw_a and sw_b (call 2 gave both)
     const saved = await keep(source);
-    const target = new RAdamOptimizer({ learningRate: 0.1, accumulate: 2, ema: { decay: 0.9 } });
+    const target = new RAdamOptimizer({ learningRate: 0.1, accumulate: 2 });
     await target.setWeights(saved); // target trains no variable yet: all is kept for later
     expect(Object.keys(await named(target))).toEqual(Object.keys(await named(source)));
-    const start = bits(a.dataSync());
     target.applyGradients({ sw_a: g(1, 1) }); // closes the window: sw_a steps; sw_b was not seen
     const w = await named(target);
-    const fr = Math.fround;
-    expect(w['sw_a/ema']).toEqual(start.map((x, i) => fr(fr(x * fr(0.9)) + fr(a.dataSync()[i] * fr(0.1)))));
     expect(w['sw_b/accum']).toBeUndefined(); // its window is closed
     expect(w['sw_b/m']).toEqual((await named(source))['sw_b/m']);
     expect(w.accumulate).toEqual([2, 0]);

@@ -1,30 +1,46 @@
 // The tfjs adapter's config (constructor, create, getConfig / fromConfig): tfjs's Adam keys for the
 // options tfjs has (learningRate, beta1, beta2, epsilon), the option's own name for the others
-// (derived from HYPERPARAMETERS' `tfjs` fields), and the optimizer-wide `accumulate`, `ema` and
-// `backend`, validated by the core with its messages.
+// (derived from HYPERPARAMETERS' `tfjs` fields), the step guards (maxGradNorm, skipNonFinite) and the
+// optimizer-wide `accumulate`, `ema` and `backend`, validated by the core. The core's messages name
+// its options: those of the keys renamed here are re-worded to name the config key.
 import { show } from '../show.js';
 import {
   HYPERPARAMETERS,
   OPTION_KEYS,
+  validateOption,
   type BackendChoice,
   type Declaration,
   type EmaOptions,
   type GroupOptions,
   type Hyperparameters,
   type RAdamOptions,
+  type StepOptions,
 } from '../options.js';
 
 type OptionKey = keyof Hyperparameters;
 
 /**
  * The optimizer's config: tfjs's Adam keys (learningRate, beta1, beta2, epsilon) plus RAdam's,
- * under the names HYPERPARAMETERS (src/options.ts) gives them, and the optimizer-wide options.
+ * under the names HYPERPARAMETERS (src/options.ts) gives them, the step guards and the
+ * optimizer-wide options.
  */
 export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' | 'eps'> {
   learningRate?: number;
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /**
+   * Clip the gradients of each step by their global L2 norm to at most this (torch's
+   * clip_grad_norm_, Keras's `global_clipnorm`; not Keras's `clipnorm`, which clips each variable's
+   * gradient by its own norm); > 0, or null (the default): no clipping. With accumulate, the norm
+   * of the window's mean gradient. Writable between steps (`optimizer.maxGradNorm`).
+   */
+  maxGradNorm?: number | null;
+  /**
+   * A NaN or ±Infinity in any gradient makes applyGradients change nothing (no variable, no state,
+   * not `iterations`) and report it in `optimizer.lastStep`. Default false. Writable between steps.
+   */
+  skipNonFinite?: boolean;
   /**
    * Gradient accumulation: applyGradients calls (model.fit's batches) per applied step, whose
    * gradients' mean it applies; an integer from 1 (off, the default) to 2^24.
@@ -39,11 +55,64 @@ export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' 
 export const TFJS_KEYS: readonly string[] = OPTION_KEYS.flatMap((k) => tfjsKey(k));
 
 /** Every key a config may hold. */
-export const CONFIG_KEYS: readonly string[] = [...TFJS_KEYS, 'accumulate', 'ema', 'backend'];
+export const CONFIG_KEYS: readonly string[] = [
+  ...TFJS_KEYS,
+  'maxGradNorm',
+  'skipNonFinite',
+  'accumulate',
+  'ema',
+  'backend',
+];
 
 function tfjsKey(k: OptionKey): readonly string[] {
   const key = (HYPERPARAMETERS[k] as Declaration<unknown>).tfjs ?? k;
   return typeof key === 'string' ? [key] : key;
+}
+
+/** The config keys named otherwise in the core: key → its option, and its index in a pair (null: not a pair). */
+type Renamed = [string, [OptionKey, number | null]];
+const RENAMED = new Map(
+  OPTION_KEYS.flatMap((k): Renamed[] => {
+    const keys = tfjsKey(k);
+    if (keys.length > 1) return keys.map((key, i) => [key, [k, i]]);
+    return keys[0] === k ? [] : [[keys[0], [k, null]]];
+  }),
+);
+
+/**
+ * The core's error `e` (a TypeError or a RangeError, `Invalid <its name>: <value> (<expected>)`),
+ * re-worded to name `key` and prefixed with `where`, its class kept.
+ */
+export function renamedError(e: unknown, key: string | null, where: string): unknown {
+  if (!(e instanceof Error)) return e;
+  const Ctor = e instanceof RangeError ? RangeError : e instanceof TypeError ? TypeError : Error;
+  const rest = key === null ? null : /^Invalid [^:]*: (.*)$/s.exec(e.message);
+  return new Ctor(`${where}: ${rest ? `Invalid ${key}: ${rest[1]}` : e.message}`, { cause: e });
+}
+
+/**
+ * The core's error `e`, for a tfjs user: prefixed with `where`, and the core's advice to
+ * `await RAdam.ready()` given as the adapter's.
+ */
+export function adapterError(e: unknown, where: string): unknown {
+  const m = e instanceof Error && /backend '(\w+)' is not loaded yet/.exec(e.message);
+  if (!m) return renamedError(e, null, where);
+  const arg = m[1] === 'auto' ? '' : `'${m[1]}'`;
+  return new Error(
+    `${where}: the '${m[1]}' kernel is not loaded yet: await RAdamOptimizer.ready(${arg}) first (before tf.loadLayersModel too), or create the optimizer with await RAdamOptimizer.create(config)`,
+    { cause: e },
+  );
+}
+
+/** Validates the value of a config key the core names otherwise, with a message naming the key. */
+export function validateRenamed(key: string, value: unknown, where: string): void {
+  const [k, i] = RENAMED.get(key)!;
+  const d = HYPERPARAMETERS[k].default;
+  try {
+    validateOption(k, i === null ? value : (d as readonly unknown[]).map((x, j) => (j === i ? value : x)));
+  } catch (e) {
+    throw renamedError(e, key, where);
+  }
 }
 
 /** Hyperparameters as a tfjs config. */
@@ -72,27 +141,38 @@ export function fromTfjsConfig(config: Record<string, unknown>): GroupOptions {
 }
 
 /**
- * The core's options (RAdam.create's) a config gives. Unknown keys throw here; the values are
- * validated by the core (resolveCreateOptions), with its messages.
+ * The core's options (RAdam.create's) a config gives. Unknown keys throw here, and so do bad values
+ * of the keys the core names otherwise (naming the key); the other values are validated by the
+ * core (resolveCreateOptions).
  */
-export function coreOptions(config: unknown): RAdamOptions {
+export function coreOptions(config: unknown, where = 'RAdamOptimizer'): RAdamOptions {
   if (config === undefined || config === null) return {};
   if (typeof config !== 'object' || Array.isArray(config))
-    throw new TypeError(`RAdamOptimizer: invalid config ${show(config)} (expected an object)`);
+    throw new TypeError(`${where}: invalid config ${show(config)} (expected an object)`);
   for (const key of Object.keys(config)) {
     if (!CONFIG_KEYS.includes(key))
-      throw new TypeError(`RAdamOptimizer: unknown config key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
+      throw new TypeError(`${where}: unknown config key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
   }
-  const c = config as RAdamOptimizerConfig;
-  return { ...fromTfjsConfig(c as Record<string, unknown>), accumulate: c.accumulate, ema: c.ema, backend: c.backend };
+  const c = config as RAdamOptimizerConfig & Record<string, unknown>;
+  for (const key of RENAMED.keys()) if (c[key] != null) validateRenamed(key, c[key], where);
+  const { maxGradNorm, skipNonFinite, accumulate, ema, backend } = c;
+  return { ...fromTfjsConfig(c), maxGradNorm, skipNonFinite, accumulate, ema, backend };
 }
 
 /** What getConfig returns: every key, so that fromConfig rebuilds the same optimizer. */
 export function tfjsConfigOf(
   hp: Hyperparameters,
+  guards: Required<StepOptions>,
   accumulate: number,
   ema: Readonly<Required<EmaOptions>> | null,
   backend: BackendChoice,
 ): Record<string, unknown> {
-  return { ...toTfjsConfig(hp), accumulate, ema: ema ? { decay: ema.decay, warmup: ema.warmup } : null, backend };
+  return {
+    ...toTfjsConfig(hp),
+    maxGradNorm: guards.maxGradNorm,
+    skipNonFinite: guards.skipNonFinite,
+    accumulate,
+    ema: ema ? { decay: ema.decay, warmup: ema.warmup } : null,
+    backend,
+  };
 }

@@ -8,16 +8,24 @@
 // updates every variable, and each new value is written back once (one tensor per variable).
 // With accumulate: k, the calls that only accumulate write nothing back; the k-th writes back
 // every variable that stepped. With ema, swapEma / withEma put the averages into the variables.
+// The guards (maxGradNorm, skipNonFinite) are the core's, in its step pipeline; a skipped step
+// writes nothing back.
 import * as tf from '@tensorflow/tfjs-core';
 import { withSwapped } from '../ema.js';
 import { hooksOf, type Hooks } from '../hooks.js';
-import type { Param, RAdam } from '../optimizer.js';
-import { DEFAULTS, resolveCreateOptions, type BackendChoice, type EmaOptions } from '../options.js';
-import { coreOptions, tfjsConfigOf, type RAdamOptimizerConfig } from './config.js';
+import type { Param, ParamGroup, RAdam, StepResult } from '../optimizer.js';
+import { DEFAULTS, resolveCreateOptions, type Backend, type BackendChoice, type EmaOptions } from '../options.js';
+import { adapterError, coreOptions, tfjsConfigOf, validateRenamed, type RAdamOptimizerConfig } from './config.js';
 import { TrainedVariables, type Slot } from './variables.js';
-import { decodeWeights, encodeWeights, type NamedTensor } from './weights.js';
+import { checkComplete, decodeWeights, encodeWeights, type NamedTensor } from './weights.js';
 
 export type { RAdamOptimizerConfig } from './config.js';
+
+/** What an applyGradients call did: the core's StepResult, and the variable a skipped step was refused for. */
+export interface RAdamOptimizerStep extends StepResult {
+  /** With skipped: the name of the (first) variable whose gradient holds a NaN or an infinity. */
+  variable?: string;
+}
 
 export class RAdamOptimizer extends tf.Optimizer {
   /** The RAdam class of the entry point (which kernels it loads). */
@@ -33,7 +41,7 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   /** Loads the WebAssembly kernel; after it, `new RAdamOptimizer(...)` and model loading work. */
-  static ready(backend: BackendChoice = 'auto'): Promise<unknown> {
+  static ready(backend: BackendChoice = 'auto'): Promise<Backend> {
     return this.core().ready(backend);
   }
 
@@ -43,8 +51,13 @@ export class RAdamOptimizer extends tf.Optimizer {
     config: RAdamOptimizerConfig = {},
   ): Promise<InstanceType<T>> {
     const radam = this.core();
-    const options = coreOptions(config);
-    resolveCreateOptions(options, { ...DEFAULTS, ...radam.defaults });
+    const where = 'RAdamOptimizer.create';
+    const options = coreOptions(config, where);
+    try {
+      resolveCreateOptions(options, { ...DEFAULTS, ...radam.defaults });
+    } catch (e) {
+      throw adapterError(e, where);
+    }
     await radam.ready(options.backend ?? 'auto');
     return new this(config) as InstanceType<T>;
   }
@@ -64,6 +77,7 @@ export class RAdamOptimizer extends tf.Optimizer {
   private readonly vars: TrainedVariables;
   private lastWeights: tf.Tensor[] = [];
   private swapped = false;
+  private last: RAdamOptimizerStep | null = null;
   /** Where applyGradients spends its time, summed over calls (set the fields to 0 to restart): reading gradients (dataSync into linear memory), the kernel step, writing the new values back. */
   readonly timings = { calls: 0, readMs: 0, stepMs: 0, writeMs: 0 };
 
@@ -71,15 +85,18 @@ export class RAdamOptimizer extends tf.Optimizer {
     super();
     const options = coreOptions(config);
     this.backendChoice = options.backend ?? 'auto';
-    this.core = (this.constructor as typeof RAdamOptimizer)
-      .core()
-      .createSync({ ...options, backend: this.backendChoice });
+    const radam = (this.constructor as typeof RAdamOptimizer).core();
+    try {
+      this.core = radam.createSync({ ...options, backend: this.backendChoice });
+    } catch (e) {
+      throw adapterError(e, 'RAdamOptimizer');
+    }
     this.hooks = hooksOf<Param>(this.core);
     this.vars = new TrainedVariables(this.core);
   }
 
   /** The radam-wasm backend in use ('simd', 'scalar' or 'js'). */
-  get backend(): string {
+  get backend(): Backend {
     return this.core.backend;
   }
 
@@ -89,12 +106,48 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   set learningRate(lr: number) {
+    validateRenamed('learningRate', lr, 'RAdamOptimizer');
     this.core.groups[0].lr = lr;
   }
 
-  /** The RAdam hyperparameters of the (single) parameter group, writable between steps. */
-  get hyperparameters() {
+  /** The RAdam hyperparameters of the (single) parameter group (the core's names), writable between steps. */
+  get hyperparameters(): ParamGroup {
     return this.core.groups[0];
+  }
+
+  /** Clip by the gradients' global L2 norm (Keras `global_clipnorm`), or null; writable between steps. */
+  get maxGradNorm(): number | null {
+    return this.core.maxGradNorm;
+  }
+
+  set maxGradNorm(x: number | null) {
+    try {
+      this.core.maxGradNorm = x;
+    } catch (e) {
+      throw adapterError(e, 'RAdamOptimizer');
+    }
+  }
+
+  /** A non-finite gradient makes applyGradients change nothing (see lastStep); writable between steps. */
+  get skipNonFinite(): boolean {
+    return this.core.skipNonFinite;
+  }
+
+  set skipNonFinite(x: boolean) {
+    try {
+      this.core.skipNonFinite = x;
+    } catch (e) {
+      throw adapterError(e, 'RAdamOptimizer');
+    }
+  }
+
+  /**
+   * What the last applyGradients call did (null before the first): skipped (a non-finite gradient,
+   * with skipNonFinite; then `variable` names it), applied, gradNorm (with maxGradNorm), accumulated
+   * (with accumulate). Read it in a model.fit callback (onBatchEnd).
+   */
+  get lastStep(): Readonly<RAdamOptimizerStep> | null {
+    return this.last;
   }
 
   /** applyGradients calls per applied step (the `accumulate` option; 1: none). */
@@ -158,8 +211,10 @@ export class RAdamOptimizer extends tf.Optimizer {
     if (k > 1 && this.core.accumulated + 1 >= k) for (const slot of vars.live()) vars.read(slot);
     const steps = all.map(([, slot]) => slot.param.step);
     const t1 = performance.now();
-    const result = this.hooks.stepOnly(active);
+    const result: RAdamOptimizerStep = this.hooks.stepOnly(active);
     const t2 = performance.now();
+    if (result.skipped) result.variable = all.find(([, slot]) => slot.index === result.param)?.[0];
+    this.last = result;
     if (result.applied) {
       // Every param that stepped (its step count moved) gets its new values written back; the
       // calls that only accumulate changed no value, so write nothing.
@@ -174,8 +229,10 @@ export class RAdamOptimizer extends tf.Optimizer {
     t.stepMs += t2 - t1;
     t.writeMs += performance.now() - t2;
     // As in tfjs, `iterations` counts applyGradients calls (model.fit's batches), not applied
-    // steps: with accumulate: k it runs k times ahead of the params' step counts.
-    this.incrementIterations();
+    // steps: with accumulate: k it runs k times ahead of the params' step counts. A skipped call
+    // is not counted (as the core counts no skipped step, and Keras's LossScaleOptimizer does
+    // not), so that it changes nothing getWeights returns.
+    if (!result.skipped) this.incrementIterations();
   }
 
   /**
@@ -254,23 +311,15 @@ export class RAdamOptimizer extends tf.Optimizer {
         `${where} the weights hold ${accumulated} gradients of an accumulation window of ${window!.k}, this optimizer has accumulate ${k}`,
       );
     }
-    for (const [name, s] of loaded) {
-      if (s.ema && !this.core.ema)
-        throw new TypeError(
-          `${where} "${name}/ema" is a weight EMA, this optimizer keeps none (create it with the ema option, or leave the "/ema" weights out)`,
-        );
-      if (s.accum && accumulated === 0)
-        throw new TypeError(
-          `${where} "${name}/accum" holds accumulated gradients, but the weights' "accumulate" has none`,
-        );
-    }
+    checkComplete(loaded, { amsgrad: this.core.groups[0].amsgrad, ema: this.core.ema !== null }, accumulated);
     this.vars.load(loaded, accumulated);
     this.iterations_ = iter;
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    const { groups, accumulate, ema } = this.core;
-    return tfjsConfigOf(groups[0], accumulate, ema, this.backendChoice) as tf.serialization.ConfigDict;
+    const { groups, accumulate, ema, maxGradNorm, skipNonFinite } = this.core;
+    const guards = { maxGradNorm, skipNonFinite };
+    return tfjsConfigOf(groups[0], guards, accumulate, ema, this.backendChoice) as tf.serialization.ConfigDict;
   }
 
   /** Releases the optimizer's memory; with the EMA swapped in, the variables get their trained values back first. */

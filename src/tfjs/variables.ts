@@ -129,18 +129,19 @@ export class TrainedVariables {
 
   /**
    * Puts saved state into slots' params through the core's stateDict / loadStateDict (all or
-   * nothing). A param with no saved EMA starts one at its values, as a new param does. With
-   * `window` (setWeights), a new accumulation window: the other params' accumulators are emptied.
+   * nothing). The state is complete (checkComplete): every array the param keeps is replaced, none
+   * is kept, and an array missing anyway makes loadStateDict refuse. With `window` (setWeights), a
+   * new accumulation window: the other params' accumulators are emptied.
    */
   private restore(pairs: readonly (readonly [Slot, Saved])[], window: number | null): void {
     const sd = this.core.stateDict();
     for (const [slot, s] of pairs) {
       const st = sd.state[slot.index];
       st.step = s.step;
-      if (s.m) st.expAvg = s.m;
-      if (s.v) st.expAvgSq = s.v;
-      if (s.vhat && st.maxExpAvgSq) st.maxExpAvgSq = s.vhat;
-      if (st.ema) st.ema = s.ema ?? slot.param.data.slice();
+      st.expAvg = s.m!;
+      st.expAvgSq = s.v!;
+      if (st.maxExpAvgSq) st.maxExpAvgSq = s.vhat!;
+      if (st.ema) st.ema = s.ema!;
       if (s.accum) st.accum = s.accum;
       else delete st.accum;
     }

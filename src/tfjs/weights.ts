@@ -74,9 +74,13 @@ export async function decodeWeights(
   const iter = count(values[0][0], `"iter" is ${show(values[0][0])}`);
   const loaded = new Map<string, Saved>();
   let window: Window | null = null;
+  const seen = new Set<string>();
   for (let i = 1; i < weights.length; i++) {
     const { name, tensor } = weights[i] as NamedTensor;
     const data = values[i];
+    // A second copy would silently replace the first.
+    if (seen.has(name) || name === 'iter') throw new TypeError(`${WHERE}: weight ${i} ("${name}") appears twice`);
+    seen.add(name);
     if (name === 'accumulate') {
       const [k, accumulated] = Array.from(data as ArrayLike<number>);
       if (data.length !== 2 || !Number.isSafeInteger(k) || k < 1 || !(accumulated >= 0 && accumulated < k))
@@ -105,6 +109,53 @@ export async function decodeWeights(
     loaded.set(variable, entry);
   }
   return { iter, loaded, window };
+}
+
+/** What the optimizer keeps for each variable besides m and v. */
+export interface Kept {
+  amsgrad: boolean;
+  ema: boolean;
+}
+
+const listed = (name: string, s: Saved): string => {
+  const given = ARRAYS.filter((q) => s[q]).map((q) => `"${name}/${q}"`);
+  return given.length ? given.join(', ') : `only "${name}/step"`;
+};
+
+/**
+ * Refuses a variable's state that would leave loaded and current arrays side by side (as the core's
+ * loadStateDict does): each variable needs `/m` and `/v`, `/vhat` exactly with amsgrad, `/ema`
+ * exactly with the ema option, and `/accum` only with gradients pending in the weights' window.
+ * Throws naming the weight, before anything changes.
+ */
+export function checkComplete(loaded: ReadonlyMap<string, Saved>, kept: Kept, accumulated: number): void {
+  for (const [name, s] of loaded) {
+    for (const q of ['m', 'v'] as const)
+      if (!s[q])
+        throw new TypeError(
+          `${WHERE}: "${name}/${q}" is missing, the weights hold ${listed(name, s)} (a variable's state needs both "/m" and "/v")`,
+        );
+    if (kept.amsgrad && !s.vhat)
+      throw new TypeError(
+        `${WHERE}: "${name}/vhat" is missing: this optimizer has amsgrad, which keeps the running maximum of v (saved without amsgrad? create the optimizer with amsgrad: false)`,
+      );
+    if (!kept.amsgrad && s.vhat)
+      throw new TypeError(
+        `${WHERE}: "${name}/vhat" is AMSGrad's running maximum of v, this optimizer has amsgrad false (create it with amsgrad: true, or leave the "/vhat" weights out)`,
+      );
+    if (kept.ema && !s.ema)
+      throw new TypeError(
+        `${WHERE}: "${name}/ema" is missing: this optimizer keeps a weight EMA (saved without the ema option? create the optimizer without it, or add "/ema" weights, e.g. the variables' values, to start the average there)`,
+      );
+    if (!kept.ema && s.ema)
+      throw new TypeError(
+        `${WHERE}: "${name}/ema" is a weight EMA, this optimizer keeps none (create it with the ema option, or leave the "/ema" weights out)`,
+      );
+    if (s.accum && accumulated === 0)
+      throw new TypeError(
+        `${WHERE}: "${name}/accum" holds accumulated gradients, but the weights' "accumulate" has none`,
+      );
+  }
 }
 
 // tfjs-layers renames a variable whose name is taken (`dense_Dense1/kernel` is created as
