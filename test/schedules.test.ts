@@ -1,5 +1,6 @@
 // radam-wasm/schedules: torch.optim.lr_scheduler's trajectories (torch 1.13 goldens, and
-// transcriptions of torch's formulas for what the goldens do not cover), torch's quirks,
+// transcriptions of torch's formulas for what the goldens do not cover), step(epoch) against torch
+// (goldens from test/golden/make-schedulers-epoch.py) and the arguments it refuses, torch's quirks,
 // validation, bit-exact resume, and the three optimizers a schedule drives.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -309,22 +310,330 @@ describe('schedules against transcriptions of torch', () => {
     expect(opt2.groups[0].lr).toBe(0.05);
     expect(s2.best).toBe(1);
   });
+});
 
-  it('CosineAnnealingWarmRestarts.step(epoch): fractional epochs, as torch documents', () => {
-    const opt = optimizer([0.1]);
-    const sched = new CosineAnnealingWarmRestarts(opt, { t0: 4, tMult: 2, etaMin: 0.001 });
-    const lr = (tCur: number, tI: number) => 0.001 + ((0.1 - 0.001) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2;
-    sched.step(2.5);
-    expect([sched.tCur, sched.tI, sched.lastEpoch, opt.groups[0].lr]).toEqual([2.5, 4, 2, lr(2.5, 4)]);
-    sched.step(13.25); // cycles 0-4, 4-12, 12-28: n = int(log(13.25/4 + 1, 2)) = 2
-    expect([sched.tCur, sched.tI, sched.lastEpoch, opt.groups[0].lr]).toEqual([13.25 - 12, 16, 13, lr(1.25, 16)]);
-    sched.step();
-    expect([sched.tCur, sched.tI, sched.lastEpoch]).toEqual([2.25, 16, 14]);
-    const opt1 = optimizer([0.1]);
-    const s1 = new CosineAnnealingWarmRestarts(opt1, { t0: 3 });
-    s1.step(7);
-    expect([s1.tCur, s1.tI]).toEqual([1, 3]);
-    expect(() => s1.step(-1)).toThrow('CosineAnnealingWarmRestarts: epoch must be a finite number >= 0, got -1');
+// --- step(epoch): torch 1.13 with epoch arguments (test/golden/schedulers-epoch.json) -------------
+
+interface EpochState {
+  lrs: number[];
+  last_epoch: number;
+  step_count?: number;
+  T_cur?: number;
+  T_i?: number;
+  best?: number | string;
+  num_bad_epochs?: number;
+  cooldown_counter?: number;
+}
+interface EpochCase {
+  name: string;
+  scheduler: string;
+  args: Record<string, unknown>;
+  baseLrs: number[];
+  calls: { epoch: number | null; metric?: number }[];
+  states: EpochState[];
+}
+type Call = EpochCase['calls'][number];
+
+const epochCases = loadFixture<{ cases: EpochCase[] }>('schedulers-epoch.json').cases;
+
+/** One call of a case; `none` stands for torch's None: `undefined` is step(), `null` step(null). */
+function callStep(s: AnySchedule, c: Call, none: undefined | null): void {
+  const epoch = c.epoch ?? none;
+  if (s instanceof ReduceLROnPlateau) {
+    if (epoch === undefined) s.step(c.metric as number);
+    else s.step(c.metric as number, epoch);
+  } else if (s instanceof SequentialLR || epoch === undefined) s.step();
+  else s.step(epoch);
+}
+
+/** The schedule's state in the golden file's terms. */
+function stateOf(opt: RAdam, s: AnySchedule): EpochState {
+  const out: EpochState = { lrs: lrsOf(opt), last_epoch: s.lastEpoch };
+  if (s instanceof ReduceLROnPlateau) {
+    const sd = s.stateDict();
+    return { ...out, best: sd.best, num_bad_epochs: sd.numBadEpochs, cooldown_counter: sd.cooldownCounter };
+  }
+  if (!(s instanceof SequentialLR)) out.step_count = s.stateDict().stepCount;
+  if (s instanceof CosineAnnealingWarmRestarts) return { ...out, T_cur: s.tCur, T_i: s.tI };
+  return out;
+}
+
+/** The worst relative error of the floats (lrs, T_cur); everything else must be equal. */
+function compareState(got: EpochState, exp: EpochState, where: string): number {
+  const { lrs: gl, T_cur: gt, ...gRest } = got;
+  const { lrs: el, T_cur: et, ...eRest } = exp;
+  expect(gRest, where).toEqual(eRest);
+  expect(gl.length, where).toBe(el.length);
+  let w = 0;
+  gl.forEach((lr, g) => {
+    w = Math.max(w, relError(lr, el[g]));
+  });
+  if (et !== undefined) w = Math.max(w, relError(gt as number, et));
+  return w;
+}
+
+describe('step(epoch): golden trajectories from torch 1.13 (test/golden/schedulers-epoch.json)', () => {
+  const worst: Record<string, number> = {};
+  it.each(
+    epochCases.flatMap((c) => [
+      [`${c.name}, None as step()`, c, undefined],
+      [`${c.name}, None as step(null)`, c, null],
+    ]) as [string, EpochCase, undefined | null][],
+  )('%s', (_, c, none) => {
+    const opt = optimizer(c.baseLrs);
+    const sched = build(opt, c.scheduler, c.args);
+    expect(c.states.length).toBe(c.calls.length + 1);
+    let w = compareState(stateOf(opt, sched), c.states[0], `${c.name}, as built`);
+    c.calls.forEach((call, k) => {
+      callStep(sched, call, none);
+      w = Math.max(
+        w,
+        compareState(stateOf(opt, sched), c.states[k + 1], `${c.name}, call ${k + 1}: ${JSON.stringify(call)}`),
+      );
+    });
+    worst[c.name] = Math.max(worst[c.name] ?? 0, w);
+    expect(w).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('covers every schedule that takes an epoch, fractional and integer, forwards and backwards', () => {
+    const covered = new Set(epochCases.map((c) => c.scheduler));
+    expect([...covered].sort()).toEqual(
+      [...Object.keys(CLASSES), 'ReduceLROnPlateau', 'SequentialLR'].sort(), // SequentialLR: CAWR's step(0)
+    );
+    const cawr = epochCases.filter((c) => c.scheduler === 'CosineAnnealingWarmRestarts');
+    const epochs = cawr.flatMap((c) => c.calls.map((k) => k.epoch).filter((e): e is number => e !== null));
+    expect(epochs.some((e) => !Number.isInteger(e))).toBe(true);
+    expect(new Set(cawr.map((c) => c.args.T_mult))).toEqual(new Set([1, 2, 3, 4, 5, 7, 10]));
+    // torch's quirk kept: log(243) / log(3) < 5, so epoch 121 (t0 1, tMult 3) ends a cycle: lr = etaMin
+    const b = cawr.find((c) => c.name === 'cawr_tmult3_boundaries') as EpochCase;
+    const at121 = b.states[b.calls.findIndex((k) => k.epoch === 121) + 1];
+    expect([at121.T_cur, at121.T_i, at121.lrs[0]]).toEqual([81, 81, 0.001]);
+    console.log(`schedulers-epoch.json worst relative error per case: ${JSON.stringify(worst)}`);
+  });
+
+  it.each(epochCases.map((c) => [c.name, c] as const))('%s: save halfway, resume bit-exactly', (_, c) => {
+    const run = (opt: RAdam, s: AnySchedule, calls: Call[]) =>
+      calls.map((k) => {
+        callStep(s, k, undefined);
+        return stateOf(opt, s);
+      });
+    const full = optimizer(c.baseLrs);
+    const expected = run(full, build(full, c.scheduler, c.args), c.calls);
+    const half = c.calls.length >> 1;
+    const first = optimizer(c.baseLrs);
+    const s1 = build(first, c.scheduler, c.args);
+    const before = run(first, s1, c.calls.slice(0, half));
+    const fresh = optimizer(c.baseLrs);
+    const s2 = build(fresh, c.scheduler, c.args);
+    s2.loadStateDict(JSON.parse(JSON.stringify(s1.stateDict())));
+    expect(stateOf(fresh, s2)).toEqual(before.at(-1));
+    expect([...before, ...run(fresh, s2, c.calls.slice(half))]).toEqual(expected);
+  });
+
+  it('CosineAnnealingWarmRestarts: step(null) is step(), never a restart at epoch 0', () => {
+    const a = optimizer([0.1]);
+    const b = optimizer([0.1]);
+    const sa = new CosineAnnealingWarmRestarts(a, { t0: 4, tMult: 2, etaMin: 0.001 });
+    const sb = new CosineAnnealingWarmRestarts(b, { t0: 4, tMult: 2, etaMin: 0.001 });
+    for (const s of [sa, sb]) for (const e of [undefined, 2.5, undefined, 13.25]) s.step(e);
+    sa.step();
+    sb.step(null);
+    expect(sb.stateDict()).toEqual(sa.stateDict());
+    expect([sb.tCur, sb.tI, sb.lastEpoch]).toEqual([2.25, 16, 14]);
+    expect(b.groups[0].lr).toBe(a.groups[0].lr);
+    expect(b.groups[0].lr).not.toBe(0.1); // what a restart at 0 would give
+  });
+
+  it('every other schedule: step(null) is step(); step(epoch) jumps to the closed form there', () => {
+    const a = optimizer([0.1]);
+    const b = optimizer([0.1]);
+    const sa = new StepLR(a, { stepSize: 2, gamma: 0.5 });
+    const sb = new StepLR(b, { stepSize: 2, gamma: 0.5 });
+    sa.step();
+    sb.step(null);
+    expect(sb.stateDict()).toEqual(sa.stateDict());
+    sb.step(10); // the issue's example: torch's lr at epoch 10, 0.1 * 0.5^5
+    expect([sb.lastEpoch, b.groups[0].lr]).toEqual([10, 0.1 * 0.5 ** 5]);
+    const p = new ReduceLROnPlateau(a);
+    p.step(1, null);
+    p.step(1, 7);
+    p.step(1);
+    expect(p.lastEpoch).toBe(8);
+  });
+});
+
+describe('step(epoch): refused arguments throw a named error and change nothing', () => {
+  type Snapshot = { state: unknown; lrs: number[] };
+  const snap = (opt: RAdam, s: AnySchedule): Snapshot => ({
+    state: JSON.parse(JSON.stringify(s.stateDict())),
+    lrs: lrsOf(opt),
+  });
+  const cawr = 'CosineAnnealingWarmRestarts.step: epoch must be a finite number >= 0 (at most 2^53 - 1), got';
+  const whole = (name: string) =>
+    `${name}.step: epoch must be an integer >= 0 (fractional: CosineAnnealingWarmRestarts only), got`;
+  const cases: [string, string, Record<string, unknown>, (s: never) => void, string, ErrorConstructor][] = [
+    [
+      'negative',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 3, T_mult: 2 },
+      (s: LRScheduler) => s.step(-1),
+      `${cawr} -1`,
+      RangeError,
+    ],
+    [
+      'negative fraction',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 3 },
+      (s: LRScheduler) => s.step(-0.5),
+      `${cawr} -0.5`,
+      RangeError,
+    ],
+    [
+      'NaN',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 3 },
+      (s: LRScheduler) => s.step(Number.NaN),
+      `${cawr} NaN`,
+      RangeError,
+    ],
+    [
+      'Infinity',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 3 },
+      (s: LRScheduler) => s.step(Infinity),
+      `${cawr} Infinity`,
+      RangeError,
+    ],
+    [
+      '2^53',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 3 },
+      (s: LRScheduler) => s.step(2 ** 53),
+      `${cawr} 9007199254740992`,
+      RangeError,
+    ],
+    [
+      'a cycle past 2^53',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 1, T_mult: 1000 },
+      (s: LRScheduler) => s.step(2 ** 52),
+      'CosineAnnealingWarmRestarts.step: epoch 4503599627370496 is in a cycle longer than 2^53 - 1 epochs (t0 1, tMult 1000)',
+      RangeError,
+    ],
+    [
+      'a string',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 3 },
+      (s: LRScheduler) => s.step('2' as never),
+      `${cawr} "2"`,
+      TypeError,
+    ],
+    [
+      'a boolean',
+      'CosineAnnealingWarmRestarts',
+      { T_0: 3 },
+      (s: LRScheduler) => s.step(true as never),
+      `${cawr} true`,
+      TypeError,
+    ],
+    ['a fraction', 'StepLR', { step_size: 2 }, (s: LRScheduler) => s.step(2.5), `${whole('StepLR')} 2.5`, RangeError],
+    [
+      'negative',
+      'ExponentialLR',
+      { gamma: 0.9 },
+      (s: LRScheduler) => s.step(-1),
+      `${whole('ExponentialLR')} -1`,
+      RangeError,
+    ],
+    [
+      'NaN',
+      'CosineAnnealingLR',
+      { T_max: 5 },
+      (s: LRScheduler) => s.step(Number.NaN),
+      `${whole('CosineAnnealingLR')} NaN`,
+      RangeError,
+    ],
+    [
+      'a string',
+      'MultiStepLR',
+      { milestones: [2] },
+      (s: LRScheduler) => s.step('3' as never),
+      `${whole('MultiStepLR')} "3"`,
+      TypeError,
+    ],
+    [
+      'a bigint',
+      'LinearLR',
+      {},
+      (s: LRScheduler) => s.step(3n as never),
+      `${whole('LinearLR')} [object BigInt]`,
+      TypeError,
+    ],
+    [
+      'unsafe',
+      'PolynomialLR',
+      {},
+      (s: LRScheduler) => s.step(2 ** 60),
+      `${whole('PolynomialLR')} ${2 ** 60}`,
+      RangeError,
+    ],
+    ['a fraction', 'ConstantLR', {}, (s: LRScheduler) => s.step(0.5), `${whole('ConstantLR')} 0.5`, RangeError],
+    [
+      'past totalSteps',
+      'OneCycleLR',
+      { max_lr: 0.1, total_steps: 10 },
+      (s: LRScheduler) => s.step(11),
+      'OneCycleLR: step 11 is past totalSteps (10): the cycle is over',
+      RangeError,
+    ],
+    [
+      'any epoch',
+      'SequentialLR',
+      {
+        schedulers: [
+          ['StepLR', { step_size: 2 }],
+          ['ExponentialLR', { gamma: 0.9 }],
+        ],
+        milestones: [3],
+      },
+      (s: SequentialLR) => s.step(3 as never),
+      "SequentialLR.step: takes no epoch (torch's SequentialLR.step() has none), got 3; call step() once per epoch",
+      TypeError,
+    ],
+    [
+      'null (torch: a TypeError too)',
+      'SequentialLR',
+      { schedulers: [['StepLR', { step_size: 2 }]], milestones: [] },
+      (s: SequentialLR) => s.step(null as never),
+      'SequentialLR.step: takes no epoch',
+      TypeError,
+    ],
+    [
+      'a fraction',
+      'ReduceLROnPlateau',
+      {},
+      (s: ReduceLROnPlateau) => s.step(0.5, 2.5),
+      `${whole('ReduceLROnPlateau')} 2.5`,
+      RangeError,
+    ],
+    [
+      'a string',
+      'ReduceLROnPlateau',
+      {},
+      (s: ReduceLROnPlateau) => s.step(0.5, '2' as never),
+      `${whole('ReduceLROnPlateau')} "2"`,
+      TypeError,
+    ],
+  ];
+  it.each(cases)('%s: %s', (_, name, args, call, message, Err) => {
+    const opt = optimizer([0.1, 0.02]);
+    const s = build(opt, name, args);
+    if (s instanceof ReduceLROnPlateau) s.step(1);
+    else s.step(); // a state that is not the initial one
+    const before = snap(opt, s);
+    expect(() => call(s as never)).toThrow(message);
+    expect(() => call(s as never)).toThrow(Err);
+    expect(snap(opt, s)).toEqual(before);
   });
 });
 
@@ -679,7 +988,7 @@ describe('RAdam, Adam and the tfjs RAdamOptimizer', () => {
     const twin = make(); // the same training with the lrs set by hand
     const w = opt.addParam([1, -2, 3]);
     const v = twin.addParam([1, -2, 3]);
-    const sched = build(opt, golden.scheduler, golden.args);
+    const sched = build(opt, golden.scheduler, golden.args) as LRScheduler;
     for (let k = 0; k < golden.steps; k++) {
       expect(relError(opt.groups[0].lr, golden.lrs[k][0])).toBeLessThanOrEqual(TOLERANCE);
       twin.groups[0].lr = opt.groups[0].lr;

@@ -1,7 +1,18 @@
 // The common base of the epoch schedules: torch's LRScheduler (1.13) state machine — last_epoch,
 // _step_count, base_lrs from the groups' initial_lr, the constructor's initial step — and the
 // stateDict/loadStateDict every schedule shares.
-import { initialLrs, type LrSlot, type Schedulable, lrArray, show, slotsOf, writeLrs } from './util.js';
+import {
+  check,
+  initialLrs,
+  type LrSlot,
+  lrArray,
+  nonNegativeInt,
+  type Schedulable,
+  show,
+  slotsOf,
+  WHOLE_EPOCH,
+  writeLrs,
+} from './util.js';
 
 /** A schedule's state: plain JSON-able data, like torch's state_dict (everything but the optimizer). */
 export interface LRSchedulerState {
@@ -65,8 +76,17 @@ export abstract class LRScheduler {
     return this._lastLr.slice();
   }
 
-  /** Advances one epoch and writes every group's lr (torch's chainable get_lr). */
-  step(): void {
+  /**
+   * Advances one epoch and writes every group's lr (torch's chainable get_lr). step(epoch), which
+   * torch deprecates, jumps instead: lastEpoch becomes `epoch` (a whole number >= 0) and the lrs
+   * are the closed form there, from the base lrs (OneCycleLR: its lr at that step); step() goes on
+   * from there. undefined and null are torch's None: the next epoch.
+   */
+  step(epoch?: number | null): void {
+    if (epoch != null) {
+      this._stepTo(check<number>(`${this._name}.step`, 'epoch', epoch, nonNegativeInt, WHOLE_EPOCH) + 0); // -0 -> 0
+      return;
+    }
     const slots = this._slots();
     const t = this._lastEpoch + 1;
     const count = this._stepCount + 1;
@@ -75,7 +95,7 @@ export abstract class LRScheduler {
     this._stepCount = count;
   }
 
-  /** @internal torch's step(epoch): the closed form at `epoch` (SequentialLR's restart at a milestone). */
+  /** @internal torch's step(epoch): the closed form at `epoch` (also SequentialLR's restart at a milestone). */
   _stepTo(epoch: number): void {
     const slots = this._slots();
     const values = slots.map((_, k) => this._closed(epoch, k));

@@ -106,32 +106,34 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 
   /**
-   * Advances one epoch; or, as torch allows for this schedule, jumps to `epoch` (which may be
-   * fractional, e.g. `epoch + batch / batches`, to anneal within an epoch).
+   * Advances one epoch; or, as torch documents for this schedule (not deprecated), goes to `epoch`,
+   * a number >= 0 that may be fractional (`epoch + batch / batches`, to anneal within an epoch),
+   * backwards too; lastEpoch becomes its floor and step() goes on from there. undefined and null
+   * are torch's None: the next epoch (epoch 0 inside a SequentialLR that has not reached it).
    */
-  override step(epoch?: number): void {
+  override step(epoch?: number | null): void {
+    const where = 'CosineAnnealingWarmRestarts.step';
     const { t0, tMult, etaMin } = this._options;
     let e: number;
-    let tCur: number;
-    let tI: number;
-    if (epoch === undefined && this._lastEpoch >= 0) {
+    let at: { tCur: number; tI: number } | undefined;
+    if (epoch == null && this._lastEpoch >= 0) {
       e = this._lastEpoch + 1;
-      tCur = this._tCur + 1;
-      tI = this._tI;
-      if (tCur >= tI) {
-        tCur -= tI;
-        tI *= tMult;
-      }
+      at = { tCur: this._tCur + 1, tI: this._tI };
+      if (at.tCur >= at.tI) at = { tCur: at.tCur - at.tI, tI: at.tI * tMult };
     } else {
-      e = epoch ?? 0;
-      if (!isNum(e) || e < 0) {
-        throw new RangeError(`CosineAnnealingWarmRestarts: epoch must be a finite number >= 0, got ${show(e)}`);
+      // torch: "Expected non-negative epoch"; NaN and Infinity it would store, then fail in floor()
+      const ok = (x: unknown) => isNum(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER;
+      e = check<number>(where, 'epoch', epoch ?? 0, ok, 'a finite number >= 0 (at most 2^53 - 1)') + 0; // -0 -> 0
+      at = warmRestartsAt(e, t0, tMult, this._tI);
+      if (at === undefined) {
+        throw new RangeError(
+          `${where}: epoch ${e} is in a cycle longer than 2^53 - 1 epochs (t0 ${t0}, tMult ${tMult})`,
+        );
       }
-      ({ tCur, tI } = warmRestartsAt(e, t0, tMult));
     }
-    const slots = this._slots();
+    const { tCur, tI } = at;
     this._commit(
-      slots,
+      this._slots(),
       this._baseLrs.map((base) => warmRestartsLr(tCur, tI, base, etaMin)),
       Math.floor(e),
     );
@@ -149,8 +151,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
   /** @internal */
   _closed(t: number, k: number): number {
-    const { tCur, tI } = warmRestartsAt(t, this._options.t0, this._options.tMult);
-    return warmRestartsLr(tCur, tI, this._baseLrs[k], this._options.etaMin);
+    const { t0, tMult, etaMin } = this._options;
+    const at = warmRestartsAt(t, t0, tMult, t0);
+    return at === undefined ? Number.NaN : warmRestartsLr(at.tCur, at.tI, this._baseLrs[k], etaMin);
   }
   /** @internal */
   _readOptions(given: unknown): Record<string, unknown> {

@@ -14,6 +14,7 @@ import {
   type Schedulable,
   show,
   slotsOf,
+  WHOLE_EPOCH,
   writeLrs,
 } from './util.js';
 
@@ -142,7 +143,7 @@ export class ReduceLROnPlateau {
   get cooldownCounter(): number {
     return this._cooldownCounter;
   }
-  /** The number of step() calls so far. */
+  /** The number of step() calls so far (or the epoch given to the last step, then one more each). */
   get lastEpoch(): number {
     return this._lastEpoch;
   }
@@ -151,11 +152,17 @@ export class ReduceLROnPlateau {
     return this._lastLr.slice();
   }
 
-  /** Records one epoch's metric (e.g. the validation loss) and lowers the lrs on a plateau. */
-  step(metric: number): void {
+  /**
+   * Records one epoch's metric (e.g. the validation loss) and lowers the lrs on a plateau. The
+   * epoch, which torch deprecates, only sets lastEpoch (a whole number >= 0); undefined and null
+   * are torch's None: lastEpoch + 1.
+   */
+  step(metric: number, epoch?: number | null): void {
     if (typeof metric !== 'number') {
       throw new TypeError(`${W}: step(metric) needs the metric as a number, got ${show(metric)}`);
     }
+    const e =
+      epoch == null ? this._lastEpoch + 1 : check<number>(`${W}.step`, 'epoch', epoch, nonNegativeInt, WHOLE_EPOCH) + 0;
     const slots = this._slots();
     const o = this._options;
     let best = this._best;
@@ -178,8 +185,8 @@ export class ReduceLROnPlateau {
       cooldown = o.cooldown;
       bad = 0;
     }
-    this._lastLr = writeLrs(W, slots, values, this._lastEpoch + 1);
-    this._lastEpoch++;
+    this._lastLr = writeLrs(W, slots, values, e);
+    this._lastEpoch = e;
     this._best = best;
     this._numBadEpochs = bad;
     this._cooldownCounter = cooldown;

@@ -70,7 +70,13 @@ export class SequentialLR extends LRScheduler {
     return this._schedulers.slice();
   }
 
-  override step(): void {
+  /** Advances one epoch. It takes no epoch, as in torch (where even step(None) is a TypeError). */
+  override step(epoch?: undefined): void {
+    if (epoch !== undefined) {
+      throw new TypeError(
+        `${W}.step: takes no epoch (torch's SequentialLR.step() has none), got ${show(epoch)}; call step() once per epoch`,
+      );
+    }
     const t = this._lastEpoch + 1;
     const { milestones } = this._options;
     let idx = 0;

@@ -111,6 +111,12 @@ export const POSITIVE_INT = 'a positive integer';
 export const NON_NEGATIVE_INT = 'an integer >= 0';
 export const POSITIVE = 'a finite number > 0';
 export const NON_NEGATIVE = 'a finite number >= 0';
+/**
+ * step(epoch) in torch's deprecated form takes whole epochs only. torch takes any number, but after
+ * a fractional one the chainable steps never meet their epochs again (StepLR's `last_epoch %
+ * step_size` is never 0), and a negative one extrapolates: refused, not approximated.
+ */
+export const WHOLE_EPOCH = 'an integer >= 0 (fractional: CosineAnnealingWarmRestarts only)';
 
 /** A number for every group: a single number is every group's; an array needs one per group. */
 export function perGroup(
