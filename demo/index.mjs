@@ -6,7 +6,7 @@
 // linear warmup, RAdam, Adam-2k, Adam-eps, and SGD with momentum for the learning-rate figure.
 // Prints the five measured criteria as PASS or SHORT and writes demo/out/results.json and the
 // figures (curves.svg, update-histograms.svg, lr-robustness.svg, rectifier.svg). Deterministic:
-// two runs write the same bytes. The README's tables change only with --update-readme.
+// two runs write the same bytes. demo/README.md's tables change only with --update-readme.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -252,12 +252,12 @@ console.log(
 );
 
 if (UPDATE_README) {
-  const readme = path.join(HERE, '..', 'README.md');
+  const readme = path.join(HERE, 'README.md'); // demo/README.md, Results
   const cell = (x) => String(x).replace(/\|/g, '\\|'); // a | inside a table cell
   const block = [
     `Last run (${FULL ? '--full' : 'default'}): ${jobs.length} runs, medians over ${SETUP.seeds.length} seeds.`,
     '',
-    '| criterion (issue 14) | measured | |',
+    '| criterion | measured | |',
     '|---|---|---|',
     ...criteria.map((c) => `| ${c.id}. ${cell(c.what)} | ${cell(c.measured)} | ${c.pass ? 'PASS' : 'SHORT'} |`),
     `| (${cell(scaled.what)}) | ${cell(scaled.measured)} | |`,
@@ -272,9 +272,9 @@ if (UPDATE_README) {
     ),
   ].join('\n');
   const text = fs.readFileSync(readme, 'utf8');
-  if (!text.includes('<!-- demo:start -->')) throw new Error('README.md has no <!-- demo:start --> marker');
+  if (!text.includes('<!-- demo:start -->')) throw new Error('demo/README.md has no <!-- demo:start --> marker');
   fs.writeFileSync(readme, text.replace(/(<!-- demo:start -->)[\s\S]*?(<!-- demo:end -->)/, `$1\n${block}\n$2`));
-  console.log('updated README.md between <!-- demo:start --> and <!-- demo:end -->');
+  console.log('updated demo/README.md between <!-- demo:start --> and <!-- demo:end -->');
 }
 
 function writeRectifier() {

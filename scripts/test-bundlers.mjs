@@ -9,7 +9,7 @@
 // It expects `npm run build` to have run (npm test does); it builds dist/ itself only when
 // dist/index.js is missing, and warns when dist/ is older than src/. Writes build/bundlers/last-run.json;
 // with --update-readme, the table between <!-- bundlers:start --> and <!-- bundlers:end --> in
-// README.md (never otherwise). Exits 1 on any failure; a missing Chromium is skipped loudly, and is a
+// docs/runtimes.md (never otherwise). Exits 1 on any failure; a missing Chromium is skipped loudly, and is a
 // failure when CI=true. (The esbuild bundle and workerd cases are in scripts/test-runtimes.mjs.)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -124,7 +124,7 @@ const bundlers = [
     name: 'vite',
     bundler: 'Vite',
     version: `vite ${version('vite')}`,
-    config: '`vite build`; [vite.config.mjs](test/bundlers/vite.config.mjs): `build.outDir` only',
+    config: '`vite build`; `test/bundlers/vite.config.mjs`: `build.outDir` only',
     build: (log) =>
       viteBuild(
         makeApp(
@@ -139,7 +139,7 @@ const bundlers = [
     name: 'webpack',
     bundler: 'webpack',
     version: `webpack ${version('webpack')}, webpack-cli ${version('webpack-cli')}`,
-    config: '`webpack --mode production`; [webpack.config.mjs](test/bundlers/webpack.config.mjs): mode, entry, output',
+    config: '`webpack --mode production`; `test/bundlers/webpack.config.mjs`: mode, entry, output',
     build: async (log) => {
       const dir = makeApp(
         'webpack',
@@ -155,7 +155,7 @@ const bundlers = [
     name: 'rollup',
     bundler: 'Rollup + node-resolve',
     version: `rollup ${version('rollup')}, @rollup/plugin-node-resolve ${version('@rollup/plugin-node-resolve')}`,
-    config: '`rollup -c`; [rollup.config.mjs](test/bundlers/rollup.config.mjs): input, output (`es`), `nodeResolve()`',
+    config: '`rollup -c`; `test/bundlers/rollup.config.mjs`: input, output (`es`), `nodeResolve()`',
     build: async (log) => {
       const dir = makeApp('rollup', { ...APP, 'rollup.config.mjs': 'rollup.config.mjs' }, { 'radam-wasm': radamWasm });
       await run(BIN('rollup'), ['-c'], { cwd: dir, log });
@@ -168,7 +168,7 @@ const bundlers = [
     bundler: 'library (tsc) in a Vite app',
     version: `typescript ${version('typescript')}, vite ${version('vite')}`,
     config:
-      '[test/bundlers/lib](test/bundlers/lib): `tsc` (node16, ESM + .d.ts), packed; ' +
+      '`test/bundlers/lib`: `tsc` (node16, ESM + .d.ts), packed; ' +
       'an app importing only it, `vite build` as above',
     build: async (log) => {
       const lib = makeApp(
@@ -336,12 +336,12 @@ const table = [
   }),
 ].join('\n');
 if (process.argv.includes('--update-readme')) {
-  const readme = path.join(ROOT, 'README.md');
+  const readme = path.join(ROOT, 'docs/runtimes.md');
   const text = fs.readFileSync(readme, 'utf8');
   const re = /(<!-- bundlers:start -->\n)[\s\S]*?(<!-- bundlers:end -->)/;
-  if (!re.test(text)) throw new Error('README.md has no <!-- bundlers:start --> / <!-- bundlers:end --> block');
+  if (!re.test(text)) throw new Error('docs/runtimes.md has no <!-- bundlers:start --> / <!-- bundlers:end --> block');
   fs.writeFileSync(readme, text.replace(re, `$1${table}\n$2`));
-  console.log('README.md: bundler table updated');
+  console.log('docs/runtimes.md: bundler table updated');
 }
 const summary = { passed, failed, skipped };
 const report = { date: new Date().toISOString(), chromium: chromiumVersion, cases: SMOKE_CASES, summary, results };

@@ -4,7 +4,7 @@
 // Chromium (dist/ loaded as plain ES modules, and an esbuild bundle made with no configuration),
 // Bun, Deno and Cloudflare workerd; plus the browser example, screenshotted. A runtime whose binary
 // is missing is skipped, loudly; any failure fails the run. Writes build/runtimes/last-run.json
-// and the support table in README.md.
+// and the support table in docs/runtimes.md.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -75,7 +75,7 @@ const nodeRuntime = (name, fetch, skipReason) => ({
   run: async (bin) => lastJson(await run(bin, ['test/runtimes/cli.mjs', 'radam-wasm', path.join(OUT, 'cases.json')])),
 });
 const runtimes = [
-  nodeRuntime(`Node ${process.versions.node.split('.')[0]} (this machine)`, async () => process.execPath),
+  nodeRuntime(`Node ${process.versions.node.split('.')[0]}`, async () => process.execPath),
   ...Object.keys(LTS_NODES).map((major) =>
     nodeRuntime(
       `Node ${major} (LTS)`,
@@ -408,10 +408,10 @@ const table = [
       `| ${r.name} | ${r.version ?? '-'} | ${r.auto ?? '-'} | ${(r.backends ?? []).join(', ') || '-'} | ${r.threads ?? '-'} | ${r.skipped ? `skipped: ${r.skipped}` : r.failures.length ? '**failed**' : `passed (worst ${r.worst.toExponential(1)})`} |`,
   ),
 ].join('\n');
-// The README's table changes only when asked (npm run test:runtimes -- --update-readme), so that
+// docs/runtimes.md's table changes only when asked (npm run test:runtimes -- --update-readme), so that
 // running the tests never edits a tracked file.
 if (process.argv.includes('--update-readme')) {
-  const readme = path.join(ROOT, 'README.md');
+  const readme = path.join(ROOT, 'docs/runtimes.md');
   const text = fs.readFileSync(readme, 'utf8');
   const re = /(<!-- runtimes:start -->\n)[\s\S]*?(\n<!-- runtimes:end -->)/;
   if (re.test(text)) fs.writeFileSync(readme, text.replace(re, `$1${table}$2`));

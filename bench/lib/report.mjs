@@ -1,5 +1,5 @@
 // The benchmark's output: tables on stdout, targets, JSON with raw samples, an SVG chart, and the
-// README's copy of the last full run's table.
+// copy of the last full run's table in docs/performance.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -274,8 +274,6 @@ function readmeBlock(results, rendered) {
   return [
     `Last full run: ${rendered.header}, ${results.meta.date.slice(0, 10)}.`,
     '',
-    '![ns per element by N and implementation](bench/results/latest.svg)',
-    '',
     `ns per element per step, and in parentheses the time relative to radam-wasm simd (lower is faster):`,
     '',
     `| implementation | ${ns.map((n) => `N = ${short(+n)}`).join(' | ')} |`,
@@ -312,10 +310,10 @@ function readmeBlock(results, rendered) {
   ].join('\n');
 }
 
-/** Re-renders the README table from a saved results file: node bench/lib/report.mjs [file]. */
+/** Re-renders docs/performance.md's table from a saved results file: node bench/lib/report.mjs [file]. */
 export function updateReadme(results) {
   const rendered = render(results);
-  const readme = path.join(ROOT, 'README.md');
+  const readme = path.join(ROOT, 'docs/performance.md');
   const text = fs.readFileSync(readme, 'utf8');
   const re = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
   if (!re.test(text)) return false;
@@ -344,9 +342,9 @@ export function writeResults(results, name) {
   fs.writeFileSync(`${base}.json`, `${JSON.stringify({ ...results, targets: rendered.targets }, null, 1)}\n`);
   if (Object.keys(results.sizes ?? {}).length) fs.writeFileSync(`${base}.svg`, `${chart(results)}\n`);
   console.error(`\nwrote ${path.relative(ROOT, base)}.json`);
-  if (name === 'latest' && updateReadme(results)) console.error('updated the table in README.md');
+  if (name === 'latest' && updateReadme(results)) console.error('updated the table in docs/performance.md');
   if (results.threads && name !== 'quick') {
-    const readme = path.join(ROOT, 'README.md');
+    const readme = path.join(ROOT, 'docs/performance.md');
     const text = fs.readFileSync(readme, 'utf8');
     const re = /(<!-- threads:start -->\n)[\s\S]*?(\n<!-- threads:end -->)/;
     if (re.test(text)) fs.writeFileSync(readme, text.replace(re, `$1${threadsBlock(results.threads)}$2`));
