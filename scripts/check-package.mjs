@@ -1,13 +1,15 @@
 // npm run test:package (part of npm test): the package as npm would publish it, checked with the
 // ecosystem's own tools rather than by hand. Expects a build (npm run build). Each check prints
 // one line; build/package/last-run.json holds the summary and the size-limit figures.
-// - the tarball (npm pack): dist/, the AssemblyScript source and what it imports, README, LICENSE;
+// - the tarball (npm pack): dist/, the AssemblyScript source and what it imports, README, CHANGELOG,
+//   docs/, LICENSE;
 //   no tests, benchmarks, demo or build output; and its AssemblyScript source compiles;
 // - publint (--strict) and @arethetypeswrong/cli on the tarball;
 // - size-limit (.size-limit.mjs): the budgets for what an app pays;
-// - a consumer's type-check: tsc --noEmit on test/consumer/consumer.ts (the whole public API,
-//   radam-wasm/tfjs and radam-wasm/schedules included) against the unpacked tarball, under
-//   moduleResolution node16 and bundler, with skipLibCheck off so our .d.ts files are checked too;
+// - a consumer's type-check under every supported TypeScript (TYPESCRIPTS: the oldest supported,
+//   the build's and the current one): tsc --noEmit on test/consumer/*.ts (the whole public API)
+//   against the unpacked tarball, under moduleResolution node16 and bundler (and node16 without the
+//   DOM lib, as a Node project has it), with skipLibCheck off so that our .d.ts files are checked;
 // - CommonJS: require('radam-wasm'), require('radam-wasm/tfjs') and require('radam-wasm/schedules')
 //   work (Node's require(esm)) on the machine's Node and on the pinned LTS lines (scripts/lts-nodes.mjs).
 import { execFileSync } from 'node:child_process';
@@ -51,8 +53,8 @@ const unpacked = path.join(OUT, 'consumer/node_modules/radam-wasm');
 fs.mkdirSync(unpacked, { recursive: true });
 sh('tar', ['xzf', tarball, '-C', unpacked, '--strip-components=1']);
 
-check('npm pack: dist/, the AssemblyScript source, README and LICENSE; nothing else', () => {
-  const required = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/tfjs.js'];
+check('npm pack: dist/, the AssemblyScript source, README, CHANGELOG, docs/ and LICENSE; nothing else', () => {
+  const required = ['package.json', 'README.md', 'CHANGELOG.md', 'docs/README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/tfjs.js'];
   required.push('dist/tfjs.d.ts', 'dist/workerd.js', 'dist/radam.simd.wasm', 'dist/radam.scalar.wasm');
   required.push(...fs.readdirSync(path.join(ROOT, 'assembly')).map((f) => `assembly/${f}`), 'src/layout.ts');
   const missing = required.filter((f) => !files.includes(f));
@@ -60,6 +62,7 @@ check('npm pack: dist/, the AssemblyScript source, README and LICENSE; nothing e
     required.includes(f) ||
     /^dist\/.+\.(js|d\.ts|wasm)$/.test(f) ||
     /^assembly\/[^/]+\.ts$/.test(f) ||
+    /^docs\/[^/]+\.md$/.test(f) ||
     f === 'src/README.md'; // npm packs every README; this one maps the source
   const extra = files.filter((f) => !allowed(f));
   if (missing.length || extra.length) {
@@ -119,31 +122,105 @@ check('size-limit (.size-limit.mjs budgets)', () => {
 });
 
 // --- a consumer ----------------------------------------------------------------------------------
-const consumer = path.join(OUT, 'consumer');
-fs.copyFileSync(path.join(ROOT, 'test/consumer/consumer.ts'), path.join(consumer, 'consumer.ts'));
-fs.writeFileSync(path.join(consumer, 'package.json'), '{ "type": "module", "private": true }\n');
-const tsconfig = (module, moduleResolution) => ({
-  compilerOptions: {
-    target: 'ES2022',
-    module,
-    moduleResolution,
-    lib: ['ES2022', 'DOM'],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: false,
+// The TypeScript versions the README promises (its "TypeScript" paragraph): the oldest supported, the
+// build's, and the current one, each a devDependency (npm aliases) so that `npm ci` pins them.
+const TYPESCRIPTS = [
+  ['typescript-5.4', 'the oldest supported'],
+  ['typescript', "the build's"],
+  ['typescript-7', 'current'],
+];
+// `types` is explicit, so that every compiler sees the same ambient types (TypeScript 6+ defaults
+// to none, 5.x to every @types package around) and the check depends on no @types but those named.
+const DOM = ['ES2022', 'DOM'];
+const CONFIGS = {
+  node16: { module: 'Node16', moduleResolution: 'Node16', lib: DOM, types: [] },
+  bundler: { module: 'ESNext', moduleResolution: 'Bundler', lib: DOM, types: [] },
+  'node16 without DOM (@types/node)': {
+    module: 'Node16',
+    moduleResolution: 'Node16',
+    lib: ['ES2022'],
+    types: ['node'],
   },
-  files: ['consumer.ts'],
-});
-for (const [module, resolution] of [
-  ['Node16', 'Node16'],
-  ['ESNext', 'Bundler'],
-]) {
-  check(`tsc --noEmit, a consumer of the whole API, moduleResolution ${resolution}`, () => {
-    const file = path.join(consumer, `tsconfig.${resolution.toLowerCase()}.json`);
-    fs.writeFileSync(file, JSON.stringify(tsconfig(module, resolution), null, 2));
-    sh(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', file]);
-    return `TypeScript ${JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/typescript/package.json'))).version}`;
-  });
+};
+// Each program is checked whole, with skipLibCheck off. The tfjs one also checks
+// @tensorflow/tfjs-core's declarations, which need the global `Long` of @types/long and, under
+// TypeScript 6+, conflict with the DOM lib (tfjs-core 4.22 pins @webgpu/types 0.1.38, whose WebGPU
+// declarations the DOM lib now has too): errors in other packages' files are counted there, not
+// failed; any error in radam-wasm's own declarations or in the consumer fails.
+const PROGRAMS = [
+  { file: 'consumer.ts', api: "'radam-wasm' and 'radam-wasm/schedules'", configs: Object.keys(CONFIGS) },
+  { file: 'tfjs.ts', api: "'radam-wasm/tfjs'", configs: ['node16', 'bundler'], types: ['long'], others: true },
+];
+const consumer = path.join(OUT, 'consumer');
+for (const { file } of PROGRAMS) fs.copyFileSync(path.join(ROOT, 'test/consumer', file), path.join(consumer, file));
+fs.writeFileSync(path.join(consumer, 'package.json'), '{ "type": "module", "private": true }\n');
+const versionOf = (pkg) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'))).version;
+report.typescript = [];
+
+/** tsc's diagnostics as { file, line, code, message }, file relative to the consumer folder. */
+function typeCheck(tsc, tsconfigFile) {
+  let out = '';
+  try {
+    out = sh(process.execPath, [tsc, '-p', tsconfigFile, '--pretty', 'false'], { cwd: consumer });
+  } catch (e) {
+    if (typeof e.stdout !== 'string' || !/error TS\d+/.test(e.stdout)) throw e; // tsc itself failed
+    out = e.stdout;
+  }
+  return [...out.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+): (.*)$/gm)].map(([, file, line, code, message]) => ({
+    file: file.split(path.sep).join('/'),
+    line: Number(line),
+    code,
+    message,
+  }));
+}
+// Where an error is: radam-wasm's own files and the consumer's are ours; others by package (or lib file).
+const ownerOf = (file) =>
+  file.startsWith('node_modules/radam-wasm/') || !file.includes('/')
+    ? null
+    : /(^|\/)lib\.[\w.]+\.d\.ts$/.test(file)
+      ? `TypeScript's ${path.posix.basename(file)}`
+      : (file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/)?.[1] ?? file);
+
+for (const [pkg, role] of TYPESCRIPTS) {
+  const version = versionOf(pkg);
+  const tsc = path.join(ROOT, 'node_modules', pkg, 'bin/tsc');
+  for (const program of PROGRAMS) {
+    check(`TypeScript ${version} (${role}), skipLibCheck off: a consumer of ${program.api}`, () => {
+      const failures = [];
+      const elsewhere = []; // per config: the errors in other packages' declarations, by package
+      for (const name of program.configs) {
+        const { module, moduleResolution, lib, types } = CONFIGS[name];
+        const compilerOptions = { target: 'ES2022', module, moduleResolution, lib, types: program.types ?? types };
+        Object.assign(compilerOptions, { strict: true, noEmit: true, skipLibCheck: false });
+        const tsconfigFile = path.join(
+          consumer,
+          `tsconfig.${path.parse(program.file).name}.${pkg}.${name.split(' ')[0]}.json`,
+        );
+        fs.writeFileSync(tsconfigFile, JSON.stringify({ compilerOptions, files: [program.file] }, null, 2));
+        const errors = typeCheck(tsc, tsconfigFile);
+        const ours = errors.filter((e) => !program.others || !ownerOf(e.file));
+        failures.push(...ours.map((e) => `${name}: ${e.file}(${e.line}): ${e.code}: ${e.message}`));
+        const counts = {};
+        for (const e of errors) if (!ours.includes(e)) counts[ownerOf(e.file)] = (counts[ownerOf(e.file)] ?? 0) + 1;
+        elsewhere.push(
+          Object.entries(counts)
+            .map(([owner, n]) => `${owner} ${n}`)
+            .join(', '),
+        );
+        const entry = { typescript: version, file: program.file, config: name, errors: errors.length };
+        report.typescript.push({ ...entry, inOtherPackages: errors.length - ours.length });
+      }
+      if (failures.length) throw new Error(failures.join('\n'));
+      const configs = program.configs.join(', ');
+      const distinct = [...new Set(elsewhere)];
+      if (!distinct.some(Boolean)) return `${configs}: no errors`;
+      const others =
+        distinct.length === 1
+          ? `${distinct[0]} (each)`
+          : elsewhere.map((o, i) => `${program.configs[i]}: ${o || 'none'}`).join('; ');
+      return `${configs}: none in radam-wasm's declarations or the consumer; in other packages': ${others}`;
+    });
+  }
 }
 
 // CommonJS: on every Node line tested (the machine's and the pinned LTS builds).

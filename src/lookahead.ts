@@ -2,12 +2,14 @@
 // inside it is known as Ranger. Slow weights live in the optimizer's linear memory next to the
 // params, and every k-th step the kernel pulls them towards the fast weights and resets the fast
 // weights to them: s += alpha * (p - s); p = s.
+import type { Bytes } from './bytes.js';
 import { hooksOf, type Hooks } from './hooks.js';
 import { formatValue, validateStepOptions, type StepOptions } from './options.js';
 import type { Param, RAdam } from './optimizer.js';
 import { float32Array, type RAdamStateDict } from './state.js';
 import type { StepResult } from './step.js';
 
+/** The options of {@link Lookahead}. */
 export interface LookaheadOptions {
   /** Fast steps per slow update, a positive integer. Default 6. */
   k?: number;
@@ -17,17 +19,48 @@ export interface LookaheadOptions {
 
 /** A state dict of the inner optimizer plus Lookahead's own state. */
 export interface LookaheadStateDict extends RAdamStateDict {
-  lookahead: { k: number; alpha: number; counter: number; slow: Float32Array[] };
+  /** Lookahead's own state. */
+  lookahead: {
+    /** Its `k`: loading checks it against the Lookahead's. */
+    k: number;
+    /** Its `alpha`: loading checks it against the Lookahead's. */
+    alpha: number;
+    /** Fast steps since the last slow update ({@link Lookahead.stepsSinceSync}). */
+    counter: number;
+    /** The slow weights, one array per param of the inner optimizer, in its `params` order. */
+    slow: Float32Array[];
+  };
 }
 
+/**
+ * Lookahead (Zhang et al. 2019) around an optimizer: every `k` applied steps, the slow weights
+ * move `alpha` of the way towards the params and the params are reset to them. With RAdam inside
+ * it is known as Ranger. The slow weights live next to the params, and the kernel does the update.
+ *
+ * @example
+ * ```ts
+ * import { Lookahead, RAdam } from 'radam-wasm';
+ *
+ * const opt = await RAdam.create({ lr: 1e-3 });
+ * const w = opt.addParam(new Float32Array(1024));
+ * const ranger = new Lookahead(opt, { k: 6, alpha: 0.5 });
+ * // each iteration: write w.grad, then
+ * ranger.step();
+ * const bytes = ranger.saveState(); // the optimizer's checkpoint with the slow weights in it
+ * ranger.loadState(bytes);
+ * ```
+ */
 export class Lookahead {
+  /** Fast steps per slow update. */
   readonly k: number;
+  /** How far the slow weights move towards the fast ones at each slow update. */
   readonly alpha: number;
   private counter = 0;
   private readonly hooks: Hooks<Param>;
 
   /** Wraps `optimizer`; the slow weights start from the params' current values. */
   constructor(
+    /** The inner optimizer, which steps the params. */
     readonly optimizer: RAdam,
     options: LookaheadOptions = {},
   ) {
@@ -60,6 +93,7 @@ export class Lookahead {
     return result;
   }
 
+  /** Zeroes the gradients of the inner optimizer's params. */
   zeroGrad(): void {
     this.optimizer.zeroGrad();
   }
@@ -70,6 +104,7 @@ export class Lookahead {
     return this.hooks.slow(param);
   }
 
+  /** The inner optimizer's state dict with Lookahead's state (copies). */
   stateDict(): LookaheadStateDict {
     const params = this.optimizer.params;
     return {
@@ -91,7 +126,7 @@ export class Lookahead {
   }
 
   /** A binary checkpoint of the optimizer (see RAdam.saveState) with Lookahead's state in it. */
-  saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
+  saveState(options: { includeParams?: boolean } = {}): Bytes {
     const params = this.optimizer.params;
     return this.hooks.saveState(options, {
       k: this.k,

@@ -4,6 +4,7 @@ export { ParamGroup, Param } from './optimizer.js';
 export type { ParamInit, ParamState, GroupState, RAdamStateDict, StepResult } from './optimizer.js';
 export { Lookahead } from './lookahead.js';
 export type { LookaheadOptions, LookaheadStateDict } from './lookahead.js';
+export type { Bytes } from './bytes.js';
 export { DEFAULTS } from './options.js';
 export type {
   Backend,

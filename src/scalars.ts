@@ -51,6 +51,11 @@ export function rectification(t: number, beta1: number, beta2: number, threshold
 
 /** What the kernel needs for one tensor at one step (written to its table entry as float32). */
 export interface StepScalars {
+  /**
+   * The update the kernel makes: 0 none (below the threshold without degenerateToSgd; the moments
+   * still update), 1 a momentum step (below the threshold), 2 an adaptive step (Adam's, rectified
+   * unless `rectify: false`), 3 the second moment only (`secondMomentOnly`).
+   */
   mode: typeof MODE_SKIP | typeof MODE_MOMENTUM | typeof MODE_ADAPTIVE | typeof MODE_SECOND_MOMENT;
   /** Adaptive: lr * r_t * sqrt(1-beta2^t) / (1-beta1^t). Momentum: lr / (1-beta1^t). Skip: 0. */
   stepSize: number;
@@ -69,6 +74,7 @@ export interface StepScalars {
  */
 export const FLUSH_INTERVAL = 8;
 
+/** The hyperparameters {@link stepScalars} reads: a group's (or {@link DEFAULTS}), `secondMomentOnly` optional. */
 export type StepHyperparameters = Pick<
   Hyperparameters,
   | 'lr'
@@ -88,6 +94,15 @@ export type StepHyperparameters = Pick<
  * torch's p -= lr * (m/(1-b1^t)) * r_t * sqrt(1-b2^t) / (sqrt(v) + eps) with the scalar factors
  * folded in float64, or p -= stepSize * m below the threshold. With secondMomentOnly only v
  * updates (the step still counts: later steps correct both moments' bias with the same t).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULTS, stepScalars } from 'radam-wasm';
+ *
+ * // torch's defaults: rho_t first exceeds 5 at step 6, the first adaptive step.
+ * stepScalars(5, DEFAULTS).mode; // 1: a momentum step, lr / (1 - beta1^t)
+ * stepScalars(6, DEFAULTS).mode; // 2: an adaptive step, rectified
+ * ```
  */
 export function stepScalars(t: number, h: StepHyperparameters): StepScalars {
   const flush = h.flushSubnormals && t % FLUSH_INTERVAL === 0;

@@ -2,6 +2,12 @@
 // 1.13), for RAdam, Adam and the tfjs RAdamOptimizer. An entry of its own with no side effects, and
 // no run-time import of the optimizer: an app that does not import it pays nothing, one that
 // imports one schedule pays for that schedule and the small shared base.
+/**
+ * Learning-rate schedules with `torch.optim.lr_scheduler`'s semantics (torch 1.13), for `RAdam`,
+ * `Adam` and the tfjs `RAdamOptimizer`.
+ *
+ * @module radam-wasm/schedules
+ */
 export { LRScheduler } from './schedules/base.js';
 export type { LRSchedulerState } from './schedules/base.js';
 export { ExponentialLR, MultiStepLR, PolynomialLR, StepLR } from './schedules/decay.js';

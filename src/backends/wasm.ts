@@ -3,11 +3,12 @@
 // Cloudflare workerd, which forbids compiling bytes at run time, .wasm modules (src/workerd.ts).
 // (@assemblyscript/loader is deprecated upstream and would only add glue: the kernels take plain
 // integer addresses and export their memory, so nothing needs marshalling.)
+import type { Bytes } from '../bytes.js';
 import { EXPORTS, type Kernel } from './kernel.js';
 
 type WasmBackend = 'simd' | 'scalar';
 
-type ModuleLoader = () => Promise<Uint8Array<ArrayBuffer> | WebAssembly.Module>;
+type ModuleLoader = () => Promise<Bytes | WebAssembly.Module>;
 /** Per build: its bytes, or the module already compiled; `shared`: the simd build over an imported shared memory (threads). */
 export type KernelSource = Record<WasmBackend, ModuleLoader> & { shared?: ModuleLoader };
 

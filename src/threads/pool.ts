@@ -97,7 +97,7 @@ export class ThreadPool {
     private readonly handles: Handle[],
   ) {}
 
-  /** Starts `workers` threads stepping with `module` over `memory`; resolves when all are ready. */
+  /** @internal Starts `workers` threads stepping with `module` over `memory`; resolves when all are ready. */
   static async create(workers: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<ThreadPool> {
     const ctrl = new Int32Array(new SharedArrayBuffer(ctrlWords(workers) * 4));
     let pool: ThreadPool | undefined;
