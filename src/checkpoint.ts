@@ -11,10 +11,11 @@
 //
 // The header's groups are stateDict's (keyed by the option names of src/options.ts); a key
 // missing from an earlier checkpoint gets its default when the state dict is loaded.
+import type { Bytes } from './bytes.js';
 import { DEFAULTS, formatValue } from './options.js';
 import { checkStateDict, type GroupState, type RAdamStateDict, type StateParts } from './state.js';
 import { P_PARAM } from './layout.js';
-import { isTypedArray } from './validate.js';
+import { isDetached, isTypedArray } from './validate.js';
 
 const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
 const CHECKPOINT_VERSION = 1;
@@ -62,7 +63,7 @@ function encodeCheckpoint(
   sd: RAdamStateDict,
   values: Float32Array[] | null,
   la: LookaheadCheckpoint | null = null,
-): Uint8Array<ArrayBuffer> {
+): Bytes {
   const sizes = sd.state.map((s) => s.expAvg.length);
   const header: Header = {
     groups: sd.groups,
@@ -116,6 +117,7 @@ function encodeCheckpoint(
 function checkpointBytes(bytes: unknown, where: string): Uint8Array {
   if (Object.prototype.toString.call(bytes) === '[object ArrayBuffer]') return new Uint8Array(bytes as ArrayBuffer);
   if (isTypedArray(bytes, 'Uint8Array')) {
+    if (isDetached(bytes)) throw new TypeError(`${where}: the bytes' buffer is detached (transferred to a worker?)`);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   throw new TypeError(
@@ -163,10 +165,14 @@ function decodeCheckpoint(input: unknown): {
     header.amsgrad.length === header.sizes.length &&
     header.amsgrad.every((b) => typeof b === 'boolean') &&
     header.groups.every((g) => g && Array.isArray(g.params)) &&
-    ((flags & FLAG_LOOKAHEAD) === 0) === (header.lookahead === undefined) &&
-    ((flags & FLAG_EMA) === 0) === (header.ema === undefined) &&
+    // A flagged part's entry is an object (null is not "absent": its arrays are in the body).
+    ((flags & FLAG_LOOKAHEAD) === 0 ? header.lookahead === undefined : isObject(header.lookahead)) &&
+    ((flags & FLAG_EMA) === 0 ? header.ema === undefined : isObject(header.ema)) &&
     (header.accumulate === undefined ||
-      (Array.isArray(header.accumulate.pending) && header.accumulate.pending.length === header.sizes.length)) &&
+      (isObject(header.accumulate) &&
+        Array.isArray(header.accumulate.pending) &&
+        header.accumulate.pending.length === header.sizes.length &&
+        header.accumulate.pending.every((b) => typeof b === 'boolean'))) &&
     ((flags & FLAG_ACCUM) === 0) === !header.accumulate?.pending.some((p) => p === true);
   if (!ok) throw new TypeError(`${where}: corrupt checkpoint (its header is malformed)`);
   // Each param's amsgrad flag must be its group's (it decides the layout of the arrays).
@@ -234,6 +240,8 @@ function decodeCheckpoint(input: unknown): {
   };
 }
 
+const isObject = (x: unknown): x is object => x !== null && typeof x === 'object' && !Array.isArray(x);
+
 const formatIndex = (i: unknown) => (typeof i === 'number' ? String(i) : JSON.stringify(i));
 
 export type DecodedCheckpoint = ReturnType<typeof decodeCheckpoint>;
@@ -244,7 +252,7 @@ export function saveCheckpoint(
   slots: () => Float32Array[],
   options: { includeParams?: boolean },
   lookahead: LookaheadCheckpoint | null,
-): Uint8Array<ArrayBuffer> {
+): Bytes {
   const includeParams = options?.includeParams ?? false;
   if (typeof includeParams !== 'boolean')
     throw new TypeError(`saveState: Invalid includeParams: ${formatValue(includeParams)} (expected true or false)`);

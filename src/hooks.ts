@@ -1,6 +1,7 @@
 // What Lookahead, the tfjs adapter and the benchmarks use of an optimizer beyond its public API:
 // an interface looked up by optimizer, so that they never reach into RAdam's fields.
 import type { Kernel } from './backends/kernel.js';
+import type { Bytes } from './bytes.js';
 import { loadCheckpoint, saveCheckpoint, type DecodedCheckpoint, type LookaheadCheckpoint } from './checkpoint.js';
 import { P_PARAM, P_SLOW } from './layout.js';
 import type { StepOptions } from './options.js';
@@ -22,7 +23,7 @@ export interface Hooks<P extends object> {
   /** Lookahead's slow update over every param with slow weights. */
   lookaheadSync(alpha: number): void;
   /** saveState with Lookahead's part in it. */
-  saveState(options: { includeParams?: boolean }, lookahead: LookaheadCheckpoint | null): Uint8Array<ArrayBuffer>;
+  saveState(options: { includeParams?: boolean }, lookahead: LookaheadCheckpoint | null): Bytes;
   /** loadState; `check` sees the decoded checkpoint before anything changes and returns what applies its part. */
   loadState(bytes: Uint8Array | ArrayBuffer, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
 }

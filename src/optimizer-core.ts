@@ -1,6 +1,7 @@
 // The part of RAdam's façade that needs only the optimizer's core (the step table, the step pipeline,
 // the groups' records), not its ParamGroup and Param objects: stepping, the guards, the EMA and
 // accumulation, state I/O, disposal. RAdam (src/optimizer.ts) extends it.
+import type { Bytes } from './bytes.js';
 import type { Backend, EmaOptions, StepOptions } from './options.js';
 import { validateGuard } from './options.js';
 import { swapEma, withSwapped } from './ema.js';
@@ -118,7 +119,7 @@ export abstract class OptimizerCore {
    * The state as a versioned binary checkpoint (magic, version, hyperparameters, per-param step and
    * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
    */
-  saveState(options: { includeParams?: boolean } = {}): Uint8Array<ArrayBuffer> {
+  saveState(options: { includeParams?: boolean } = {}): Bytes {
     return hooksOf(this._check()).saveState(options, null);
   }
 
@@ -168,6 +169,7 @@ export abstract class OptimizerCore {
   get _minSplit(): number | null {
     return this.core.stepper.minSplit;
   }
+  /** @internal */
   set _minSplit(n: number | null) {
     this.core.stepper.minSplit = n;
   }

@@ -40,6 +40,7 @@ export class Param {
 
   /** Number of elements. */
   get size(): number {
+    this.group.optimizer._check();
     return this._slot.size;
   }
   /** Steps taken by this parameter (torch's state['step']). */
@@ -107,6 +108,7 @@ export class ParamGroup {
 
   /** The params of this group, in the order they were added. */
   get params(): readonly Param[] {
+    this.optimizer._check();
     return this._params.slice();
   }
 
@@ -119,7 +121,7 @@ export class ParamGroup {
 export class RAdam extends OptimizerCore {
   private readonly _groups: ParamGroup[] = [];
 
-  /** Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
+  /** @internal Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
   static kernels: KernelSource | null = null;
 
   /** Hyperparameter defaults of this class over torch's (the `Adam` export sets `rectify: false`). */

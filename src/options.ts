@@ -10,6 +10,7 @@ import {
   finiteNumber,
   float32Finite,
   float32Nonzero,
+  isDetached,
   isTypedArray,
 } from './validate.js';
 
@@ -110,9 +111,9 @@ export const OPTION_KEYS = Object.keys(HYPERPARAMETERS) as OptionKey[];
 
 type FixedKey = { [K in OptionKey]: Declared[K]['writable'] extends false ? K : never }[OptionKey];
 /** ParamGroup's accessors: a property per hyperparameter, read-only where it is fixed at creation. */
-export type GroupAccessors = { -readonly [K in Exclude<OptionKey, FixedKey>]: Hyperparameters[K] } & {
-  readonly [K in FixedKey]: Hyperparameters[K];
-};
+// Omit and Pick keep each property's declaration, and so its doc comment (GroupOptions') for the
+// API reference and editors.
+export type GroupAccessors = Omit<Hyperparameters, FixedKey> & Readonly<Pick<Hyperparameters, FixedKey>>;
 
 export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze(
   Object.fromEntries(OPTION_KEYS.map((k) => [k, HYPERPARAMETERS[k].default])) as unknown as Hyperparameters,
@@ -151,7 +152,8 @@ export function resolveGroupOptions(
 
 /**
  * Defines a getter per hyperparameter on `proto` (ParamGroup's), and a validating setter where
- * the option is writable between steps: `hp` finds an instance's values, `check` runs before a write.
+ * the option is writable between steps: `hp` finds an instance's values, `check` runs before a
+ * read or a write (a disposed optimizer's groups answer nothing).
  */
 export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters, check: (g: G) => void): void {
   for (const key of OPTION_KEYS) {
@@ -159,6 +161,7 @@ export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters,
     Object.defineProperty(proto, key, {
       configurable: true,
       get(this: G) {
+        check(this);
         return hp(this)[key];
       },
       set: writable
@@ -289,8 +292,13 @@ export function validateParamInit(init: unknown): { size: number; values: ArrayL
     }
     return { size: init, values: null };
   }
-  if (isTypedArray(init, 'Float32Array') || isTypedArray(init, 'Float64Array'))
+  if (isTypedArray(init, 'Float32Array') || isTypedArray(init, 'Float64Array')) {
+    if (isDetached(init))
+      throw new TypeError(
+        `Invalid param init: ${show(init)} whose buffer is detached (transferred, or a view of an optimizer's memory from before it grew: read param.data again)`,
+      );
     return { size: init.length, values: init };
+  }
   if (Array.isArray(init)) {
     for (let i = 0; i < init.length; i++) {
       if (typeof init[i] !== 'number') {

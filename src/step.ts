@@ -154,12 +154,18 @@ export class Stepper {
         // Params of a group normally share their step count: the scalars are computed once.
         if (slot.steps + 1 !== t) {
           t = slot.steps + 1;
+          // A step count loaded as Number.MAX_SAFE_INTEGER (a crafted state) cannot count on.
+          if (!Number.isSafeInteger(t))
+            throw new RangeError(`step: group ${g} has taken ${slot.steps} steps, the most a step count can hold`);
           entryScalars(t, hp, s, this.ema);
-          if (!Number.isFinite(Math.fround(s.stepSize)) || !Number.isFinite(Math.fround(s.paramDecay))) {
+          if (!Number.isFinite(Math.fround(s.stepSize)))
             throw new RangeError(
               `step: the step size of group ${g} at step ${t} overflows float32 (lr ${hp.lr}, step size ${s.stepSize})`,
             );
-          }
+          if (!Number.isFinite(Math.fround(s.paramDecay)))
+            throw new RangeError(
+              `step: the decoupled weight decay factor 1 - lr*weightDecay of group ${g} overflows float32 (lr ${hp.lr}, weightDecay ${hp.weightDecay})`,
+            );
         }
         const on = !active || active.has(slot.owner);
         if (accumulating && final && !on && slot.pending) {

@@ -58,3 +58,19 @@ export function isTypedArray(
 ): x is ArrayLike<number> & ArrayBufferView {
   return ArrayBuffer.isView(x) && Object.prototype.toString.call(x) === `[object ${kind}]`;
 }
+
+/**
+ * Whether a typed array's buffer is detached: transferred (postMessage), or a view of linear memory
+ * that has grown since. Such a view reads as 0 elements.
+ */
+export function isDetached(x: ArrayBufferView): boolean {
+  const buffer = x.buffer as ArrayBuffer & { detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  if (x.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer); // throws only on a detached buffer (Node 20 has no .detached)
+    return false;
+  } catch {
+    return true;
+  }
+}
