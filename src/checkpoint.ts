@@ -5,7 +5,8 @@
 //   8   u32 header length H        then H bytes of UTF-8 JSON:
 //                                  { groups, sizes, steps, amsgrad, lookahead?, ema?, accumulate? }
 //   ..  zero padding to a multiple of 4
-//   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights],
+//   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights:
+//       not for a param whose header.lookahead.fresh is true, which has none yet],
 //       [ema], [accum: only the params whose header.accumulate.pending is true]
 //   end u32 CRC-32 of every byte before it
 //
@@ -31,7 +32,8 @@ export interface LookaheadCheckpoint {
   k: number;
   alpha: number;
   counter: number;
-  slow: Float32Array[];
+  /** null: the param has no slow weights yet (it gets its values at the next Lookahead step). */
+  slow: (Float32Array | null)[];
 }
 
 let table: Uint32Array | undefined;
@@ -54,7 +56,7 @@ interface Header {
   sizes: number[];
   steps: number[];
   amsgrad: boolean[];
-  lookahead?: { k: number; alpha: number; counter: number };
+  lookahead?: { k: number; alpha: number; counter: number; fresh?: boolean[] };
   ema?: { decay: number; warmup: boolean };
   accumulate?: { k: number; accumulated: number; pending: boolean[] };
 }
@@ -71,7 +73,11 @@ function encodeCheckpoint(
     steps: sd.state.map((s) => s.step),
     amsgrad: sd.state.map((s) => s.maxExpAvgSq !== undefined),
   };
-  if (la) header.lookahead = { k: la.k, alpha: la.alpha, counter: la.counter };
+  if (la) {
+    header.lookahead = { k: la.k, alpha: la.alpha, counter: la.counter };
+    // Only when needed: a checkpoint without fresh params stays readable by earlier versions.
+    if (la.slow.includes(null)) header.lookahead.fresh = la.slow.map((s) => s === null);
+  }
   if (sd.ema) header.ema = sd.ema;
   const withAccum = sd.state.some((s) => s.accum);
   if (sd.accumulate) header.accumulate = { ...sd.accumulate, pending: sd.state.map((s) => s.accum !== undefined) };
@@ -82,7 +88,7 @@ function encodeCheckpoint(
     s.expAvgSq,
     ...(s.maxExpAvgSq ? [s.maxExpAvgSq] : []),
     ...(values ? [values[i]] : []),
-    ...(la ? [la.slow[i]] : []),
+    ...(la?.slow[i] ? [la.slow[i]] : []),
     ...(s.ema ? [s.ema] : []),
     ...(s.accum ? [s.accum] : []),
   ]);
@@ -167,6 +173,10 @@ function decodeCheckpoint(input: unknown): {
     header.groups.every((g) => g && Array.isArray(g.params)) &&
     // A flagged part's entry is an object (null is not "absent": its arrays are in the body).
     ((flags & FLAG_LOOKAHEAD) === 0 ? header.lookahead === undefined : isObject(header.lookahead)) &&
+    (header.lookahead?.fresh === undefined ||
+      (Array.isArray(header.lookahead.fresh) &&
+        header.lookahead.fresh.length === header.sizes.length &&
+        header.lookahead.fresh.every((b) => typeof b === 'boolean'))) &&
     ((flags & FLAG_EMA) === 0 ? header.ema === undefined : isObject(header.ema)) &&
     (header.accumulate === undefined ||
       (isObject(header.accumulate) &&
@@ -186,6 +196,7 @@ function decodeCheckpoint(input: unknown): {
     withLookahead = (flags & FLAG_LOOKAHEAD) !== 0,
     withEma = (flags & FLAG_EMA) !== 0;
   const pending = (i: number) => header.accumulate?.pending[i] === true;
+  const slowSaved = (i: number) => withLookahead && header.lookahead?.fresh?.[i] !== true;
   const perParam = header.sizes.map(
     (n, i) =>
       n *
@@ -193,7 +204,7 @@ function decodeCheckpoint(input: unknown): {
       (2 +
         (header.amsgrad[i] ? 1 : 0) +
         (withParams ? 1 : 0) +
-        (withLookahead ? 1 : 0) +
+        (slowSaved(i) ? 1 : 0) +
         (withEma ? 1 : 0) +
         (pending(i) ? 1 : 0)),
   );
@@ -219,17 +230,19 @@ function decodeCheckpoint(input: unknown): {
     return a;
   };
   const values: Float32Array[] = [],
-    slow: Float32Array[] = [];
+    slow: (Float32Array | null)[] = [];
   const state = header.sizes.map((n, i) => {
     const s: RAdamStateDict['state'][number] = { step: header.steps[i], expAvg: next(n), expAvgSq: next(n) };
     if (header.amsgrad[i]) s.maxExpAvgSq = next(n);
     if (withParams) values.push(next(n));
-    if (withLookahead) slow.push(next(n));
+    if (withLookahead) slow.push(slowSaved(i) ? next(n) : null);
     if (withEma) s.ema = next(n);
     if (pending(i)) s.accum = next(n);
     return s;
   });
-  const lookahead = header.lookahead ? { ...header.lookahead, slow } : null;
+  const lookahead = header.lookahead
+    ? { k: header.lookahead.k, alpha: header.lookahead.alpha, counter: header.lookahead.counter, slow }
+    : null;
   const sd: RAdamStateDict = { format: 'radam-wasm', version: 1, groups: header.groups, state };
   if (header.ema) sd.ema = header.ema;
   if (header.accumulate) sd.accumulate = { k: header.accumulate.k, accumulated: header.accumulate.accumulated };
@@ -284,8 +297,11 @@ export function loadCheckpoint(
         );
     });
   }
+  const applyState = checkStateDict(sd, parts);
   const after = check(decoded);
-  checkStateDict(sd, parts)();
-  values?.forEach((v, i) => table.view(slots[i], P_PARAM)!.set(v));
+  // Everything is checked: what applies the caller's part may still allocate (Lookahead's slow
+  // weights), so it runs first; an out-of-memory error there leaves the rest untouched.
   after?.();
+  applyState();
+  values?.forEach((v, i) => table.view(slots[i], P_PARAM)!.set(v));
 }

@@ -5,7 +5,7 @@ import type { Bytes } from './bytes.js';
 import { loadCheckpoint, saveCheckpoint, type DecodedCheckpoint, type LookaheadCheckpoint } from './checkpoint.js';
 import { P_PARAM, P_SLOW } from './layout.js';
 import type { StepOptions } from './options.js';
-import { stateDict } from './state.js';
+import { checkStateDict, stateDict, type RAdamStateDict } from './state.js';
 import type { GroupRecord, StepResult, Stepper } from './step.js';
 import type { Slot, StepTable } from './table.js';
 
@@ -18,12 +18,14 @@ export interface Hooks<P extends object> {
   setSteps(param: P, steps: number): void;
   /** Gives params Lookahead slow weights, a copy of their values: those without them, or all with `reset`. */
   ensureSlow(params: readonly P[], reset: boolean): void;
-  /** A param's slow weights (a live view); ensureSlow first. */
-  slow(param: P): Float32Array;
+  /** A param's slow weights (a live view), or null before ensureSlow gave it some. */
+  slow(param: P): Float32Array | null;
   /** Lookahead's slow update over every param with slow weights. */
   lookaheadSync(alpha: number): void;
   /** saveState with Lookahead's part in it. */
   saveState(options: { includeParams?: boolean }, lookahead: LookaheadCheckpoint | null): Bytes;
+  /** loadStateDict's check: throws on any mismatch, else returns what applies the dict. */
+  checkStateDict(sd: RAdamStateDict, where: string): () => void;
   /** loadState; `check` sees the decoded checkpoint before anything changes and returns what applies its part. */
   loadState(bytes: Uint8Array | ArrayBuffer, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
 }
@@ -52,13 +54,14 @@ export function createHooks<P extends object>(kernel: Kernel, core: () => Core, 
       const added = core().table.addSlow(slots);
       for (const s of slots) if (reset || added.includes(s)) view(s, P_SLOW).set(view(s, P_PARAM));
     },
-    slow: (p) => view(slotOf(p), P_SLOW),
+    slow: (p) => core().table.view(slotOf(p), P_SLOW),
     lookaheadSync: (alpha) => core().stepper.lookaheadSync(alpha),
     saveState: (options, la) => {
       const { groups } = core();
       const values = () => groups.flatMap((g) => g.slots.map((s) => view(s, P_PARAM).slice()));
       return saveCheckpoint(stateDict(core()), values, options, la);
     },
+    checkStateDict: (sd, where) => checkStateDict(sd, core(), where),
     loadState: (bytes, check) => loadCheckpoint(bytes, core(), check),
   };
 }

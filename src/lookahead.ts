@@ -6,7 +6,7 @@ import type { Bytes } from './bytes.js';
 import { hooksOf, type Hooks } from './hooks.js';
 import { formatValue, validateStepOptions, type StepOptions } from './options.js';
 import type { Param, RAdam } from './optimizer.js';
-import { float32Array, type RAdamStateDict } from './state.js';
+import { float32Array, jsonSafe, type RAdamStateDict } from './state.js';
 import type { StepResult } from './step.js';
 
 /** The options of {@link Lookahead}. */
@@ -27,8 +27,11 @@ export interface LookaheadStateDict extends RAdamStateDict {
     alpha: number;
     /** Fast steps since the last slow update ({@link Lookahead.stepsSinceSync}). */
     counter: number;
-    /** The slow weights, one array per param of the inner optimizer, in its `params` order. */
-    slow: Float32Array[];
+    /**
+     * The slow weights, one array per param of the inner optimizer, in its `params` order; null for
+     * a param added since the last step, which has none yet (it gets its values at the next step).
+     */
+    slow: (Float32Array | null)[];
   };
 }
 
@@ -56,6 +59,8 @@ export class Lookahead {
   /** How far the slow weights move towards the fast ones at each slow update. */
   readonly alpha: number;
   private counter = 0;
+  /** Params whose slow weights are to be their values at the next step (loaded as having none yet). */
+  readonly #fresh = new Set<Param>();
   private readonly hooks: Hooks<Param>;
 
   /** Wraps `optimizer`; the slow weights start from the params' current values. */
@@ -77,6 +82,7 @@ export class Lookahead {
 
   /** Fast steps taken since the last slow update. */
   get stepsSinceSync(): number {
+    this.optimizer._check();
     return this.counter;
   }
 
@@ -85,6 +91,7 @@ export class Lookahead {
     validateStepOptions(options, 'step');
     const opt = this.optimizer;
     this.hooks.ensureSlow(opt.params, false); // params added since start from their current values
+    this.#takeValues();
     const result = opt.step(options);
     if (result.applied && ++this.counter === this.k) {
       this.hooks.lookaheadSync(this.alpha);
@@ -101,39 +108,37 @@ export class Lookahead {
   /** The slow weights of a param of the inner optimizer (a live view). */
   slowWeights(param: Param): Float32Array {
     this.hooks.ensureSlow([param], false);
-    return this.hooks.slow(param);
+    this.#takeValues(param);
+    return this.hooks.slow(param)!;
   }
 
   /** The inner optimizer's state dict with Lookahead's state (copies). */
   stateDict(): LookaheadStateDict {
-    const params = this.optimizer.params;
-    return {
-      ...this.optimizer.stateDict(),
-      lookahead: {
-        k: this.k,
-        alpha: this.alpha,
-        counter: this.counter,
-        slow: params.map((p) => this.slowWeights(p).slice()),
-      },
-    };
+    return { ...this.optimizer.stateDict(), lookahead: jsonSafe(this.#saved()) };
   }
 
   /** Restores the inner optimizer's state and Lookahead's; checks everything first, changes nothing on error. */
   loadStateDict(sd: LookaheadStateDict): void {
-    const apply = this.check(sd?.lookahead, 'loadStateDict');
-    this.optimizer.loadStateDict(sd); // checks its part before changing anything
-    apply();
+    this.optimizer._check();
+    if (sd === null || typeof sd !== 'object')
+      throw new TypeError(`Lookahead.loadStateDict: expected a state dict object, got ${formatValue(sd)}`);
+    const { lookahead, ...inner } = sd;
+    const applyInner = this.hooks.checkStateDict(inner as RAdamStateDict, 'Lookahead.loadStateDict');
+    const apply = this.check(lookahead, 'loadStateDict');
+    apply(); // first: it may allocate slow weights; nothing else has changed yet if that fails
+    applyInner();
   }
 
   /** A binary checkpoint of the optimizer (see RAdam.saveState) with Lookahead's state in it. */
   saveState(options: { includeParams?: boolean } = {}): Bytes {
-    const params = this.optimizer.params;
-    return this.hooks.saveState(options, {
-      k: this.k,
-      alpha: this.alpha,
-      counter: this.counter,
-      slow: params.map((p) => this.slowWeights(p).slice()),
-    });
+    return this.hooks.saveState(options, this.#saved());
+  }
+
+  // Saving changes nothing: a param added since the last step has no slow weights yet (its next
+  // step gives it its values then), and saves its current values, which a resume starts from.
+  #saved(): LookaheadStateDict['lookahead'] {
+    const slow = this.optimizer.params.map((p) => (this.#fresh.has(p) ? null : (this.hooks.slow(p)?.slice() ?? null)));
+    return { k: this.k, alpha: this.alpha, counter: this.counter, slow };
   }
 
   /** Restores a checkpoint from Lookahead.saveState; checks everything first, changes nothing on error. */
@@ -155,16 +160,32 @@ export class Lookahead {
       throw new RangeError(`${where}: counter ${formatValue(la.counter)} (expected 0 <= counter < k)`);
     }
     const params = this.optimizer.params;
-    this.hooks.ensureSlow(params, false); // so that applying cannot fail
     if (!Array.isArray(la.slow) || la.slow.length !== params.length) {
       throw new RangeError(
         `${where}: slow weights for ${Array.isArray(la.slow) ? la.slow.length : formatValue(la.slow)} params, the optimizer has ${params.length}`,
       );
     }
-    const slow = params.map((p, i) => float32Array(la.slow[i], p.size, `${where}: the slow weights of param ${i}`));
+    const slow = params.map((p, i) =>
+      la.slow[i] === null ? null : float32Array(la.slow[i], p.size, `${where}: the slow weights of param ${i}`),
+    );
     return () => {
-      params.forEach((p, i) => this.slowWeights(p).set(slow[i]));
+      this.hooks.ensureSlow(
+        params.filter((_, i) => slow[i]),
+        false,
+      ); // all or nothing
+      this.#fresh.clear();
+      params.forEach((p, i) => {
+        if (slow[i]) this.hooks.slow(p)!.set(slow[i]);
+        else if (this.hooks.slow(p)) this.#fresh.add(p); // it has some: they become its values at the next step
+      });
       this.counter = la.counter;
     };
+  }
+
+  // Params loaded as having no slow weights yet whose slow weights exist here: their values now.
+  #takeValues(only?: Param): void {
+    for (const p of only ? [only] : this.#fresh) {
+      if (this.#fresh.delete(p)) this.hooks.slow(p)?.set(p.data);
+    }
   }
 }

@@ -10,7 +10,6 @@ import {
   defineGroupAccessors,
   resolveCreateOptions,
   resolveGroupOptions,
-  validateParamInit,
   type Backend,
   type BackendChoice,
   type GroupAccessors,
@@ -20,6 +19,7 @@ import {
   type ResolvedOptions,
 } from './options.js';
 import { OptimizerCore } from './optimizer-core.js';
+import { validateParamInit } from './validate.js';
 import { Stepper, type GroupRecord } from './step.js';
 import { StepTable, type Slot } from './table.js';
 import type { ThreadPool } from './threads/pool.js';
@@ -34,6 +34,7 @@ export type ParamInit = Float32Array | Float64Array | readonly number[] | number
 export class Param {
   /** @internal */
   constructor(
+    /** The group the param belongs to. */
     readonly group: ParamGroup,
     /** @internal */ readonly _slot: Slot,
   ) {}
@@ -100,6 +101,7 @@ export class ParamGroup {
 
   /** @internal */
   constructor(
+    /** The optimizer the group belongs to. */
     readonly optimizer: RAdam,
     hp: Hyperparameters,
   ) {

@@ -3,18 +3,11 @@
 // config keys all derive. Adding an option: src/README.md. Every message names the option and the
 // offending value, and validation happens before anything changes.
 import { show } from './show.js';
-import {
-  atLeast,
-  belowOneInFloat32,
-  boolean,
-  finiteNumber,
-  float32Finite,
-  float32Nonzero,
-  isDetached,
-  isTypedArray,
-} from './validate.js';
+import { atLeast, belowOneInFloat32, boolean, finiteNumber, float32Finite, float32Nonzero } from './validate.js';
 
+/** The kernel a step runs on: WebAssembly SIMD, WebAssembly without SIMD, or plain JavaScript; all three give the same bits. */
 export type Backend = 'simd' | 'scalar' | 'js';
+/** A {@link Backend}, or `'auto'`: the fastest this runtime runs (simd, else scalar, else js). */
 export type BackendChoice = Backend | 'auto';
 
 /** Hyperparameters of a parameter group. */
@@ -61,6 +54,7 @@ export interface GroupOptions {
   secondMomentOnly?: boolean;
 }
 
+/** A group's hyperparameters, every one given: {@link GroupOptions} with the defaults filled in. */
 export type Hyperparameters = Required<GroupOptions>;
 
 /** One hyperparameter: everything the rest of the code needs to know about it. */
@@ -115,6 +109,7 @@ type FixedKey = { [K in OptionKey]: Declared[K]['writable'] extends false ? K : 
 // API reference and editors.
 export type GroupAccessors = Omit<Hyperparameters, FixedKey> & Readonly<Pick<Hyperparameters, FixedKey>>;
 
+/** The hyperparameters' defaults: torch.optim.RAdam's (lr 1e-3, betas [0.9, 0.999], eps 1e-8, ...). */
 export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze(
   Object.fromEntries(OPTION_KEYS.map((k) => [k, HYPERPARAMETERS[k].default])) as unknown as Hyperparameters,
 );
@@ -151,9 +146,9 @@ export function resolveGroupOptions(
 }
 
 /**
- * Defines a getter per hyperparameter on `proto` (ParamGroup's), and a validating setter where
- * the option is writable between steps: `hp` finds an instance's values, `check` runs before a
- * read or a write (a disposed optimizer's groups answer nothing).
+ * Defines a getter per hyperparameter on `proto` (ParamGroup's), and a setter that validates where
+ * the option is writable between steps and refuses where it is not: `hp` finds an instance's
+ * values, `check` runs before a read or a write (a disposed optimizer's groups answer nothing).
  */
 export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters, check: (g: G) => void): void {
   for (const key of OPTION_KEYS) {
@@ -164,12 +159,13 @@ export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters,
         check(this);
         return hp(this)[key];
       },
-      set: writable
-        ? function (this: G, x: unknown) {
-            check(this);
-            (hp(this) as Record<string, unknown>)[key] = validate(x);
-          }
-        : undefined,
+      // A fixed option's setter refuses by name: without one, a write throws the engine's own error
+      // in strict code and is silently dropped in sloppy code.
+      set(this: G, x: unknown) {
+        check(this);
+        if (!writable) throw new TypeError(`Invalid ${key}: cannot be changed after the group is created`);
+        (hp(this) as Record<string, unknown>)[key] = validate(x);
+      },
     });
   }
 }
@@ -282,34 +278,6 @@ export function resolveCreateOptions(options: RAdamOptions | undefined, base: Hy
     ema: validateEma(options?.ema),
     accumulate: validateAccumulate(options?.accumulate),
   };
-}
-
-/** A parameter's initial values (copied into linear memory) or its length (zeros), checked. */
-export function validateParamInit(init: unknown): { size: number; values: ArrayLike<number> | null } {
-  if (typeof init === 'number') {
-    if (!Number.isSafeInteger(init) || init < 0) {
-      throw new RangeError(`Invalid param length: ${show(init)} (expected a non-negative integer)`);
-    }
-    return { size: init, values: null };
-  }
-  if (isTypedArray(init, 'Float32Array') || isTypedArray(init, 'Float64Array')) {
-    if (isDetached(init))
-      throw new TypeError(
-        `Invalid param init: ${show(init)} whose buffer is detached (transferred, or a view of an optimizer's memory from before it grew: read param.data again)`,
-      );
-    return { size: init.length, values: init };
-  }
-  if (Array.isArray(init)) {
-    for (let i = 0; i < init.length; i++) {
-      if (typeof init[i] !== 'number') {
-        throw new TypeError(`Invalid param init: element ${i} is ${show(init[i])} (expected a number)`);
-      }
-    }
-    return { size: init.length, values: init };
-  }
-  throw new TypeError(
-    `Invalid param init: ${show(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
-  );
 }
 
 /** A guard set on the optimizer (opt.skipNonFinite = x, opt.maxGradNorm = x). */

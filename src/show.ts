@@ -1,13 +1,27 @@
 // How an error message shows the value it refuses: the options, the schedules and the state checks
 // all name the offending value the same way. A module of its own so that the schedules entry
 // imports it without the optimizer's code.
-export const show = (x: unknown): string =>
+//
+// Arrays show at most 8 elements and 2 levels deep, strings 80 characters: a state dict can hold a
+// million-element array, or one that contains itself, and the message must stay short (and finite).
+const MAX_ITEMS = 8;
+const MAX_DEPTH = 2;
+const MAX_CHARS = 80;
+
+export const show = (x: unknown, depth = 0): string =>
   typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined
     ? String(x)
     : typeof x === 'string'
-      ? JSON.stringify(x)
+      ? x.length > MAX_CHARS
+        ? `${JSON.stringify(x.slice(0, MAX_CHARS))}… (${x.length} characters)`
+        : JSON.stringify(x)
       : Array.isArray(x)
-        ? `[${x.map(show).join(', ')}]`
+        ? depth >= MAX_DEPTH
+          ? `[${x.length} elements]`
+          : `[${x
+              .slice(0, MAX_ITEMS)
+              .map((e) => show(e, depth + 1))
+              .join(', ')}${x.length > MAX_ITEMS ? `, … (${x.length} elements)` : ''}]`
         : typeof x === 'function'
           ? 'a function'
           : Object.prototype.toString.call(x);

@@ -15,8 +15,11 @@ export interface StateParts {
 
 /** The state of one parameter in a state dict. */
 export interface ParamState {
+  /** Steps the param has taken (torch's `state['step']`). */
   step: number;
+  /** The first moment m (torch's `exp_avg`). */
   expAvg: Float32Array;
+  /** The second moment v (torch's `exp_avg_sq`). */
   expAvgSq: Float32Array;
   /** Only with amsgrad. */
   maxExpAvgSq?: Float32Array;
@@ -28,20 +31,34 @@ export interface ParamState {
 
 /** A group's hyperparameters and the (flat) indices of its params, as torch lays out param_groups. */
 export interface GroupState extends Hyperparameters {
+  /** The indices of the group's params in the dict's `state` (and in `opt.params`). */
   params: number[];
 }
 
 /** Everything `loadStateDict` restores; plain data that survives structuredClone. */
 export interface RAdamStateDict {
+  /** Always `'radam-wasm'`: what loading checks first. */
   format: 'radam-wasm';
+  /** The layout's version: 1. A later one stays readable by the versions after it. */
   version: 1;
+  /** The parameter groups, in order, as torch's `param_groups`. */
   groups: GroupState[];
   /** Indexed by param: params are numbered through the groups in order, as in torch. */
   state: ParamState[];
   /** With the ema option. */
-  ema?: { decay: number; warmup: boolean };
+  ema?: {
+    /** The EMA's decay (the `ema` option's). */
+    decay: number;
+    /** TensorFlow's warmup rule (the `ema` option's). */
+    warmup: boolean;
+  };
   /** With accumulate > 1: gradients per applied step, and those accumulated so far. */
-  accumulate?: { k: number; accumulated: number };
+  accumulate?: {
+    /** Gradients per applied step (the `accumulate` option). */
+    k: number;
+    /** Gradients accumulated in the current window, 0 .. k - 1. */
+    accumulated: number;
+  };
 }
 
 /** A Float32Array as JSON: its exact float32 values, and "NaN", "Infinity", "-Infinity", "-0" as strings. */
@@ -56,7 +73,13 @@ function float32Json(a: Float32Array): (number | string)[] {
 
 function toJSON(this: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(this)) out[k] = v instanceof Float32Array ? float32Json(v) : v;
+  for (const [k, v] of Object.entries(this))
+    out[k] =
+      v instanceof Float32Array
+        ? float32Json(v)
+        : Array.isArray(v) && v.length && v.every((a) => a instanceof Float32Array || a === null)
+          ? v.map((a) => a && float32Json(a))
+          : v;
   return out;
 }
 
@@ -155,6 +178,10 @@ export function checkStateDict(sd: RAdamStateDict, parts: StateParts, where = 'l
     throw new Error(`${where}: the EMA weights are swapped into the params (swapEma); swap them back first`);
   if (sd === null || typeof sd !== 'object')
     throw new TypeError(`${where}: expected a state dict object, got ${formatValue(sd)}`);
+  if ((sd as { lookahead?: unknown }).lookahead !== undefined)
+    throw new TypeError(
+      `${where}: this state dict was saved by a Lookahead (it holds slow weights and a counter): load it with that Lookahead's loadStateDict`,
+    );
   if (sd.format !== 'radam-wasm' || sd.version !== 1) {
     throw new TypeError(
       `${where}: not a radam-wasm version 1 state dict (format ${formatValue(sd.format)}, version ${formatValue(sd.version)})`,

@@ -36,4 +36,5 @@ export type RAdamOptimizer = Base;
 // Registering twice (the module evaluated twice, e.g. by two bundles) only overwrites the entry.
 tf.serialization.registerClass(RAdamOptimizer);
 
-export type { RAdamOptimizerConfig, RAdamOptimizerStep } from './tfjs/optimizer.js';
+export type { ApplyTimings, RAdamOptimizerConfig, RAdamOptimizerStep } from './tfjs/optimizer.js';
+export type { NamedTensor } from './tfjs/weights.js';

@@ -4,9 +4,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type RAdamOptimizer as Base, optimizerOn } from './tfjs/optimizer.js';
 import { RAdam } from './workerd.js';
 
+/**
+ * RAdam as a TensorFlow.js optimizer (see radam-wasm/tfjs), on the kernels imported as .wasm modules.
+ *
+ * @class
+ */
 export const RAdamOptimizer = optimizerOn(RAdam);
 export type RAdamOptimizer = Base;
 
 tf.serialization.registerClass(RAdamOptimizer);
 
-export type { RAdamOptimizerConfig, RAdamOptimizerStep } from './tfjs/optimizer.js';
+export type { ApplyTimings, RAdamOptimizerConfig, RAdamOptimizerStep } from './tfjs/optimizer.js';
+export type { NamedTensor } from './tfjs/weights.js';

@@ -1,6 +1,7 @@
 // The checks every option is built from: a finite number, a bound, a boolean, and what the float32
 // kernel will make of a number (Math.fround), each throwing a message that names the option and
-// the value. src/options.ts composes them into the options' declarations.
+// the value (src/options.ts composes them into the options' declarations); which typed arrays and
+// buffers are taken, from any realm; and a param's initial values.
 import { show } from './show.js';
 
 export function finiteNumber(name: string, x: unknown): number {
@@ -73,4 +74,32 @@ export function isDetached(x: ArrayBufferView): boolean {
   } catch {
     return true;
   }
+}
+
+/** A parameter's initial values (copied into linear memory) or its length (zeros), checked. */
+export function validateParamInit(init: unknown): { size: number; values: ArrayLike<number> | null } {
+  if (typeof init === 'number') {
+    if (!Number.isSafeInteger(init) || init < 0) {
+      throw new RangeError(`Invalid param length: ${show(init)} (expected a non-negative integer)`);
+    }
+    return { size: init, values: null };
+  }
+  if (isTypedArray(init, 'Float32Array') || isTypedArray(init, 'Float64Array')) {
+    if (isDetached(init))
+      throw new TypeError(
+        `Invalid param init: ${show(init)} whose buffer is detached (transferred, or a view of an optimizer's memory from before it grew: read param.data again)`,
+      );
+    return { size: init.length, values: init };
+  }
+  if (Array.isArray(init)) {
+    for (let i = 0; i < init.length; i++) {
+      if (typeof init[i] !== 'number') {
+        throw new TypeError(`Invalid param init: element ${i} is ${show(init[i])} (expected a number)`);
+      }
+    }
+    return { size: init.length, values: init };
+  }
+  throw new TypeError(
+    `Invalid param init: ${show(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
+  );
 }

@@ -49,7 +49,13 @@ describe('HYPERPARAMETERS, the one declaration per option', () => {
       expect((opt.addGroup({ [key]: d.default }) as unknown as Record<string, unknown>)[key]).toEqual(d.default);
       const descriptor = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(g), key)!;
       expect(descriptor.get).toBeTypeOf('function');
-      expect(descriptor.set !== undefined).toBe(d.writable);
+      expect(descriptor.set).toBeTypeOf('function');
+      if (!d.writable) {
+        expect(() => {
+          g[key] = other;
+        }).toThrow(new TypeError(`Invalid ${key}: cannot be changed after the group is created`));
+        expect(g[key]).toEqual(other);
+      }
       if (d.writable) {
         g[key] = d.default;
         expect(g[key]).toEqual(d.default);

@@ -334,7 +334,9 @@ describe.each(BACKENDS)('saveState / loadState (%s)', (backend) => {
       expect(() => target.opt.loadState(bytes)).toThrow(message);
       expect([target.opt.stateDict(), snapshot(target.params)]).toEqual(before);
     }
-    expect(() => target.opt.loadState('RDAM' as never)).toThrow(/loadState: expected the Uint8Array from saveState \(or a Buffer or ArrayBuffer of it\), got "RDAM"/);
+    expect(() => target.opt.loadState('RDAM' as never)).toThrow(
+      /loadState: expected the Uint8Array from saveState \(or a Buffer or ArrayBuffer of it\), got "RDAM"/,
+    );
     [src, target].forEach((r) => r.opt.dispose());
     other.dispose();
   });

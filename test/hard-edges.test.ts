@@ -129,6 +129,38 @@ describe.each(BACKENDS)('Lookahead checkpoints and RAdam.loadState (%s)', (backe
   });
 });
 
+describe.each(BACKENDS)('Lookahead state dicts (%s)', (backend) => {
+  it("RAdam.loadStateDict refuses a Lookahead's dict; the Lookahead's own survives JSON bit for bit", async () => {
+    const a = await trained(backend, [5, 3]);
+    const la = new Lookahead(a.opt, { k: 3, alpha: 0.5 });
+    la.step();
+    a.opt.addParam([7, 8]); // no slow weights until the next Lookahead step
+    const sd = la.stateDict();
+    expect(sd.lookahead.slow[2]).toBeNull();
+    const b = await trained(backend, [5, 3], 1);
+    b.opt.addParam([7, 8]);
+    const before = snapshot(b.opt);
+    expect(() => b.opt.loadStateDict(sd)).toThrow(
+      /loadStateDict: this state dict was saved by a Lookahead .* load it with that Lookahead's loadStateDict/,
+    );
+    expect(snapshot(b.opt)).toEqual(before);
+    const lb = new Lookahead(b.opt, { k: 3, alpha: 0.5 });
+    lb.loadStateDict(JSON.parse(JSON.stringify(sd)));
+    b.opt.params.forEach((p, i) => p.data.set(a.opt.params[i].data));
+    // Both take the new param's slow weights from its values at the next step: they stay equal.
+    for (const [o, l] of [
+      [a.opt, la],
+      [b.opt, lb],
+    ] as const) {
+      o.params[2].data.set([70, 80]);
+      for (const p of o.params) p.grad.fill(0.5);
+      for (let t = 0; t < 3; t++) l.step();
+    }
+    expect(snapshot(b.opt)).toEqual(snapshot(a.opt));
+    expect(Array.from(lb.slowWeights(b.opt.params[2]))).toEqual(Array.from(la.slowWeights(a.opt.params[2])));
+  });
+});
+
 describe('options outside what float32 holds are refused where the kernel would use them', () => {
   it.each([
     [{ weightDecay: 1e39 }, /Invalid weightDecay: 1e\+39 \(overflows float32/],

@@ -24,6 +24,7 @@ export interface LRSchedulerState {
   lastEpoch: number;
   /** torch's _step_count. */
   stepCount: number;
+  /** Each group's base lr (torch's base_lrs): its initial_lr when the schedule was built. */
   baseLrs: number[];
   /** Every group's lr after the last step (loadStateDict writes it back into the optimizer). */
   lastLr: number[];
@@ -35,6 +36,29 @@ export interface LRSchedulerState {
 
 const isInt = (x: unknown, min: number): boolean => Number.isSafeInteger(x) && (x as number) >= min;
 
+/**
+ * The base of the epoch schedules (torch.optim.lr_scheduler.LRScheduler, torch 1.13): StepLR,
+ * MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR,
+ * CosineAnnealingWarmRestarts, OneCycleLR and SequentialLR (ReduceLROnPlateau, which steps on a
+ * metric, is not one). Not constructed directly: use it to type or recognise a schedule
+ * (`s instanceof LRScheduler`).
+ *
+ * As in torch: the constructor records each group's lr as its initial_lr (unless a schedule
+ * already did) and takes a first step (epoch 0); step() then computes each group's next lr from
+ * its current one (chainable: two schedules on one optimizer multiply). Call it after the
+ * optimizer's steps of an epoch (OneCycleLR: of a batch).
+ *
+ * @example
+ * ```ts
+ * import { RAdam } from 'radam-wasm';
+ * import { LRScheduler, StepLR } from 'radam-wasm/schedules';
+ *
+ * const opt = await RAdam.create({ lr: 0.1 });
+ * const sched: LRScheduler = new StepLR(opt, { stepSize: 30, gamma: 0.1 });
+ * const saved = JSON.stringify(sched.stateDict()); // plain data; the optimizer saves its own state
+ * sched.loadStateDict(JSON.parse(saved)); // restores the schedule and writes its lrs into opt
+ * ```
+ */
 export abstract class LRScheduler {
   /** The optimizer whose groups' lr this schedule writes. */
   readonly optimizer: Schedulable;

@@ -13,6 +13,7 @@ import {
   show,
 } from './util.js';
 
+/** CosineAnnealingLR's options: torch's `T_max` and `eta_min`, in camelCase. */
 export interface CosineAnnealingLROptions {
   /** Epochs from the base lr down to etaMin (torch's T_max), a positive integer. */
   tMax: number;
@@ -31,6 +32,24 @@ function readCosine(given: unknown): Required<CosineAnnealingLROptions> {
 /**
  * Anneals every group's lr from its base lr to etaMin along a half cosine over tMax epochs, then
  * back up and down again with period 2 tMax, without restarts (torch.optim.lr_scheduler.CosineAnnealingLR).
+ *
+ * @example
+ * ```ts
+ * import { RAdam } from 'radam-wasm';
+ * import { CosineAnnealingLR } from 'radam-wasm/schedules';
+ *
+ * const opt = await RAdam.create({ lr: 1e-2 });
+ * const w = opt.addParam([1, -1]);
+ * const sched = new CosineAnnealingLR(opt, { tMax: 100, etaMin: 1e-5 });
+ * for (let epoch = 0; epoch < 100; epoch++) {
+ *   for (let batch = 0; batch < 10; batch++) {
+ *     w.grad.set(w.data); // the gradient of ½‖w‖²
+ *     opt.step();
+ *   }
+ *   sched.step(); // once per epoch, after the optimizer's steps
+ * }
+ * console.log(opt.groups[0].lr, sched.getLastLr()); // 1e-5, [1e-5]
+ * ```
  */
 export class CosineAnnealingLR extends LRScheduler {
   /** @internal */
@@ -55,6 +74,7 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+/** CosineAnnealingWarmRestarts' options: torch's `T_0`, `T_mult` and `eta_min`, in camelCase. */
 export interface CosineAnnealingWarmRestartsOptions {
   /** Epochs of the first cycle (torch's T_0), a positive integer. */
   t0: number;

@@ -25,6 +25,7 @@ import {
   show,
 } from './util.js';
 
+/** StepLR's options: torch's `step_size` and `gamma`, in camelCase. */
 export interface StepLROptions {
   /** Epochs between decays (torch's step_size), a positive integer. */
   stepSize: number;
@@ -64,6 +65,7 @@ export class StepLR extends LRScheduler {
   }
 }
 
+/** MultiStepLR's options: torch's `milestones` and `gamma`. */
 export interface MultiStepLROptions {
   /**
    * Epochs at which to decay, integers >= 0. As in torch (a Counter), order does not matter and a
@@ -109,6 +111,7 @@ export class MultiStepLR extends LRScheduler {
   }
 }
 
+/** ExponentialLR's options: torch's `gamma`. */
 export interface ExponentialLROptions {
   /** Factor of the decay every epoch, > 0. */
   gamma: number;
@@ -143,6 +146,7 @@ export class ExponentialLR extends LRScheduler {
   }
 }
 
+/** PolynomialLR's options: torch's `total_iters` and `power`, in camelCase (both optional). */
 export interface PolynomialLROptions {
   /** Epochs until the lr reaches 0, a positive integer. Default 5. */
   totalIters?: number;

@@ -16,13 +16,24 @@ import {
   initialLrs,
 } from './util.js';
 
+/**
+ * OneCycleLR's options: torch's keyword arguments in camelCase (`max_lr` → `maxLr`). maxLr is
+ * required, and so is the cycle's length: totalSteps, or epochs and stepsPerEpoch.
+ */
 export interface OneCycleLROptions {
   /** The peak lr, > 0: one number, or one per group. */
   maxLr: number | readonly number[];
-  /** The number of steps in the cycle, a positive integer; or give epochs and stepsPerEpoch. */
+  /**
+   * The number of steps in the cycle (step() calls after construction), a positive integer; or
+   * give epochs and stepsPerEpoch.
+   */
   totalSteps?: number;
-  /** With stepsPerEpoch, when totalSteps is not given: totalSteps = epochs * stepsPerEpoch. */
+  /**
+   * Epochs in the cycle, a positive integer: with stepsPerEpoch, totalSteps = epochs *
+   * stepsPerEpoch. Ignored when totalSteps is given.
+   */
   epochs?: number;
+  /** Steps (batches) per epoch, a positive integer: see epochs. Ignored when totalSteps is given. */
   stepsPerEpoch?: number;
   /** The fraction of the cycle spent rising to maxLr, in [0, 1]. Default 0.3. */
   pctStart?: number;
@@ -34,8 +45,9 @@ export interface OneCycleLROptions {
    * silently ignored.
    */
   cycleMomentum?: false;
-  /** Accepted for torch compatibility and unused (they only matter with cycleMomentum). */
+  /** A finite number, accepted for torch compatibility (default 0.85) and unused: only cycleMomentum uses it. */
   baseMomentum?: number;
+  /** A finite number, accepted for torch compatibility (default 0.95) and unused: only cycleMomentum uses it. */
   maxMomentum?: number;
   /** The initial lr is maxLr / divFactor, > 0. Default 25. */
   divFactor?: number;
@@ -112,7 +124,19 @@ function readOneCycle(given: unknown, groups: number): Normalised {
  * The 1cycle policy's lr (torch.optim.lr_scheduler.OneCycleLR, lr only): from maxLr / divFactor up
  * to maxLr over pctStart of totalSteps, then down to the initial lr / finalDivFactor. Each group's
  * initial lr becomes maxLr / divFactor, overwriting the base lr other schedules take (as in torch).
- * Stepping more than totalSteps times is an error, as in torch.
+ * Stepping more than totalSteps times is an error, as in torch. Step it after every batch, not every epoch.
+ *
+ * @example
+ * ```ts
+ * import { RAdamOptimizer } from 'radam-wasm/tfjs';
+ * import { OneCycleLR } from 'radam-wasm/schedules';
+ *
+ * // model: a tfjs-layers model; xs: 1024 examples, so 32 batches of 32 per epoch.
+ * const optimizer = await RAdamOptimizer.create();
+ * model.compile({ optimizer, loss: 'meanSquaredError' });
+ * const sched = new OneCycleLR(optimizer, { maxLr: 1e-2, epochs: 10, stepsPerEpoch: 32 });
+ * await model.fit(xs, ys, { epochs: 10, batchSize: 32, callbacks: { onBatchEnd: async () => sched.step() } });
+ * ```
  */
 export class OneCycleLR extends LRScheduler {
   /** @internal */

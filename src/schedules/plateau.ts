@@ -18,6 +18,10 @@ import {
   writeLrs,
 } from './util.js';
 
+/**
+ * ReduceLROnPlateau's options: torch's keyword arguments in camelCase (`threshold_mode` →
+ * `thresholdMode`, `min_lr` → `minLr`), all optional, with torch's defaults. torch's `verbose` is not offered.
+ */
 export interface ReduceLROnPlateauOptions {
   /** 'min': the metric should fall (a loss); 'max': rise (an accuracy). Default 'min'. */
   mode?: 'min' | 'max';
@@ -50,12 +54,19 @@ interface Normalised {
 
 /** ReduceLROnPlateau's state: JSON-able (best ±Infinity as the strings 'Infinity' / '-Infinity'). */
 export interface ReduceLROnPlateauState {
+  /** The schedule's class name; loading a state of another schedule throws. */
   schedule: 'ReduceLROnPlateau';
+  /** The options, normalised (minLr as one value per group); loadStateDict restores them. */
   options: Record<string, unknown>;
+  /** torch's last_epoch: step() calls so far, or the epoch given to the last step then one more each. */
   lastEpoch: number;
+  /** The best metric so far; before the first step Infinity ('min') or -Infinity ('max'), as strings. */
   best: number | 'Infinity' | '-Infinity';
+  /** Epochs without improvement counted so far (torch's num_bad_epochs). */
   numBadEpochs: number;
+  /** Epochs of cooldown left (torch's cooldown_counter). */
   cooldownCounter: number;
+  /** Every group's lr after the last step (loadStateDict writes it back into the optimizer). */
   lastLr: number[];
 }
 
@@ -106,6 +117,23 @@ export function isBetter(
 /**
  * Multiplies every group's lr by factor (not below its minLr) once the metric passed to step() has
  * not improved for more than patience epochs (torch.optim.lr_scheduler.ReduceLROnPlateau).
+ * Not an epoch schedule: no base lrs, no initial step; step(metric) once per epoch.
+ *
+ * @example
+ * ```ts
+ * import { RAdamOptimizer } from 'radam-wasm/tfjs';
+ * import { ReduceLROnPlateau } from 'radam-wasm/schedules';
+ *
+ * // model: a tfjs-layers model
+ * const optimizer = await RAdamOptimizer.create({ learningRate: 1e-2 });
+ * model.compile({ optimizer, loss: 'meanSquaredError' });
+ * const plateau = new ReduceLROnPlateau(optimizer, { factor: 0.5, patience: 3, minLr: 1e-5 });
+ * await model.fit(xs, ys, {
+ *   epochs: 100,
+ *   validationSplit: 0.2,
+ *   callbacks: { onEpochEnd: async (_epoch, logs) => plateau.step(logs!.val_loss) },
+ * });
+ * ```
  */
 export class ReduceLROnPlateau {
   /** The optimizer whose groups' lr this schedule writes. */

@@ -2,6 +2,7 @@
 import { LRScheduler, type LRSchedulerState } from './base.js';
 import { initialLrs, readOptions, type Schedulable, show } from './util.js';
 
+/** SequentialLR's options: torch's `schedulers` and `milestones` (both required). */
 export interface SequentialLROptions {
   /** The schedules, in order, built on the same optimizer (not ReduceLROnPlateau, not SequentialLR). */
   schedulers: readonly LRScheduler[];
@@ -29,6 +30,19 @@ function readMilestones(ms: unknown, n: number): number[] {
  * torch's quirks, kept: at construction every group's lr is reset to its initial lr, the schedules
  * other than the first are wound back one epoch, and the first takes its initial step again; at
  * each milestone the next schedule restarts from its closed form at epoch 0 (torch's step(0)).
+ *
+ * @example
+ * ```ts
+ * import { RAdam } from 'radam-wasm';
+ * import { CosineAnnealingLR, LinearLR, SequentialLR } from 'radam-wasm/schedules';
+ *
+ * const opt = await RAdam.create({ lr: 3e-3 });
+ * // A 5-epoch linear warmup from 3e-4, then a cosine down to 0 over the remaining 95 epochs.
+ * const sched = new SequentialLR(opt, {
+ *   schedulers: [new LinearLR(opt, { startFactor: 0.1, totalIters: 5 }), new CosineAnnealingLR(opt, { tMax: 95 })],
+ *   milestones: [5],
+ * });
+ * ```
  */
 export class SequentialLR extends LRScheduler {
   /** @internal */

@@ -9,7 +9,18 @@ export { show };
  * What a schedule drives: a RAdam or Adam (every group's `lr`) or the tfjs adapter's
  * RAdamOptimizer (its `learningRate`, as one group). Recognised by shape, not by class.
  */
-export type Schedulable = { readonly groups: readonly { lr: number }[] } | { learningRate: number };
+export type Schedulable =
+  | {
+      /** The parameter groups (RAdam's, Adam's): at least one, each with its own lr. */
+      readonly groups: readonly {
+        /** The group's learning rate, which the schedule reads and writes. */
+        lr: number;
+      }[];
+    }
+  | {
+      /** The learning rate of the tfjs RAdamOptimizer (its single group), read and written by the schedule. */
+      learningRate: number;
+    };
 
 /** One group's lr, read and written through the optimizer's public API. */
 export interface LrSlot {

@@ -5,6 +5,7 @@ import { check, isNum, POSITIVE_INT, positiveInt, readOptions, type Schedulable 
 
 const inUnit = (lowOpen: boolean) => (x: unknown) => isNum(x) && (lowOpen ? x > 0 : x >= 0) && x <= 1;
 
+/** ConstantLR's options: torch's `factor` and `total_iters`, in camelCase (both optional). */
 export interface ConstantLROptions {
   /** The factor until totalIters, in (0, 1] (torch allows 0, then divides by it at totalIters). Default 1/3. */
   factor?: number;
@@ -44,6 +45,7 @@ export class ConstantLR extends LRScheduler {
   }
 }
 
+/** LinearLR's options: torch's `start_factor`, `end_factor` and `total_iters`, in camelCase (all optional). */
 export interface LinearLROptions {
   /** The factor at epoch 0, in (0, 1]. Default 1/3. */
   startFactor?: number;

@@ -3,6 +3,7 @@
 // (derived from HYPERPARAMETERS' `tfjs` fields), the step guards (maxGradNorm, skipNonFinite) and the
 // optimizer-wide `accumulate`, `ema` and `backend`, validated by the core. The core's messages name
 // its options: those of the keys renamed here are re-worded to name the config key.
+import type { StepResult } from '../optimizer.js';
 import { show } from '../show.js';
 import {
   HYPERPARAMETERS,
@@ -25,9 +26,27 @@ type OptionKey = keyof Hyperparameters;
  * optimizer-wide options.
  */
 export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' | 'eps'> {
+  /**
+   * The learning rate (RAdam's `lr`, torch's `lr`), >= 0 and finite in float32. Default 1e-3, as
+   * torch and tfjs's Adam. Writable between steps (`optimizer.learningRate`, which the schedules of
+   * radam-wasm/schedules drive).
+   */
   learningRate?: number;
+  /**
+   * The decay of the gradient's running average m (RAdam's `betas[0]`), in [0, 1) and below 1 in
+   * float32. Default 0.9, as torch and tfjs's Adam.
+   */
   beta1?: number;
+  /**
+   * The decay of the squared gradient's running average v (RAdam's `betas[1]`), in [0, 1) and below
+   * 1 in float32. Default 0.999, as torch and tfjs's Adam.
+   */
   beta2?: number;
+  /**
+   * Added to sqrt(v̂) in the denominator of the adaptive step (RAdam's `eps`), >= 0. Default 1e-8,
+   * as torch; tfjs's Adam defaults to its backend's epsilon (1e-7 on float32 backends), so
+   * give it explicitly to match a tfjs Adam run.
+   */
   epsilon?: number;
   /**
    * Clip the gradients of each step by their global L2 norm to at most this (torch's
@@ -48,6 +67,11 @@ export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' 
   accumulate?: number;
   /** A weight EMA, `{ decay, warmup? }` (see `withEma`), or null (the default): none. */
   ema?: EmaOptions | null;
+  /**
+   * The radam-wasm kernel: 'simd' (WebAssembly SIMD), 'scalar' (WebAssembly without SIMD), 'js'
+   * (plain JavaScript), or 'auto' (the default): simd where the runtime validates it, else scalar,
+   * else js. Not the tfjs backend, which the variables stay on.
+   */
   backend?: BackendChoice;
 }
 
@@ -175,4 +199,31 @@ export function tfjsConfigOf(
     ema: ema ? { decay: ema.decay, warmup: ema.warmup } : null,
     backend,
   };
+}
+
+/** Runs a core setter for the adapter: its error re-worded as the adapter's. */
+export function adapted(set: () => void): void {
+  try {
+    set();
+  } catch (e) {
+    throw adapterError(e, 'RAdamOptimizer');
+  }
+}
+
+/** What an applyGradients call did: the core's StepResult, and the variable a skipped step was refused for. */
+export interface RAdamOptimizerStep extends StepResult {
+  /** With skipped: the name of the (first) variable whose gradient holds a NaN or an infinity. */
+  variable?: string;
+}
+
+/** Where {@link RAdamOptimizer.applyGradients} spends its time, in milliseconds (performance.now()), summed over its calls. */
+export interface ApplyTimings {
+  /** applyGradients calls counted (skipped ones included). */
+  calls: number;
+  /** Copying the gradients (dataSync) into the kernel's memory, and the values of variables new or assigned since. */
+  readMs: number;
+  /** The core's step: the guards and the kernel's update (with accumulate, the calls that only accumulate too). */
+  stepMs: number;
+  /** Writing the new values back into the variables (one tensor per variable). */
+  writeMs: number;
 }

@@ -13,24 +13,31 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { withSwapped } from '../ema.js';
 import { hooksOf, type Hooks } from '../hooks.js';
-import type { Param, ParamGroup, RAdam, StepResult } from '../optimizer.js';
+import type { Param, ParamGroup, RAdam } from '../optimizer.js';
 import { DEFAULTS, resolveCreateOptions, type Backend, type BackendChoice, type EmaOptions } from '../options.js';
-import { adapterError, coreOptions, tfjsConfigOf, validateRenamed, type RAdamOptimizerConfig } from './config.js';
+import {
+  adapted,
+  adapterError,
+  coreOptions,
+  tfjsConfigOf,
+  validateRenamed,
+  type RAdamOptimizerConfig,
+  type ApplyTimings,
+  type RAdamOptimizerStep,
+} from './config.js';
 import { TrainedVariables, type Slot } from './variables.js';
 import { checkComplete, decodeWeights, encodeWeights, type NamedTensor } from './weights.js';
 
-export type { RAdamOptimizerConfig } from './config.js';
-
-/** What an applyGradients call did: the core's StepResult, and the variable a skipped step was refused for. */
-export interface RAdamOptimizerStep extends StepResult {
-  /** With skipped: the name of the (first) variable whose gradient holds a NaN or an infinity. */
-  variable?: string;
-}
+export type { ApplyTimings, RAdamOptimizerConfig, RAdamOptimizerStep } from './config.js';
 
 export class RAdamOptimizer extends tf.Optimizer {
-  /** The RAdam class of the entry point (which kernels it loads). */
+  /** @internal The RAdam class of the entry point (which kernels it loads); set by optimizerOn. */
   static radam: typeof RAdam | null = null;
 
+  /**
+   * 'RAdam': the name tf.serialization registers the class under, which a model saved with its
+   * optimizer records and loading looks up (as tfjs's Adam is 'Adam').
+   */
   static get className(): string {
     return 'RAdam';
   }
@@ -78,8 +85,8 @@ export class RAdamOptimizer extends tf.Optimizer {
   private lastWeights: tf.Tensor[] = [];
   private swapped = false;
   private last: RAdamOptimizerStep | null = null;
-  /** Where applyGradients spends its time, summed over calls (set the fields to 0 to restart): reading gradients (dataSync into linear memory), the kernel step, writing the new values back. */
-  readonly timings = { calls: 0, readMs: 0, stepMs: 0, writeMs: 0 };
+  /** Where applyGradients spends its time, summed over its calls; set the fields to 0 to restart. */
+  readonly timings: ApplyTimings = { calls: 0, readMs: 0, stepMs: 0, writeMs: 0 };
 
   constructor(config: RAdamOptimizerConfig = {}) {
     super();
@@ -121,11 +128,9 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   set maxGradNorm(x: number | null) {
-    try {
+    adapted(() => {
       this.core.maxGradNorm = x;
-    } catch (e) {
-      throw adapterError(e, 'RAdamOptimizer');
-    }
+    });
   }
 
   /** A non-finite gradient makes applyGradients change nothing (see lastStep); writable between steps. */
@@ -134,11 +139,9 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   set skipNonFinite(x: boolean) {
-    try {
+    adapted(() => {
       this.core.skipNonFinite = x;
-    } catch (e) {
-      throw adapterError(e, 'RAdamOptimizer');
-    }
+    });
   }
 
   /**
@@ -147,6 +150,7 @@ export class RAdamOptimizer extends tf.Optimizer {
    * (with accumulate). Read it in a model.fit callback (onBatchEnd).
    */
   get lastStep(): Readonly<RAdamOptimizerStep> | null {
+    this.core._check();
     return this.last;
   }
 
@@ -167,6 +171,7 @@ export class RAdamOptimizer extends tf.Optimizer {
 
   /** True between a swapEma() and the next: the variables hold the EMA. */
   get emaSwapped(): boolean {
+    this.core._check();
     return this.swapped;
   }
 

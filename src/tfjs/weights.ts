@@ -9,8 +9,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { show } from '../show.js';
 
-/** tfjs's `{ name, tensor }` pair (not exported from tfjs-core's index). */
-export type NamedTensor = { name: string; tensor: tf.Tensor };
+/**
+ * A tensor and its name: the elements of what getWeights returns and setWeights takes (the
+ * optimizer's state, e.g. `dense_Dense1/kernel/m`), and a form of applyGradients' argument (a
+ * variable's name and its gradient). tfjs-core's own NamedTensor type, which its index does not export.
+ */
+export type NamedTensor = {
+  /** The weight's name (`iter`, `<variable>/m`, …), or the variable's name for a gradient. */
+  name: string;
+  /** Its value (getWeights' tensors last until its next call or dispose()). */
+  tensor: tf.Tensor;
+};
 
 /** A variable's arrays, in the order getWeights lists them. */
 export const ARRAYS = ['m', 'v', 'vhat', 'ema', 'accum'] as const;

@@ -23,13 +23,8 @@ const INTERNAL: Record<string, string[]> = {
   RAdamOptimizer: ['swapBack', 'refuseSwapped'],
 };
 
-// Members that still answer after dispose(), in files this suite's author does not own: the fix
-// is proposed in the issue 18 report. Remove an entry when its fix lands (then it must throw too).
-const PENDING = new Set([
-  'Lookahead.stepsSinceSync:get', // src/lookahead.ts: this.optimizer._check() first
-  'RAdamOptimizer.lastStep:get', // src/tfjs/optimizer.ts: this.core._check() first
-  'RAdamOptimizer.emaSwapped:get', // src/tfjs/optimizer.ts: this.core._check() first
-]);
+// Members that may still answer after dispose(): none.
+const PENDING = new Set<string>([]);
 
 /**
  * Calls every public member of `obj` (a getter: read; a setter: written with `values[name]`; a
