@@ -54,7 +54,16 @@ fs.mkdirSync(unpacked, { recursive: true });
 sh('tar', ['xzf', tarball, '-C', unpacked, '--strip-components=1']);
 
 check('npm pack: dist/, the AssemblyScript source, README, CHANGELOG, docs/ and LICENSE; nothing else', () => {
-  const required = ['package.json', 'README.md', 'CHANGELOG.md', 'docs/README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/tfjs.js'];
+  const required = [
+    'package.json',
+    'README.md',
+    'CHANGELOG.md',
+    'docs/README.md',
+    'LICENSE',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/tfjs.js',
+  ];
   required.push('dist/tfjs.d.ts', 'dist/workerd.js', 'dist/radam.simd.wasm', 'dist/radam.scalar.wasm');
   required.push(...fs.readdirSync(path.join(ROOT, 'assembly')).map((f) => `assembly/${f}`), 'src/layout.ts');
   const missing = required.filter((f) => !files.includes(f));
