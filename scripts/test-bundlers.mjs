@@ -167,8 +167,7 @@ const bundlers = [
     name: 'library',
     bundler: 'library (tsc) in a Vite app',
     version: `typescript ${version('typescript')}, vite ${version('vite')}`,
-    config:
-      '`test/bundlers/lib`: `tsc` (node16, ESM + .d.ts), packed; an app importing only it, `vite build` as above',
+    config: '`test/bundlers/lib`: `tsc` (node16, ESM + .d.ts), packed; an app importing only it, `vite build` as above',
     build: async (log) => {
       const lib = makeApp(
         'lib',
