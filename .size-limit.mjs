@@ -3,7 +3,7 @@
 // the import loads at once (its chunk and the chunks that chunk imports statically); the kernels
 // and the threads' code are chunks of their own, loaded by RAdam.create when needed.
 // Budgets: the sizes measured when they were set, + 5%. History (core, SIMD chunk, tfjs, schedules, B):
-// before the src/ split 9742, 5592, 11621, -; after the split, the exact powers (src/pow.ts,
+// before the src/ split 9742, 5592, 11621, -; after the split, the exact powers (src/math/pow.ts,
 // ~1.1 kB) and the schedules entry 11855, 5592, 13738, 1858; with the weight EMA, clipValue and
 // gradient accumulation (issue 13: the EMA doubles the adaptive loops, the guards gain acc + g
 // variants; the tfjs adapter gains its EMA, window and weights code) 13751, 8861, 17104, 1858;
@@ -47,7 +47,7 @@ export default [
   },
   {
     name: 'SIMD kernel chunk (loaded by RAdam.create)',
-    path: 'dist/backends/simd-bytes.js',
+    path: 'dist/generated/simd-bytes.js',
     gzip: true,
     limit: '10003 B',
   },

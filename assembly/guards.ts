@@ -1,11 +1,11 @@
-// Passes over the step table besides the update itself (src/layout.ts), in both builds:
+// Passes over the step table besides the update itself (src/pipeline/layout.ts), in both builds:
 // the non-finite gradient check, the gradients' sum of squares for global-norm clipping, gradient
 // accumulation, and Lookahead's slow-weight update. src/backends/js.ts mirrors them.
 //
 // "The gradient" of an entry is g, or with FLAG_PENDING acc + g (the float32 sum that accumulate
 // will store): the guards then see the accumulated gradient without writing it, so a refused step
 // leaves the accumulator as it was.
-import { ENTRY_BYTES, E_ACCUM, E_FLAGS, E_GRAD, E_PARAM, E_SIZE, E_SLOW, E_SUMSQ, FLAG_PENDING } from '../src/layout';
+import { ENTRY_BYTES, E_ACCUM, E_FLAGS, E_GRAD, E_PARAM, E_SIZE, E_SLOW, E_SUMSQ, FLAG_PENDING } from '../src/pipeline/layout';
 
 type Plain = u8;
 type Sum = u16;

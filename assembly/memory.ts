@@ -1,4 +1,4 @@
-/** First byte past the module's static data: the arena in src/arena.ts allocates from here. */
+/** First byte past the module's static data: the arena in src/pipeline/arena.ts allocates from here. */
 export function heapBase(): usize {
   return __heap_base;
 }

@@ -8,9 +8,9 @@ import {
   E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
   E_EPS, E_STEP_SIZE, E_EMA, E_EMA_DECAY, E_ONE_MINUS_EMA_DECAY, E_CLIP_VALUE, MODE_MASK, MODE_MOMENTUM,
   MODE_ADAPTIVE, MODE_SECOND_MOMENT, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS, FLAG_EMA,
-} from '../src/layout';
+} from '../src/pipeline/layout';
 
-/** Steps `count` tensors described by the table at `table` (see src/layout.ts). */
+/** Steps `count` tensors described by the table at `table` (see src/pipeline/layout.ts). */
 export function step(table: usize, count: i32): void {
   for (let i = 0; i < count; i++) stepEntry(table + <usize>i * ENTRY_BYTES);
 }

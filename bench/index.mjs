@@ -31,7 +31,7 @@ import { roofline } from './impls/roofline.mjs';
 import { fitBench } from './fit.mjs';
 import { Lookahead, RAdam } from '../dist/index.js';
 // The simd kernel this process runs (dist/ may be rebuilt from a working tree that differs from HEAD).
-import { WASM_BASE64 as SIMD_BASE64 } from '../dist/backends/simd-bytes.js';
+import { WASM_BASE64 as SIMD_BASE64 } from '../dist/generated/simd-bytes.js';
 import { createHash } from 'node:crypto';
 
 const QUICK = process.argv.includes('--quick');

@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RAdam } from '../dist/index.js';
-import { hooksOf } from '../dist/hooks.js';
+import { hooksOf } from '../dist/optimizer/internals.js';
 import { plainJs } from './impls/plain-js.mjs';
 import { ROOT, allocator, ascModule } from './lib/asc.mjs';
 import {
@@ -45,7 +45,7 @@ import {
   E_STEP_SIZE,
   MODE_MASK,
   MODE_ADAPTIVE,
-} from '../dist/layout.js';
+} from '../dist/pipeline/layout.js';
 
 const QUICK = process.argv.includes('--quick'); // smoke test of the script itself, not for results
 const TARGET_MS = 10;
@@ -311,7 +311,7 @@ async function benchFused() {
 const VARIANTS_TS = 'bench/unroll/variants.ts';
 const UNROLLS = [1, 2, 4, 8];
 
-const variantsModule = () => ascModule(VARIANTS_TS, log, ['assembly/radam.ts', 'src/layout.ts']);
+const variantsModule = () => ascModule(VARIANTS_TS, log, ['assembly/radam.ts', 'src/pipeline/layout.ts']);
 
 const view = (mem, ptr, n) => new Float32Array(mem.buffer, ptr, n);
 

@@ -2,11 +2,11 @@
 // bundler configuration (generated files are not committed):
 // - the kernels: asc compiles assembly/ for the asconfig.json targets simd, scalar and shared (the
 //   SIMD build over an imported shared memory, for threads) into build/*.wasm; the bytes go as
-//   base64 into src/backends/{simd,scalar,shared}-bytes.ts. Each is its own module, imported only
+//   base64 into src/generated/{simd,scalar,shared}-bytes.ts. Each is its own module, imported only
 //   when that backend is created, so a bundler splits it into its own chunk. The workerd entry
 //   imports simd and scalar as .wasm files instead, copied into dist/.
 // - the threads' worker script: src/threads/worker.ts, compiled to a minified classic script, as a
-//   string in src/threads/worker-source.ts (see that file for why).
+//   string in src/generated/worker-source.ts (see that file for why).
 import fs from 'node:fs';
 import asc from 'assemblyscript/asc';
 import * as esbuild from 'esbuild';
@@ -24,11 +24,14 @@ for (const [target, entry] of Object.entries(targets)) {
   if (!WebAssembly.validate(bytes)) throw new Error(`build/radam.${target}.wasm does not validate`);
   out[target] = bytes;
 }
+// A clean dist/: files of modules that moved or went away must not be packed.
+fs.rmSync('dist', { recursive: true, force: true });
 fs.mkdirSync('dist', { recursive: true });
+fs.mkdirSync('src/generated', { recursive: true });
 for (const target of ['simd', 'scalar']) fs.copyFileSync(`build/radam.${target}.wasm`, `dist/radam.${target}.wasm`);
 for (const [target, bytes] of Object.entries(out)) {
   fs.writeFileSync(
-    `src/backends/${target}-bytes.ts`,
+    `src/generated/${target}-bytes.ts`,
     `${GENERATED}\nexport const WASM_BASE64: string = '${bytes.toString('base64')}';\n`,
   );
 }
@@ -39,7 +42,7 @@ const worker = await esbuild.transform(fs.readFileSync('src/threads/worker.ts', 
   target: 'es2022',
 });
 fs.writeFileSync(
-  'src/threads/worker-source.ts',
+  'src/generated/worker-source.ts',
   `${GENERATED}\n/** The worker thread's script (src/threads/worker.ts). */\nexport const WORKER_SOURCE: string = ${JSON.stringify(worker.code)};\n`,
 );
 console.log(

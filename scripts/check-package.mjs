@@ -65,7 +65,7 @@ check('npm pack: dist/, the AssemblyScript source, README, CHANGELOG, docs/ and 
     'dist/tfjs.js',
   ];
   required.push('dist/tfjs.d.ts', 'dist/workerd.js', 'dist/radam.simd.wasm', 'dist/radam.scalar.wasm');
-  required.push(...fs.readdirSync(path.join(ROOT, 'assembly')).map((f) => `assembly/${f}`), 'src/layout.ts');
+  required.push(...fs.readdirSync(path.join(ROOT, 'assembly')).map((f) => `assembly/${f}`), 'src/pipeline/layout.ts');
   const missing = required.filter((f) => !files.includes(f));
   const allowed = (f) =>
     required.includes(f) ||

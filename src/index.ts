@@ -8,8 +8,8 @@
  * @module radam-wasm
  */
 import { embeddedKernels } from './backends/embedded.js';
-import { optimizersOn } from './entry.js';
-import type { RAdam as Core } from './optimizer.js';
+import { optimizersOn } from './optimizer/classes.js';
+import type { RAdam as Core } from './optimizer/radam.js';
 
 const classes = /* @__PURE__ */ optimizersOn(embeddedKernels);
 
@@ -54,4 +54,4 @@ export type RAdam = Core;
 export const Adam = classes.Adam;
 export type Adam = Core;
 
-export * from './public.js';
+export * from './optimizer/public.js';

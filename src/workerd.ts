@@ -2,8 +2,8 @@
 // run time, so this entry imports the kernels as .wasm modules (compiled when the worker is
 // deployed, as xxhash-wasm does). Everything else is shared with the default entry.
 import type { KernelSource } from './backends/wasm.js';
-import { optimizersOn } from './entry.js';
-import type { RAdam as Core } from './optimizer.js';
+import { optimizersOn } from './optimizer/classes.js';
+import type { RAdam as Core } from './optimizer/radam.js';
 import scalar from './radam.scalar.wasm';
 import simd from './radam.simd.wasm';
 
@@ -18,4 +18,4 @@ export type RAdam = Core;
 export const Adam = classes.Adam;
 export type Adam = Core;
 
-export * from './public.js';
+export * from './optimizer/public.js';

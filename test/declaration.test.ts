@@ -1,10 +1,10 @@
 // Every place that depends on the hyperparameters derives from their one declaration
-// (src/options.ts HYPERPARAMETERS): iterating it checks that each covers every option.
+// (src/optimizer/options.ts HYPERPARAMETERS): iterating it checks that each covers every option.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, RAdam } from '../src/index.js';
-import { HYPERPARAMETERS, OPTION_KEYS, validateOption } from '../src/options.js';
+import { HYPERPARAMETERS, OPTION_KEYS, validateOption } from '../src/optimizer/options.js';
 import { TFJS_KEYS } from '../src/tfjs/config.js';
 import { RAdamOptimizer } from '../src/tfjs.js';
 

@@ -1,7 +1,7 @@
 // The table entry of a step as a pure function of (t, hyperparameters): the flag logic without a
 // kernel, as optax tests its step scalars.
 import { describe, expect, it } from 'vitest';
-import { emaDecay, entryScalars } from '../src/entry-scalars.js';
+import { emaDecay, entryScalars } from '../src/math/entry-scalars.js';
 import {
   FLAG_AMSGRAD,
   FLAG_COUPLED_DECAY,
@@ -11,9 +11,9 @@ import {
   MODE_MASK,
   MODE_MOMENTUM,
   MODE_SKIP,
-} from '../src/layout.js';
-import { DEFAULTS } from '../src/options.js';
-import { stepScalars } from '../src/scalars.js';
+} from '../src/pipeline/layout.js';
+import { DEFAULTS } from '../src/optimizer/options.js';
+import { stepScalars } from '../src/math/scalars.js';
 
 const hp = (o: Partial<typeof DEFAULTS> = {}) => ({ ...DEFAULTS, ...o });
 

@@ -84,7 +84,7 @@ describe('the published entry point', () => {
     expect(pkg.sideEffects).toEqual(['./dist/tfjs.js', './dist/tfjs.workerd.js']); // only the tfjs entries: they register their class with tfjs
     expect(fs.existsSync(`${root}/dist/index.d.ts`)).toBe(true);
     for (const b of ['simd', 'scalar']) {
-      expect(fs.readFileSync(`${root}/dist/backends/${b}-bytes.js`, 'utf8')).toMatch(/WASM_BASE64 = 'AGFzbQ/); // "\0asm" in base64
+      expect(fs.readFileSync(`${root}/dist/generated/${b}-bytes.js`, 'utf8')).toMatch(/WASM_BASE64 = 'AGFzbQ/); // "\0asm" in base64
     }
     const all = fs
       .readdirSync(`${root}/dist`, { recursive: true })

@@ -1,7 +1,7 @@
-// powInt (src/pow.ts) against an exact BigInt reference: x = M·2^S exactly, so x^n = M^n·2^(S·n), and the nearest
+// powInt (src/math/pow.ts) against an exact BigInt reference: x = M·2^S exactly, so x^n = M^n·2^(S·n), and the nearest
 // double is found by comparing that rational with the midpoints between neighbouring doubles, exactly.
 import { describe, expect, it } from 'vitest';
-import { powInt, powIntExact, powIntFast } from '../src/pow.js';
+import { powInt, powIntExact, powIntFast } from '../src/math/pow.js';
 
 const view = new DataView(new ArrayBuffer(8));
 function bitsOf(x: number): bigint {

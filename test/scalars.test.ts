@@ -1,6 +1,6 @@
 // The step-scalar function against torch's float64 values (test/golden/scalars.json).
 import { describe, expect, it } from 'vitest';
-import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SKIP } from '../src/layout.js';
+import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SKIP } from '../src/pipeline/layout.js';
 import { DEFAULTS, rectification, stepScalars } from '../src/index.js';
 import { loadFixture } from './support/golden.js';
 

@@ -2,8 +2,8 @@
 // stay bit-identical); the steps count, so plain Adam continues at step K + 1 for both moments.
 import { describe, expect, it } from 'vitest';
 import { Adam, RAdam, type Backend } from '../src/index.js';
-import { stepScalars } from '../src/scalars.js';
-import { DEFAULTS } from '../src/options.js';
+import { stepScalars } from '../src/math/scalars.js';
+import { DEFAULTS } from '../src/optimizer/options.js';
 import { TOLERANCE } from './support/golden.js';
 import { firstDifference, gradient, rng } from './support/random.js';
 

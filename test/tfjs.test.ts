@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hooksOf } from '../src/hooks.js';
+import { hooksOf } from '../src/optimizer/internals.js';
 import { RAdam, type Param } from '../src/index.js';
 import { RAdamOptimizer } from '../src/tfjs.js';
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { createThreaded } from '../src/backend.js';
+import { createThreaded } from '../src/backends/select.js';
 import { RAdam } from '../src/index.js';
 import type { ThreadPool } from '../src/threads/pool.js';
 
@@ -105,7 +105,7 @@ describe.skipIf(os.availableParallelism() < 2)('worker threads of an optimizer t
     dropped.forEach((d) => d.pool.dispose());
   });
 
-  // Needs the lead's wiring: `pool?.releaseWhenCollected(opt)` in RAdam.make (src/optimizer.ts).
+  // Needs the lead's wiring: `pool?.releaseWhenCollected(opt)` in RAdam.make (src/optimizer/radam.ts).
   it('ten dropped threaded optimizers end their ten workers when collected (needs the RAdam.make wiring)', async () => {
     const before = await settledThreads();
     const dropped: { pool: ThreadPool; opt: WeakRef<RAdam> }[] = [];

@@ -4,7 +4,7 @@
 // float64 reference of test/support/reference.ts within the golden tolerance.
 import { describe, expect, it } from 'vitest';
 import { Lookahead, RAdam, type Backend, type Param, type RAdamOptions } from '../src/index.js';
-import { hooksOf } from '../src/hooks.js';
+import { hooksOf } from '../src/optimizer/internals.js';
 import { TOLERANCE } from './support/golden.js';
 import { firstDifference, gradient, rng } from './support/random.js';
 import { base, referenceStep, type Ref } from './support/reference.js';

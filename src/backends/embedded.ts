@@ -11,7 +11,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 export const embeddedKernels: KernelSource = {
-  simd: async () => decode((await import('./simd-bytes.js')).WASM_BASE64),
-  scalar: async () => decode((await import('./scalar-bytes.js')).WASM_BASE64),
-  shared: async () => decode((await import('./shared-bytes.js')).WASM_BASE64),
+  simd: async () => decode((await import('../generated/simd-bytes.js')).WASM_BASE64),
+  scalar: async () => decode((await import('../generated/scalar-bytes.js')).WASM_BASE64),
+  shared: async () => decode((await import('../generated/shared-bytes.js')).WASM_BASE64),
 };

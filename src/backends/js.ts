@@ -2,7 +2,7 @@
 // of assembly/radam.ts operation by operation: each float32 operation is done in float64 and
 // rounded with Math.fround (exact for +, -, *, / and sqrt of float32 inputs: float64 has more
 // than twice the bits), so its results are bit-identical to the wasm kernels.
-import { ArrayBufferMemory } from '../arena.js';
+import { ArrayBufferMemory } from '../pipeline/arena.js';
 import {
   ENTRY_BYTES,
   E_PARAM,
@@ -37,7 +37,7 @@ import {
   FLAG_FLUSH_SUBNORMALS,
   FLAG_EMA,
   FLAG_PENDING,
-} from '../layout.js';
+} from '../pipeline/layout.js';
 import type { Kernel } from './kernel.js';
 
 const fr = Math.fround;

@@ -1,5 +1,5 @@
-import type { LinearMemory } from '../arena.js';
-import type { Backend } from '../options.js';
+import type { LinearMemory } from '../pipeline/arena.js';
+import type { Backend } from '../optimizer/options.js';
 
 /** The export names of the wasm builds (assembly/simd.ts and assembly/scalar.ts export the same). */
 export const EXPORTS = {
@@ -11,7 +11,7 @@ export const EXPORTS = {
   heapBase: 'heapBase',
 } as const;
 
-/** What the optimizer drives: a memory and a step over a table of tensors (src/layout.ts). */
+/** What the optimizer drives: a memory and a step over a table of tensors (src/pipeline/layout.ts). */
 export interface Kernel {
   readonly backend: Backend;
   readonly memory: LinearMemory;

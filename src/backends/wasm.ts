@@ -3,7 +3,7 @@
 // Cloudflare workerd, which forbids compiling bytes at run time, .wasm modules (src/workerd.ts).
 // (@assemblyscript/loader is deprecated upstream and would only add glue: the kernels take plain
 // integer addresses and export their memory, so nothing needs marshalling.)
-import type { Bytes } from '../bytes.js';
+import type { Bytes } from '../optimizer/bytes.js';
 import { EXPORTS, type Kernel } from './kernel.js';
 
 type WasmBackend = 'simd' | 'scalar';

@@ -3,8 +3,8 @@
 // (derived from HYPERPARAMETERS' `tfjs` fields), the step guards (maxGradNorm, skipNonFinite) and the
 // optimizer-wide `accumulate`, `ema` and `backend`, validated by the core. The core's messages name
 // its options: those of the keys renamed here are re-worded to name the config key.
-import type { StepResult } from '../optimizer.js';
-import { show } from '../show.js';
+import type { StepResult } from '../optimizer/radam.js';
+import { show } from '../util/format-value.js';
 import {
   HYPERPARAMETERS,
   OPTION_KEYS,
@@ -16,13 +16,13 @@ import {
   type Hyperparameters,
   type RAdamOptions,
   type StepOptions,
-} from '../options.js';
+} from '../optimizer/options.js';
 
 type OptionKey = keyof Hyperparameters;
 
 /**
  * The optimizer's config: tfjs's Adam keys (learningRate, beta1, beta2, epsilon) plus RAdam's,
- * under the names HYPERPARAMETERS (src/options.ts) gives them, the step guards and the
+ * under the names HYPERPARAMETERS (src/optimizer/options.ts) gives them, the step guards and the
  * optimizer-wide options.
  */
 export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' | 'eps'> {

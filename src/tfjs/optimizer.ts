@@ -1,20 +1,19 @@
-// RAdam as a TensorFlow.js optimizer (tf.Optimizer), for model.compile/fit. The entry points
-// (src/tfjs.ts, src/tfjs.workerd.ts) subclass it with the RAdam of their kernel source and
-// register the subclass with tf.serialization. The config: src/tfjs/config.ts; the optimizer
-// weights' layout (getWeights / setWeights): src/tfjs/weights.ts.
-//
-// Variables' values, gradients and state live in the optimizer's linear memory, keyed by variable
-// name. Per step, each gradient is read once (dataSync, copied into linear memory), one kernel call
-// updates every variable, and each new value is written back once (one tensor per variable).
-// With accumulate: k, the calls that only accumulate write nothing back; the k-th writes back
-// every variable that stepped. With ema, swapEma / withEma put the averages into the variables.
-// The guards (maxGradNorm, skipNonFinite) are the core's, in its step pipeline; a skipped step
-// writes nothing back.
+// RAdam as a TensorFlow.js optimizer (tf.Optimizer), for model.compile/fit; the entry points
+// (src/tfjs.ts, src/tfjs.workerd.ts) subclass it per kernel source. Config: tfjs/config.ts; the
+// weights' layout: tfjs/weights.ts. Per step each gradient is read once into linear memory, one
+// kernel call (the core's pipeline, its guards included) updates every variable, and each new value
+// is written back once; calls that only accumulate, or a skipped step, write nothing back.
 import * as tf from '@tensorflow/tfjs-core';
-import { withSwapped } from '../ema.js';
-import { hooksOf, type Hooks } from '../hooks.js';
-import type { Param, ParamGroup, RAdam } from '../optimizer.js';
-import { DEFAULTS, resolveCreateOptions, type Backend, type BackendChoice, type EmaOptions } from '../options.js';
+import { withSwapped } from '../optimizer/ema.js';
+import { hooksOf, type Hooks } from '../optimizer/internals.js';
+import type { Param, ParamGroup, RAdam } from '../optimizer/radam.js';
+import {
+  DEFAULTS,
+  resolveCreateOptions,
+  type Backend,
+  type BackendChoice,
+  type EmaOptions,
+} from '../optimizer/options.js';
 import {
   adapted,
   adapterError,

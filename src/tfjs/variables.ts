@@ -3,7 +3,7 @@
 // adding them, reading their values into linear memory and writing new values back, and
 // restoring saved state (through the core's stateDict / loadStateDict, checked whole).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Param, RAdam } from '../optimizer.js';
+import type { Param, RAdam } from '../optimizer/radam.js';
 import { checkSizes, savedNameOf, type Saved } from './weights.js';
 
 export interface Slot {

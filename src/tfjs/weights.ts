@@ -7,7 +7,7 @@
 // the variables that have some); `/step` where it differs from iter; with accumulate > 1 a last
 // `accumulate`: int32 [k, gradients accumulated in the open window].
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../show.js';
+import { show } from '../util/format-value.js';
 
 /**
  * A tensor and its name: the elements of what getWeights returns and setWeights takes (the

@@ -2,7 +2,7 @@
 // Each worker runs the SIMD kernel over the optimizer's shared memory; the calling thread hands
 // out sub-tables through a shared control block (control.ts), takes a share itself, then waits.
 import { CTRL, ctrlWords, LAYOUT, SPIN_MS, slot } from './control.js';
-import { WORKER_SOURCE } from './worker-source.js';
+import { WORKER_SOURCE } from '../generated/worker-source.js';
 
 /** How long the calling thread waits for a worker's share before it gives up (never hang). */
 const TIMEOUT_MS = 10_000;
@@ -68,7 +68,7 @@ async function spawn(source: Source, onFail: (why: string) => void): Promise<Han
   return { post: (m) => w.postMessage(m), terminate: () => w.terminate() };
 }
 
-/** A sub-table for one thread (src/table.ts cuts them). */
+/** A sub-table for one thread (src/pipeline/table.ts cuts them). */
 export interface Job {
   table: number;
   count: number;

@@ -273,7 +273,7 @@ describe('state dicts with each field crafted', () => {
   });
 });
 
-// Kinds whose message may be unnamed or huge: none (src/show.ts cuts arrays at 8 elements and 2 levels).
+// Kinds whose message may be unnamed or huge: none (src/util/format-value.ts cuts arrays at 8 elements and 2 levels).
 const PENDING_KINDS = new Set<string>([]);
 
 describe('the largest step count', () => {

@@ -320,7 +320,7 @@ describe('interleaved calls against a model (fast-check)', () => {
 // A param added after the Lookahead started gets its slow weights at the next Lookahead step, from
 // its values then. Saving, or a refused load, must not give it slow weights earlier (from its
 // values at that moment): a user who sets its values in between (pretrained weights) would then
-// be pulled back towards the old ones at the next sync. (src/lookahead.ts saves such a param's
+// be pulled back towards the old ones at the next sync. (src/optimizer/lookahead.ts saves such a param's
 // values without allocating, and allocates only once a load has been checked whole.)
 describe('a Lookahead param added mid-run', () => {
   async function trainedWithNewParam() {

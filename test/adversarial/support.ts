@@ -3,9 +3,9 @@
 // rebuilt around a crafted header with a valid CRC (its own CRC-32, not src's).
 import { expect } from 'vitest';
 import type { Lookahead, Param, RAdam } from '../../src/index.js';
-import { P_SLOW } from '../../src/layout.js';
-import { hooksOf } from '../../src/hooks.js';
-import { OPTION_KEYS } from '../../src/options.js';
+import { P_SLOW } from '../../src/pipeline/layout.js';
+import { hooksOf } from '../../src/optimizer/internals.js';
+import { OPTION_KEYS } from '../../src/optimizer/options.js';
 
 export const BACKENDS = ['simd', 'scalar', 'js'] as const;
 

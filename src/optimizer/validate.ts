@@ -1,8 +1,8 @@
 // The checks every option is built from: a finite number, a bound, a boolean, and what the float32
 // kernel will make of a number (Math.fround), each throwing a message that names the option and
-// the value (src/options.ts composes them into the options' declarations); which typed arrays and
+// the value (src/optimizer/options.ts composes them into the options' declarations); which typed arrays and
 // buffers are taken, from any realm; and a param's initial values.
-import { show } from './show.js';
+import { show } from '../util/format-value.js';
 
 export function finiteNumber(name: string, x: unknown): number {
   if (typeof x !== 'number' || !Number.isFinite(x))

@@ -1,7 +1,7 @@
 // Per-step scalars: pure float64 functions of (t, hyperparameters), computed once per step and
 // tested on their own against torch's values (test/scalars.test.ts, fixtures from scalars.json).
-import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SECOND_MOMENT, MODE_SKIP } from './layout.js';
-import type { Hyperparameters } from './options.js';
+import { MODE_ADAPTIVE, MODE_MOMENTUM, MODE_SECOND_MOMENT, MODE_SKIP } from '../pipeline/layout.js';
+import type { Hyperparameters } from '../optimizer/options.js';
 import { powInt } from './pow.js';
 
 /** The rectification terms of step `t` (1-based), exactly as torch.optim.RAdam computes them. */

@@ -1,13 +1,18 @@
 // What Lookahead, the tfjs adapter and the benchmarks use of an optimizer beyond its public API:
 // an interface looked up by optimizer, so that they never reach into RAdam's fields.
-import type { Kernel } from './backends/kernel.js';
+import type { Kernel } from '../backends/kernel.js';
 import type { Bytes } from './bytes.js';
-import { loadCheckpoint, saveCheckpoint, type DecodedCheckpoint, type LookaheadCheckpoint } from './checkpoint.js';
-import { P_PARAM, P_SLOW } from './layout.js';
+import {
+  loadCheckpoint,
+  saveCheckpoint,
+  type DecodedCheckpoint,
+  type LookaheadCheckpoint,
+} from '../state/checkpoint.js';
+import { P_PARAM, P_SLOW } from '../pipeline/layout.js';
 import type { StepOptions } from './options.js';
-import { checkStateDict, stateDict, type RAdamStateDict } from './state.js';
-import type { GroupRecord, StepResult, Stepper } from './step.js';
-import type { Slot, StepTable } from './table.js';
+import { checkStateDict, stateDict, type RAdamStateDict } from '../state/state-dict.js';
+import type { GroupRecord, StepResult, Stepper } from '../pipeline/step.js';
+import type { Slot, StepTable } from '../pipeline/table.js';
 
 export interface Hooks<P extends object> {
   readonly kernel: Kernel;

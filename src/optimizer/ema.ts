@@ -1,8 +1,8 @@
 // The weight EMA outside the kernel (which updates it in the fused step): exchanging the averages
 // with the params, for evaluating with the averaged weights.
-import { P_EMA, P_PARAM } from './layout.js';
-import type { Stepper } from './step.js';
-import type { StepTable } from './table.js';
+import { P_EMA, P_PARAM } from '../pipeline/layout.js';
+import type { Stepper } from '../pipeline/step.js';
+import type { StepTable } from '../pipeline/table.js';
 
 /** Exchanges every param's values with its EMA, in place (views held by the caller stay valid). */
 export function swapEma(table: StepTable, stepper: Stepper): void {

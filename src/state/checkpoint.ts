@@ -10,13 +10,13 @@
 //       [ema], [accum: only the params whose header.accumulate.pending is true]
 //   end u32 CRC-32 of every byte before it
 //
-// The header's groups are stateDict's (keyed by the option names of src/options.ts); a key
+// The header's groups are stateDict's (keyed by the option names of src/optimizer/options.ts); a key
 // missing from an earlier checkpoint gets its default when the state dict is loaded.
-import type { Bytes } from './bytes.js';
-import { DEFAULTS, formatValue } from './options.js';
-import { checkStateDict, type GroupState, type RAdamStateDict, type StateParts } from './state.js';
-import { P_PARAM } from './layout.js';
-import { isDetached, isTypedArray } from './validate.js';
+import type { Bytes } from '../optimizer/bytes.js';
+import { DEFAULTS, formatValue } from '../optimizer/options.js';
+import { checkStateDict, type GroupState, type RAdamStateDict, type StateParts } from './state-dict.js';
+import { P_PARAM } from '../pipeline/layout.js';
+import { isDetached, isTypedArray } from '../optimizer/validate.js';
 
 const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
 const CHECKPOINT_VERSION = 1;

@@ -1,8 +1,8 @@
 // The classes every entry point exports, built from where that entry's kernels come from
 // (src/index.ts: embedded in the JS; src/workerd.ts: .wasm modules). The kernel source is a static
 // field of the entry's own class: plain data flow, so no bundler can drop it as a side effect.
-import type { KernelSource } from './backends/wasm.js';
-import { RAdam as Core } from './optimizer.js';
+import type { KernelSource } from '../backends/wasm.js';
+import { RAdam as Core } from './radam.js';
 import type { Hyperparameters } from './options.js';
 
 /** torch.optim.Adam's update on the same kernel: RAdam without the rectification. */

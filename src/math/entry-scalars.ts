@@ -1,11 +1,11 @@
 // Every value and flag of one tensor's step-table entry at step t, as a pure function of
-// (t, hyperparameters): prepare() in src/step.ts only copies them into the table and runs the
+// (t, hyperparameters): prepare() in src/pipeline/step.ts only copies them into the table and runs the
 // guards, so the flag logic is tested without a kernel (test/entry-scalars.test.ts).
-import { FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_EMA, FLAG_FLUSH_SUBNORMALS } from './layout.js';
-import type { EmaOptions, Hyperparameters } from './options.js';
+import { FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_EMA, FLAG_FLUSH_SUBNORMALS } from '../pipeline/layout.js';
+import type { EmaOptions, Hyperparameters } from '../optimizer/options.js';
 import { stepScalars } from './scalars.js';
 
-/** The f32 and i32 fields of an entry besides its pointers and size (src/layout.ts), in float64. */
+/** The f32 and i32 fields of an entry besides its pointers and size (src/pipeline/layout.ts), in float64. */
 export interface EntryScalars {
   /** MODE_* | FLAG_* */
   flags: number;

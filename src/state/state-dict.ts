@@ -1,10 +1,10 @@
 // State I/O as plain data: stateDict and loadStateDict (torch's layout), checked completely
-// before anything changes. The binary checkpoint (src/checkpoint.ts) is built on them.
-import { DEFAULTS, formatValue, resolveGroupOptions, validateEma, type Hyperparameters } from './options.js';
-import { isTypedArray } from './validate.js';
-import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from './layout.js';
-import type { GroupRecord, Stepper } from './step.js';
-import type { StepTable } from './table.js';
+// before anything changes. The binary checkpoint (src/state/checkpoint.ts) is built on them.
+import { DEFAULTS, formatValue, resolveGroupOptions, validateEma, type Hyperparameters } from '../optimizer/options.js';
+import { isTypedArray } from '../optimizer/validate.js';
+import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from '../pipeline/layout.js';
+import type { GroupRecord, Stepper } from '../pipeline/step.js';
+import type { StepTable } from '../pipeline/table.js';
 
 /** The parts of an optimizer its state lives in. */
 export interface StateParts {

@@ -1,10 +1,10 @@
-// The step table that the kernels walk (layout: src/layout.ts), and the tensors' arrays in linear
+// The step table that the kernels walk (layout: src/pipeline/layout.ts), and the tensors' arrays in linear
 // memory: allocating slots, writing entries, growing, and cutting sub-tables for the thread split.
 // Every write to the table goes through this file.
 import { Arena, alignUp } from './arena.js';
-import type { Kernel } from './backends/kernel.js';
-import type { EntryScalars } from './entry-scalars.js';
-import type { Job } from './threads/pool.js';
+import type { Kernel } from '../backends/kernel.js';
+import type { EntryScalars } from '../math/entry-scalars.js';
+import type { Job } from '../threads/pool.js';
 import {
   ENTRY_BYTES,
   E_PARAM,

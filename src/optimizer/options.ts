@@ -2,7 +2,7 @@
 // defaults, ParamGroup's accessors, stateDict and the checkpoint header, and the tfjs adapter's
 // config keys all derive. Adding an option: src/README.md. Every message names the option and the
 // offending value, and validation happens before anything changes.
-import { show } from './show.js';
+import { show } from '../util/format-value.js';
 import { atLeast, belowOneInFloat32, boolean, finiteNumber, float32Finite, float32Nonzero } from './validate.js';
 
 /** The kernel a step runs on: WebAssembly SIMD, WebAssembly without SIMD, or plain JavaScript; all three give the same bits. */

@@ -6,13 +6,13 @@
 // accumulator (after the non-finite guard, which reads acc + g without writing it); the k-th call
 // runs the guards on the accumulated gradient, then steps on it with 1/k folded into the
 // gradient scale: the table's gradient pointers point at the accumulators for that one kernel call.
-import type { Kernel } from './backends/kernel.js';
-import { emptyEntryScalars, entryScalars } from './entry-scalars.js';
+import type { Kernel } from '../backends/kernel.js';
+import { emptyEntryScalars, entryScalars } from '../math/entry-scalars.js';
 import { FLAG_PENDING, P_ACCUM, P_GRAD } from './layout.js';
-import { validateStepOptions, type EmaOptions, type Hyperparameters, type StepOptions } from './options.js';
+import { validateStepOptions, type EmaOptions, type Hyperparameters, type StepOptions } from '../optimizer/options.js';
 import type { StepTable, Slot } from './table.js';
-import type { Job, ThreadPool } from './threads/pool.js';
-import { SPIN_MS } from './threads/control.js';
+import type { Job, ThreadPool } from '../threads/pool.js';
+import { SPIN_MS } from '../threads/control.js';
 
 /** What step() did. */
 export interface StepResult {

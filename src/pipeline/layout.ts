@@ -4,7 +4,7 @@
 //
 // One entry per tensor, ENTRY_BYTES long. Pointers are u32 byte addresses (memory may exceed 2 GiB),
 // the count and flags i32; scalars are f32, computed in float64 once per step by
-// src/entry-scalars.ts and rounded to float32 when src/table.ts writes them.
+// src/math/entry-scalars.ts and rounded to float32 when src/pipeline/table.ts writes them.
 
 export const ENTRY_BYTES = 96;
 // i32 fields (byte offsets)
@@ -47,8 +47,8 @@ export const FLAG_EMA = 32; // after the update: ema = d*ema + (1-d)*p
 // adds g (without it, accumulate copies g).
 export const FLAG_PENDING = 64;
 
-// A tensor's arrays, by index (src/table.ts's Slot.ptrs; 0: the array is absent). Each has its
-// pointer field in the entry: ENTRY_POINTERS in src/table.ts.
+// A tensor's arrays, by index (src/pipeline/table.ts's Slot.ptrs; 0: the array is absent). Each has its
+// pointer field in the entry: ENTRY_POINTERS in src/pipeline/table.ts.
 export const P_PARAM = 0;
 export const P_GRAD = 1;
 export const P_EXP_AVG = 2;

@@ -1,15 +1,15 @@
 // The part of RAdam's façade that needs only the optimizer's core (the step table, the step pipeline,
 // the groups' records), not its ParamGroup and Param objects: stepping, the guards, the EMA and
-// accumulation, state I/O, disposal. RAdam (src/optimizer.ts) extends it.
+// accumulation, state I/O, disposal. RAdam (src/optimizer/radam.ts) extends it.
 import type { Bytes } from './bytes.js';
 import type { Backend, EmaOptions, StepOptions } from './options.js';
 import { validateGuard } from './options.js';
 import { swapEma, withSwapped } from './ema.js';
-import { hooksOf, registerHooks, type Core } from './hooks.js';
-import { P_GRAD } from './layout.js';
-import { checkStateDict, stateDict, type RAdamStateDict } from './state.js';
-import type { StepResult } from './step.js';
-import type { Slot } from './table.js';
+import { hooksOf, registerHooks, type Core } from './internals.js';
+import { P_GRAD } from '../pipeline/layout.js';
+import { checkStateDict, stateDict, type RAdamStateDict } from '../state/state-dict.js';
+import type { StepResult } from '../pipeline/step.js';
+import type { Slot } from '../pipeline/table.js';
 
 export abstract class OptimizerCore {
   /** @internal */

@@ -3,11 +3,11 @@
 // params, and every k-th step the kernel pulls them towards the fast weights and resets the fast
 // weights to them: s += alpha * (p - s); p = s.
 import type { Bytes } from './bytes.js';
-import { hooksOf, type Hooks } from './hooks.js';
+import { hooksOf, type Hooks } from './internals.js';
 import { formatValue, validateStepOptions, type StepOptions } from './options.js';
-import type { Param, RAdam } from './optimizer.js';
-import { float32Array, jsonSafe, type RAdamStateDict } from './state.js';
-import type { StepResult } from './step.js';
+import type { Param, RAdam } from './radam.js';
+import { float32Array, jsonSafe, type RAdamStateDict } from '../state/state-dict.js';
+import type { StepResult } from '../pipeline/step.js';
 
 /** The options of {@link Lookahead}. */
 export interface LookaheadOptions {

@@ -1,10 +1,10 @@
 // The public objects RAdam, ParamGroup and Param: a façade over the step table, the step pipeline,
 // state I/O and backend selection. The module map and how to add an option: src/README.md.
-import { createKernelSync, createThreaded, ready } from './backend.js';
-import type { Kernel } from './backends/kernel.js';
-import type { KernelSource } from './backends/wasm.js';
-import { createHooks, registerHooks } from './hooks.js';
-import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_GRAD, P_MAX_EXP_AVG_SQ, P_PARAM } from './layout.js';
+import { createKernelSync, createThreaded, ready } from '../backends/select.js';
+import type { Kernel } from '../backends/kernel.js';
+import type { KernelSource } from '../backends/wasm.js';
+import { createHooks, registerHooks } from './internals.js';
+import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_GRAD, P_MAX_EXP_AVG_SQ, P_PARAM } from '../pipeline/layout.js';
 import {
   DEFAULTS,
   defineGroupAccessors,
@@ -20,12 +20,12 @@ import {
 } from './options.js';
 import { OptimizerCore } from './optimizer-core.js';
 import { validateParamInit } from './validate.js';
-import { Stepper, type GroupRecord } from './step.js';
-import { StepTable, type Slot } from './table.js';
-import type { ThreadPool } from './threads/pool.js';
+import { Stepper, type GroupRecord } from '../pipeline/step.js';
+import { StepTable, type Slot } from '../pipeline/table.js';
+import type { ThreadPool } from '../threads/pool.js';
 
-export type { ParamState, GroupState, RAdamStateDict } from './state.js';
-export type { StepResult } from './step.js';
+export type { ParamState, GroupState, RAdamStateDict } from '../state/state-dict.js';
+export type { StepResult } from '../pipeline/step.js';
 
 /** A parameter's initial values, or its length (zeros). */
 export type ParamInit = Float32Array | Float64Array | readonly number[] | number;

@@ -1,7 +1,7 @@
 // Backend selection: which kernel a choice resolves to in this runtime, loading it once per
 // process (ready), creating kernels from it, and how many threads a step may use.
-import { createJsKernel } from './backends/js.js';
-import type { Kernel } from './backends/kernel.js';
+import { createJsKernel } from './js.js';
+import type { Kernel } from './kernel.js';
 import {
   compileWasm,
   createSharedKernel,
@@ -9,9 +9,9 @@ import {
   hasWebAssembly,
   wasmSupported,
   type KernelSource,
-} from './backends/wasm.js';
-import { validateBackend, type Backend, type BackendChoice } from './options.js';
-import type { ThreadPool } from './threads/pool.js';
+} from './wasm.js';
+import { validateBackend, type Backend, type BackendChoice } from '../optimizer/options.js';
+import type { ThreadPool } from '../threads/pool.js';
 
 interface Loading {
   ready: Partial<Record<BackendChoice, Promise<Backend>>>;
@@ -66,7 +66,7 @@ export async function createThreaded(
   if (threads > 1) {
     try {
       const { kernel, module } = await createSharedKernel(source!);
-      const { ThreadPool } = await import('./threads/pool.js');
+      const { ThreadPool } = await import('../threads/pool.js');
       const pool = await ThreadPool.create(threads - 1, module, kernel.memory as WebAssembly.Memory);
       return { kernel, pool };
     } catch (e) {
@@ -84,7 +84,7 @@ async function resolveThreads(
   source: KernelSource | null,
 ): Promise<number> {
   if (threads === 1) return 1;
-  const { hardwareThreads, sharedMemoryAvailable } = await import('./threads/pool.js');
+  const { hardwareThreads, sharedMemoryAvailable } = await import('../threads/pool.js');
   const usable =
     sharedMemoryAvailable() &&
     source?.shared !== undefined &&
