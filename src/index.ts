@@ -9,7 +9,7 @@
  */
 import { embeddedKernels } from './backends/embedded.js';
 import { optimizersOn } from './optimizer/classes.js';
-import type { RAdam as Core } from './optimizer/radam.js';
+import type { RAdam as RAdamClass } from './optimizer/radam.js';
 
 const classes = /* @__PURE__ */ optimizersOn(embeddedKernels);
 
@@ -36,7 +36,7 @@ const classes = /* @__PURE__ */ optimizersOn(embeddedKernels);
  * @class
  */
 export const RAdam = classes.RAdam;
-export type RAdam = Core;
+export type RAdam = RAdamClass;
 
 /**
  * Adam (torch.optim.Adam's update) on the same kernel: {@link RAdam} with `rectify: false` by
@@ -52,6 +52,6 @@ export type RAdam = Core;
  * @class
  */
 export const Adam = classes.Adam;
-export type Adam = Core;
+export type Adam = RAdamClass;
 
 export * from './optimizer/public.js';

@@ -10,8 +10,8 @@ import {
 } from '../state/checkpoint.js';
 import { P_PARAM, P_SLOW } from '../pipeline/layout.js';
 import type { StepOptions } from './options.js';
-import { checkStateDict, stateDict, type RAdamStateDict } from '../state/state-dict.js';
-import type { GroupRecord, StepResult, Stepper } from '../pipeline/step.js';
+import { checkStateDict, type RAdamStateDict } from '../state/state-dict.js';
+import type { OptimizerParts, StepResult } from '../pipeline/step.js';
 import type { Slot, StepTable } from '../pipeline/table.js';
 
 export interface Hooks<P extends object> {
@@ -35,15 +35,12 @@ export interface Hooks<P extends object> {
   loadState(bytes: Uint8Array | ArrayBuffer, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
 }
 
-/** An optimizer's parts behind its façade. */
-export interface Core {
-  readonly table: StepTable;
-  readonly stepper: Stepper;
-  readonly groups: GroupRecord[];
-}
-
 /** The hooks over `core()` (which throws once the optimizer is disposed); `slotOf` checks a param is its own. */
-export function createHooks<P extends object>(kernel: Kernel, core: () => Core, slotOf: (p: P) => Slot): Hooks<P> {
+export function createHooks<P extends object>(
+  kernel: Kernel,
+  core: () => OptimizerParts,
+  slotOf: (p: P) => Slot,
+): Hooks<P> {
   const view = (slot: Slot, k: number) => core().table.view(slot, k)!;
   return {
     kernel,
@@ -61,11 +58,7 @@ export function createHooks<P extends object>(kernel: Kernel, core: () => Core, 
     },
     slow: (p) => core().table.view(slotOf(p), P_SLOW),
     lookaheadSync: (alpha) => core().stepper.lookaheadSync(alpha),
-    saveState: (options, la) => {
-      const { groups } = core();
-      const values = () => groups.flatMap((g) => g.slots.map((s) => view(s, P_PARAM).slice()));
-      return saveCheckpoint(stateDict(core()), values, options, la);
-    },
+    saveState: (options, la) => saveCheckpoint(core(), options, la),
     checkStateDict: (sd, where) => checkStateDict(sd, core(), where),
     loadState: (bytes, check) => loadCheckpoint(bytes, core(), check),
   };

@@ -5,7 +5,9 @@ import type { Bytes } from './bytes.js';
 import type { Backend, EmaOptions, StepOptions } from './options.js';
 import { validateGuard } from './options.js';
 import { swapEma, withSwapped } from './ema.js';
-import { hooksOf, registerHooks, type Core } from './internals.js';
+import { registerHooks } from './internals.js';
+import { loadCheckpoint, saveCheckpoint } from '../state/checkpoint.js';
+import { DISPOSED, type OptimizerParts } from '../pipeline/step.js';
 import { P_GRAD } from '../pipeline/layout.js';
 import { checkStateDict, stateDict, type RAdamStateDict } from '../state/state-dict.js';
 import type { StepResult } from '../pipeline/step.js';
@@ -13,11 +15,11 @@ import type { Slot } from '../pipeline/table.js';
 
 export abstract class OptimizerCore {
   /** @internal */
-  protected readonly core: Core;
+  protected readonly core: OptimizerParts;
   private disposed = false;
 
   /** @internal */
-  protected constructor(core: Core) {
+  protected constructor(core: OptimizerParts) {
     this.core = core;
   }
 
@@ -120,7 +122,7 @@ export abstract class OptimizerCore {
    * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
    */
   saveState(options: { includeParams?: boolean } = {}): Bytes {
-    return hooksOf(this._check()).saveState(options, null);
+    return saveCheckpoint(this._check().core, options, null);
   }
 
   /**
@@ -128,7 +130,7 @@ export abstract class OptimizerCore {
    * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
    */
   loadState(bytes: Uint8Array | ArrayBuffer): void {
-    hooksOf(this._check()).loadState(bytes, ({ lookahead }) => {
+    loadCheckpoint(bytes, this._check().core, ({ lookahead }) => {
       // Loading only the inner part would silently drop the slow weights and the counter.
       if (lookahead)
         throw new TypeError(
@@ -147,7 +149,7 @@ export abstract class OptimizerCore {
     stepper.pool?.dispose();
     for (const slot of table.slots) slot.views = [];
     // Drop every reference to the memory, even while the optimizer object is still referenced.
-    (this as unknown as { core: Core | null }).core = null;
+    (this as unknown as { core: OptimizerParts | null }).core = null;
     registerHooks(this, null);
     this.disposeObjects();
   }
@@ -159,9 +161,8 @@ export abstract class OptimizerCore {
 
   /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */
   _check(): this {
-    if (this.disposed) throw new Error('RAdam: this optimizer has been disposed');
-    if (this.core.stepper.stepping)
-      throw new Error('RAdam: a stepAsync() is still running; await it before using the optimizer');
+    if (this.disposed) throw new Error(DISPOSED);
+    this.core.stepper.check();
     return this;
   }
 

@@ -130,16 +130,17 @@ export class RAdam extends OptimizerCore {
   static defaults: Partial<Hyperparameters> = {};
 
   /** @internal use RAdam.create or RAdam.createSync */
-  protected constructor(kernel: Kernel, hp: Hyperparameters) {
+  protected constructor(kernel: Kernel, o: ResolvedOptions, pool: ThreadPool | null) {
     // JavaScript lets anyone call `new RAdam()`; without this it fails deep inside on `undefined.memory`.
-    if (typeof kernel?.step !== 'function' || hp === undefined)
+    if (typeof kernel?.step !== 'function' || o === undefined)
       throw new TypeError(
         `${new.target.name}: create an optimizer with \`await ${new.target.name}.create(options)\` (or ${new.target.name}.createSync after await ${new.target.name}.ready()), not with new`,
       );
     const table = new StepTable(kernel);
     const groups: GroupRecord[] = [];
-    super({ table, groups, stepper: new Stepper(kernel, table, groups, () => this!._check()) });
-    this.addGroupRecord(hp);
+    const { ema, accumulate, guards } = o;
+    super({ table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) });
+    this.addGroupRecord(o.hp);
     registerHooks(
       this,
       createHooks(
@@ -163,10 +164,7 @@ export class RAdam extends OptimizerCore {
   }
 
   private static make(kernel: Kernel, o: ResolvedOptions, pool: ThreadPool | null = null): RAdam {
-    const opt = new this(kernel, o.hp);
-    const { stepper } = opt.core;
-    Object.assign(stepper.guards, o.guards);
-    Object.assign(stepper, { pool, ema: o.ema, accumulate: o.accumulate });
+    const opt = new this(kernel, o, pool);
     pool?.releaseWhenCollected(opt); // its workers end when the optimizer is collected without dispose()
     return opt;
   }

@@ -56,8 +56,27 @@ const canBlockHere = (): boolean =>
     }
   })());
 
+/** An optimizer's parts behind its façade: what the state I/O, Lookahead and the tfjs adapter work on. */
+export interface OptimizerParts {
+  readonly table: StepTable;
+  readonly stepper: Stepper;
+  readonly groups: GroupRecord[];
+}
+
+/** What a Stepper is given when it is built: the optimizer-wide options (RAdam.create's). */
+export interface StepperOptions {
+  readonly pool: ThreadPool | null;
+  readonly ema: Required<EmaOptions> | null;
+  readonly accumulate: number;
+  readonly guards: StepOptions;
+}
+
+/** The messages of an optimizer that can no longer be used, or not yet. */
+export const DISPOSED = 'RAdam: this optimizer has been disposed';
+const STEPPING = 'RAdam: a stepAsync() is still running; await it before using the optimizer';
+
 export class Stepper {
-  readonly guards: Required<StepOptions> = { skipNonFinite: false, maxGradNorm: null };
+  readonly guards: Required<StepOptions>;
   /** Elements below which a step stays on the calling thread; null: the measured defaults (the benchmark sets 0). */
   minSplit: number | null = null;
   /** Split steps taken (tests check that threads were really used). */
@@ -65,11 +84,11 @@ export class Stepper {
   /** A stepAsync() is running: the workers are writing. */
   stepping = false;
   disposed = false;
-  pool: ThreadPool | null = null;
-  /** The weight EMA, or null. */
-  ema: Required<EmaOptions> | null = null;
+  readonly pool: ThreadPool | null;
+  /** The weight EMA, or null (a state dict may set its options). */
+  ema: Required<EmaOptions> | null;
   /** Gradients per applied step (1: no accumulation). */
-  accumulate = 1;
+  readonly accumulate: number;
   /** Gradients accumulated in the current window (0 .. accumulate - 1). */
   window = 0;
   /** swapEma() put the averages in the params: stepping is refused until it is undone. */
@@ -81,8 +100,22 @@ export class Stepper {
     private readonly kernel: Kernel,
     private readonly table: StepTable,
     private readonly groups: readonly GroupRecord[],
-    private readonly check: () => void,
-  ) {}
+    options: StepperOptions,
+  ) {
+    this.pool = options.pool;
+    this.ema = options.ema;
+    this.accumulate = options.accumulate;
+    this.guards = {
+      skipNonFinite: options.guards.skipNonFinite ?? false,
+      maxGradNorm: options.guards.maxGradNorm ?? null,
+    };
+  }
+
+  /** Throws when the optimizer is disposed, or while a stepAsync() runs (the workers are writing). */
+  check(): void {
+    if (this.disposed) throw new Error(DISPOSED);
+    if (this.stepping) throw new Error(STEPPING);
+  }
 
   /** A blocking step: split over the threads where this thread may block, else on it alone. */
   step(active: Active, options?: StepOptions): StepResult {
@@ -107,7 +140,7 @@ export class Stepper {
     } finally {
       this.stepping = false;
     }
-    if (this.disposed) throw new Error('RAdam: this optimizer has been disposed (during stepAsync)');
+    if (this.disposed) throw new Error(`${DISPOSED} (during stepAsync)`);
     this.finish(null);
     return prepared.result;
   }
@@ -133,20 +166,32 @@ export class Stepper {
     for (const slot of this.table.slots) this.table.pointGradient(slot, P_GRAD);
   }
 
-  // Writes the table's scalars and runs the guards: nothing is changed yet when a step is refused.
+  // One call, in torch's shape (_init_group, then radam()): write the table entries, run the guards,
+  // then accumulate, or leave the kernel call to the caller. Nothing is changed when a step is refused.
   private prepare(active: Active, options?: StepOptions): { result: StepResult; count: number } {
     this.check();
     this.pool?.check();
     if (this.emaSwapped)
       throw new Error('step: the EMA weights are swapped into the params (swapEma); swap them back first');
     const { skipNonFinite, maxGradNorm } = { ...this.guards, ...validateStepOptions(options, 'step') };
-    const k = this.accumulate;
-    const accumulating = k > 1;
-    const final = this.window + 1 >= k;
+    const accumulating = this.accumulate > 1;
+    const final = this.window + 1 >= this.accumulate;
     // The k-th call of a window left the gradient pointers at the accumulators (or a refusal or an
     // exception did): every call starts from the gradients.
     if (accumulating) this.restoreGradients();
+    this.writeEntries(active, accumulating && final);
+    const count = this.table.slots.length;
+    if (accumulating && !final) return { result: this.accumulateOnly(active, skipNonFinite, count), count };
+    const guarded = this.runGuards(skipNonFinite, maxGradNorm, count);
+    if (guarded.skipped) return { result: guarded, count };
+    if (accumulating) this.stepOnAccumulators(active, count);
+    return { result: guarded, count };
+  }
+
+  // Every entry's scalars and flags at its param's next step (torch's _init_group).
+  private writeEntries(active: Active, lastOfWindow: boolean): void {
     const s = this.scalars;
+    const accumulating = this.accumulate > 1;
     for (let g = 0; g < this.groups.length; g++) {
       const { hp, slots } = this.groups[g];
       let t = -1;
@@ -168,26 +213,31 @@ export class Stepper {
             );
         }
         const on = !active || active.has(slot.owner);
-        if (accumulating && final && !on && slot.pending) {
+        if (lastOfWindow && !on && slot.pending) {
           // Not given a gradient this time, but earlier in the window: it steps on its accumulator.
           this.table.pointGradient(slot, P_ACCUM);
           this.table.write(slot, s, slot.size);
         } else this.table.write(slot, s, on ? slot.size : 0, accumulating && slot.pending ? FLAG_PENDING : 0);
       }
     }
-    const count = this.table.slots.length;
-    const refused = (k: number) => ({ result: { skipped: true, applied: false, param: this.flat(k) }, count });
-    if (accumulating && !final) {
-      if (skipNonFinite) {
-        const bad = this.kernel.firstNonFinite(this.table.base, count);
-        if (bad >= 0) return refused(bad);
-      }
-      this.kernel.accumulate(this.table.base, count);
-      for (const slot of this.table.slots) if (!active || active.has(slot.owner)) slot.pending = true;
-      this.window++;
-      return { result: { skipped: false, applied: false, accumulated: this.window }, count };
+  }
+
+  // A call that only adds its gradients into the accumulators (after the non-finite guard).
+  private accumulateOnly(active: Active, skipNonFinite: boolean, count: number): StepResult {
+    if (skipNonFinite) {
+      const bad = this.kernel.firstNonFinite(this.table.base, count);
+      if (bad >= 0) return this.refused(bad);
     }
-    // Guards read the gradients before anything is written, so a refusal changes nothing.
+    this.kernel.accumulate(this.table.base, count);
+    for (const slot of this.table.slots) if (!active || active.has(slot.owner)) slot.pending = true;
+    this.window++;
+    return { skipped: false, applied: false, accumulated: this.window };
+  }
+
+  // The guards read the gradients (acc + g mid-window) before anything is written, so a refusal
+  // changes nothing; clipping and the window's mean scale the gradient in the entries.
+  private runGuards(skipNonFinite: boolean, maxGradNorm: number | null, count: number): StepResult {
+    const k = this.accumulate;
     let gradNorm: number | undefined;
     let factor = 1 / k; // the mean of the accumulated gradients
     if (maxGradNorm !== null) {
@@ -197,7 +247,7 @@ export class Stepper {
       let total = 0;
       for (let j = 0; j < count; j++) {
         const sumsq = this.table.sumSq(j);
-        if (skipNonFinite && !Number.isFinite(sumsq)) return refused(j);
+        if (skipNonFinite && !Number.isFinite(sumsq)) return this.refused(j);
         total += sumsq;
       }
       gradNorm = Math.sqrt(total) / k;
@@ -205,19 +255,25 @@ export class Stepper {
       if (!(coef >= 1)) factor *= coef;
     } else if (skipNonFinite) {
       const bad = this.kernel.firstNonFinite(this.table.base, count);
-      if (bad >= 0) return refused(bad);
+      if (bad >= 0) return this.refused(bad);
     }
     if (factor !== 1) this.table.scaleGradients(count, factor);
-    if (accumulating) {
-      this.kernel.accumulate(this.table.base, count);
-      for (const slot of this.table.slots) {
-        if (!active || active.has(slot.owner) || slot.pending) this.table.pointGradient(slot, P_ACCUM);
-      }
-    }
     const result: StepResult = { skipped: false, applied: true };
-    if (accumulating) result.accumulated = 0;
+    if (k > 1) result.accumulated = 0;
     if (gradNorm !== undefined) result.gradNorm = gradNorm;
-    return { result, count };
+    return result;
+  }
+
+  // The window's last call: its gradients join the accumulators, and the kernel steps on them.
+  private stepOnAccumulators(active: Active, count: number): void {
+    this.kernel.accumulate(this.table.base, count);
+    for (const slot of this.table.slots) {
+      if (!active || active.has(slot.owner) || slot.pending) this.table.pointGradient(slot, P_ACCUM);
+    }
+  }
+
+  private refused(k: number): StepResult {
+    return { skipped: true, applied: false, param: this.flat(k) };
   }
 
   // The index in opt.params (numbered through the groups) of table entry k.

@@ -14,7 +14,8 @@
 // missing from an earlier checkpoint gets its default when the state dict is loaded.
 import type { Bytes } from '../optimizer/bytes.js';
 import { DEFAULTS, formatValue } from '../optimizer/options.js';
-import { checkStateDict, type GroupState, type RAdamStateDict, type StateParts } from './state-dict.js';
+import { checkStateDict, stateDict, type GroupState, type RAdamStateDict } from './state-dict.js';
+import type { OptimizerParts } from '../pipeline/step.js';
 import { P_PARAM } from '../pipeline/layout.js';
 import { isDetached, isTypedArray } from '../optimizer/validate.js';
 
@@ -259,17 +260,18 @@ const formatIndex = (i: unknown) => (typeof i === 'number' ? String(i) : JSON.st
 
 export type DecodedCheckpoint = ReturnType<typeof decodeCheckpoint>;
 
-/** saveState: the state dict, the param values with includeParams, and Lookahead's part. */
+/** saveState: the optimizer's state dict, its param values with includeParams, and Lookahead's part. */
 export function saveCheckpoint(
-  sd: RAdamStateDict,
-  slots: () => Float32Array[],
+  parts: OptimizerParts,
   options: { includeParams?: boolean },
   lookahead: LookaheadCheckpoint | null,
 ): Bytes {
   const includeParams = options?.includeParams ?? false;
   if (typeof includeParams !== 'boolean')
     throw new TypeError(`saveState: Invalid includeParams: ${formatValue(includeParams)} (expected true or false)`);
-  return encodeCheckpoint(sd, includeParams ? slots() : null, lookahead);
+  const { groups, table } = parts;
+  const values = includeParams ? groups.flatMap((g) => g.slots.map((s) => table.view(s, P_PARAM)!.slice())) : null;
+  return encodeCheckpoint(stateDict(parts), values, lookahead);
 }
 
 /**
@@ -278,7 +280,7 @@ export function saveCheckpoint(
  */
 export function loadCheckpoint(
   bytes: Uint8Array | ArrayBuffer,
-  parts: StateParts,
+  parts: OptimizerParts,
   check: (decoded: DecodedCheckpoint) => (() => void) | undefined,
 ): void {
   const { groups, table } = parts;

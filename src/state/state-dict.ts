@@ -3,15 +3,7 @@
 import { DEFAULTS, formatValue, resolveGroupOptions, validateEma, type Hyperparameters } from '../optimizer/options.js';
 import { isTypedArray } from '../optimizer/validate.js';
 import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from '../pipeline/layout.js';
-import type { GroupRecord, Stepper } from '../pipeline/step.js';
-import type { StepTable } from '../pipeline/table.js';
-
-/** The parts of an optimizer its state lives in. */
-export interface StateParts {
-  readonly groups: readonly GroupRecord[];
-  readonly table: StepTable;
-  readonly stepper: Stepper;
-}
+import type { OptimizerParts, Stepper } from '../pipeline/step.js';
 
 /** The state of one parameter in a state dict. */
 export interface ParamState {
@@ -107,7 +99,7 @@ const MOMENTS = [
 ] as const;
 
 /** The groups' hyperparameters, every param's step count and moments, the EMA and accumulators (copies). */
-export function stateDict({ groups, table, stepper }: StateParts): RAdamStateDict {
+export function stateDict({ groups, table, stepper }: OptimizerParts): RAdamStateDict {
   if (stepper.emaSwapped)
     throw new Error('stateDict: the EMA weights are swapped into the params (swapEma); swap them back first');
   let index = 0;
@@ -172,7 +164,7 @@ function checkExtras(sd: RAdamStateDict, stepper: Stepper, where: string) {
  * what applies it. Throws, saying what differs, before anything changes. A group that lacks an
  * option key (a save from before that option existed) gets the option's default.
  */
-export function checkStateDict(sd: RAdamStateDict, parts: StateParts, where = 'loadStateDict'): () => void {
+export function checkStateDict(sd: RAdamStateDict, parts: OptimizerParts, where = 'loadStateDict'): () => void {
   const { groups, table, stepper } = parts;
   if (stepper.emaSwapped)
     throw new Error(`${where}: the EMA weights are swapped into the params (swapEma); swap them back first`);
