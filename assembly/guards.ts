@@ -1,11 +1,11 @@
-// Passes over the step table besides the update itself (src/pipeline/layout.ts), in both builds:
-// the non-finite gradient check, the gradients' sum of squares for global-norm clipping, gradient
-// accumulation, and Lookahead's slow-weight update. src/backends/js.ts mirrors them.
+// The step guards' passes over the step table (src/pipeline/layout.ts), in both builds: the
+// non-finite gradient check and the gradients' sum of squares for global-norm clipping.
+// src/backends/js.ts mirrors them.
 //
 // "The gradient" of an entry is g, or with FLAG_PENDING acc + g (the float32 sum that accumulate
 // will store): the guards then see the accumulated gradient without writing it, so a refused step
 // leaves the accumulator as it was.
-import { ENTRY_BYTES, E_ACCUM, E_FLAGS, E_GRAD, E_PARAM, E_SIZE, E_SLOW, E_SUMSQ, FLAG_PENDING } from '../src/pipeline/layout';
+import { ENTRY_BYTES, E_ACCUM, E_FLAGS, E_GRAD, E_SIZE, E_SUMSQ, FLAG_PENDING } from '../src/pipeline/layout';
 
 type Plain = u8;
 type Sum = u16;
@@ -20,7 +20,7 @@ type Sum = u16;
   return load<f32>(g);
 }
 // @ts-ignore: decorator
-@inline function pending(e: usize): bool { return (load<i32>(e, E_FLAGS) & FLAG_PENDING) != 0; }
+@inline export function pending(e: usize): bool { return (load<i32>(e, E_FLAGS) & FLAG_PENDING) != 0; }
 
 /** Index of the first tensor whose gradient holds a NaN or an infinity, or -1. */
 export function firstNonFinite(table: usize, count: i32): i32 {
@@ -111,66 +111,4 @@ function sumSq<G>(e: usize): void {
   const p = PARTIALS;
   store<f64>(e, ((load<f64>(p) + load<f64>(p, 8)) + (load<f64>(p, 16) + load<f64>(p, 24)))
     + ((load<f64>(p, 32) + load<f64>(p, 40)) + (load<f64>(p, 48) + load<f64>(p, 56))), E_SUMSQ);
-}
-
-/**
- * Gradient accumulation, for every entry with an accumulator whose gradient is not the accumulator
- * itself: acc += g with FLAG_PENDING, else acc = g (the first gradient of a window).
- */
-export function accumulate(table: usize, count: i32): void {
-  for (let k = 0; k < count; k++) {
-    const e = table + <usize>k * ENTRY_BYTES;
-    const n = load<i32>(e, E_SIZE);
-    let acc = <usize>load<u32>(e, E_ACCUM);
-    let g = <usize>load<u32>(e, E_GRAD);
-    if (acc == 0 || acc == g || n <= 0) continue;
-    if (!pending(e)) { memory.copy(acc, g, <usize>n << 2); continue; }
-    let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; i + 16 <= n; i += 16) {
-        v128.store(acc, f32x4.add(v128.load(acc), v128.load(g)));
-        v128.store(acc, f32x4.add(v128.load(acc, 16), v128.load(g, 16)), 16);
-        v128.store(acc, f32x4.add(v128.load(acc, 32), v128.load(g, 32)), 32);
-        v128.store(acc, f32x4.add(v128.load(acc, 48), v128.load(g, 48)), 48);
-        acc += 64; g += 64;
-      }
-      for (; i + 4 <= n; i += 4) {
-        v128.store(acc, f32x4.add(v128.load(acc), v128.load(g)));
-        acc += 16; g += 16;
-      }
-    }
-    for (; i < n; i++) {
-      store<f32>(acc, load<f32>(acc) + load<f32>(g));
-      acc += 4; g += 4;
-    }
-  }
-}
-
-/** Lookahead's slow update for every tensor with slow weights: s += alpha * (p - s); p = s. */
-export function lookaheadSync(table: usize, count: i32, alpha: f32): void {
-  for (let k = 0; k < count; k++) {
-    const e = table + <usize>k * ENTRY_BYTES;
-    const n = load<i32>(e, E_SIZE);
-    let s = <usize>load<u32>(e, E_SLOW);
-    if (s == 0) continue;
-    let p = <usize>load<u32>(e, E_PARAM);
-    let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      const a = f32x4.splat(alpha);
-      for (; i + 4 <= n; i += 4) {
-        const sv = v128.load(s);
-        const next = f32x4.add(sv, f32x4.mul(a, f32x4.sub(v128.load(p), sv)));
-        v128.store(s, next);
-        v128.store(p, next);
-        s += 16; p += 16;
-      }
-    }
-    for (; i < n; i++) {
-      const sv = load<f32>(s);
-      const next = sv + alpha * (load<f32>(p) - sv);
-      store<f32>(s, next);
-      store<f32>(p, next);
-      s += 4; p += 4;
-    }
-  }
 }

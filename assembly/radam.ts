@@ -5,7 +5,7 @@
 // element update, so both builds (and src/backends/js.ts) produce identical bits.
 import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
-  E_GRAD_SCALE, E_WEIGHT_DECAY, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
+  E_GRAD_SCALE, E_L2_WEIGHT_DECAY, E_DECOUPLED_DECAY_FACTOR, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
   E_EPS, E_STEP_SIZE, E_EMA, E_EMA_DECAY, E_ONE_MINUS_EMA_DECAY, E_CLIP_VALUE, MODE_MASK, MODE_MOMENTUM,
   MODE_ADAPTIVE, MODE_SECOND_MOMENT, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS, FLAG_EMA,
 } from '../src/pipeline/layout';
@@ -97,8 +97,8 @@ export type Adaptive = u32;
   let a = <usize>load<u32>(e, E_EMA);
   const gs = load<f32>(e, E_GRAD_SCALE);
   const cv = load<f32>(e, E_CLIP_VALUE);
-  const wd = load<f32>(e, E_WEIGHT_DECAY);
-  const pd = load<f32>(e, E_PARAM_DECAY);
+  const wd = load<f32>(e, E_L2_WEIGHT_DECAY);
+  const pd = load<f32>(e, E_DECOUPLED_DECAY_FACTOR);
   const b1 = load<f32>(e, E_BETA1);
   const c1 = load<f32>(e, E_ONE_MINUS_BETA1);
   const b2 = load<f32>(e, E_BETA2);

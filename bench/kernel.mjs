@@ -36,7 +36,7 @@ import {
   ENTRY_BYTES,
   E_FLAGS,
   E_GRAD_SCALE,
-  E_PARAM_DECAY,
+  E_DECOUPLED_DECAY_FACTOR,
   E_BETA1,
   E_ONE_MINUS_BETA1,
   E_BETA2,
@@ -319,9 +319,16 @@ const view = (mem, ptr, n) => new Float32Array(mem.buffer, ptr, n);
 function entryScalars(opt) {
   const { kernel, table } = hooksOf(opt);
   const f32 = new Float32Array(kernel.memory.buffer, table.base, ENTRY_BYTES / 4);
-  return [E_GRAD_SCALE, E_PARAM_DECAY, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE].map(
-    (o) => f32[o / 4],
-  );
+  return [
+    E_GRAD_SCALE,
+    E_DECOUPLED_DECAY_FACTOR,
+    E_BETA1,
+    E_ONE_MINUS_BETA1,
+    E_BETA2,
+    E_ONE_MINUS_BETA2,
+    E_EPS,
+    E_STEP_SIZE,
+  ].map((o) => f32[o / 4]);
 }
 
 // Every variant must compute the shipped simd kernel's bits: one step from the same p, g, m, v with

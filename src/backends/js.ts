@@ -13,8 +13,8 @@ import {
   E_SIZE,
   E_FLAGS,
   E_GRAD_SCALE,
-  E_WEIGHT_DECAY,
-  E_PARAM_DECAY,
+  E_L2_WEIGHT_DECAY,
+  E_DECOUPLED_DECAY_FACTOR,
   E_BETA1,
   E_ONE_MINUS_BETA1,
   E_BETA2,
@@ -67,8 +67,8 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
       v = i32[e + E_EXP_AVG_SQ / 4] >>> 2;
     const vm = i32[e + E_MAX_EXP_AVG_SQ / 4] >>> 2;
     const gs = f32[e + E_GRAD_SCALE / 4],
-      wd = f32[e + E_WEIGHT_DECAY / 4],
-      pd = f32[e + E_PARAM_DECAY / 4];
+      wd = f32[e + E_L2_WEIGHT_DECAY / 4],
+      pd = f32[e + E_DECOUPLED_DECAY_FACTOR / 4];
     const b1 = f32[e + E_BETA1 / 4],
       c1 = f32[e + E_ONE_MINUS_BETA1 / 4];
     const b2 = f32[e + E_BETA2 / 4],

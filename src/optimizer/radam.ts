@@ -1,127 +1,199 @@
 // The public objects RAdam, ParamGroup and Param: a façade over the step table, the step pipeline,
 // state I/O and backend selection. The module map and how to add an option: src/README.md.
-import { createKernelSync, createThreaded, ready } from '../backends/select.js';
 import type { Kernel } from '../backends/kernel.js';
+import { createKernelSync, createThreaded, ready } from '../backends/select.js';
 import type { KernelSource } from '../backends/wasm.js';
-import { createHooks, registerHooks } from './internals.js';
 import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_GRAD, P_MAX_EXP_AVG_SQ, P_PARAM } from '../pipeline/layout.js';
+import { DISPOSED, Stepper, type GroupRecord, type OptimizerParts, type StepResult } from '../pipeline/step.js';
+import { StepTable, type Slot } from '../pipeline/table.js';
+import { loadCheckpoint, saveCheckpoint } from '../state/checkpoint.js';
+import { checkStateDict, stateDict, type RAdamStateDict } from '../state/state-dict.js';
+import type { ThreadPool } from '../threads/pool.js';
+import type { Bytes } from './bytes.js';
+import { swapEma, withSwapped } from './ema.js';
+import { createHooks, registerHooks } from './internals.js';
 import {
   DEFAULTS,
-  defineGroupAccessors,
   resolveCreateOptions,
   resolveGroupOptions,
+  validateGuard,
   type Backend,
   type BackendChoice,
-  type GroupAccessors,
+  type EmaOptions,
   type GroupOptions,
   type Hyperparameters,
   type RAdamOptions,
   type ResolvedOptions,
+  type StepOptions,
 } from './options.js';
-import { OptimizerCore } from './optimizer-core.js';
+import { Param, ParamGroup, type ParamInit } from './param.js';
 import { validateParamInit } from './validate.js';
-import { Stepper, type GroupRecord } from '../pipeline/step.js';
-import { StepTable, type Slot } from '../pipeline/table.js';
-import type { ThreadPool } from '../threads/pool.js';
 
 export type { ParamState, GroupState, RAdamStateDict } from '../state/state-dict.js';
+export { Param, ParamGroup, type ParamInit } from './param.js';
 export type { StepResult } from '../pipeline/step.js';
 
-/** A parameter's initial values, or its length (zeros). */
-export type ParamInit = Float32Array | Float64Array | readonly number[] | number;
-
-/** A tensor registered with the optimizer; its arrays are live views into linear memory. */
-export class Param {
+export class RAdam {
+  private readonly _groups: ParamGroup[] = [];
   /** @internal */
-  constructor(
-    /** The group the param belongs to. */
-    readonly group: ParamGroup,
-    /** @internal */ readonly _slot: Slot,
-  ) {}
+  protected readonly core: OptimizerParts;
+  private disposed = false;
 
-  /** Number of elements. */
-  get size(): number {
-    this.group.optimizer._check();
-    return this._slot.size;
-  }
-  /** Steps taken by this parameter (torch's state['step']). */
-  get step(): number {
-    this.group.optimizer._check();
-    return this._slot.steps;
-  }
-  /** The parameter values. */
-  get data(): Float32Array {
-    return this.view(P_PARAM)!;
-  }
-  /** The gradient: write it before each `step()`. */
-  get grad(): Float32Array {
-    return this.view(P_GRAD)!;
-  }
-  /** First moment (torch's exp_avg). */
-  get expAvg(): Float32Array {
-    return this.view(P_EXP_AVG)!;
-  }
-  /** Second moment (torch's exp_avg_sq). */
-  get expAvgSq(): Float32Array {
-    return this.view(P_EXP_AVG_SQ)!;
-  }
-  /** Running maximum of the second moment with amsgrad, else null. */
-  get maxExpAvgSq(): Float32Array | null {
-    return this.view(P_MAX_EXP_AVG_SQ);
-  }
-  /** The exponential moving average of the values with the `ema` option, else null. */
-  get ema(): Float32Array | null {
-    return this.view(P_EMA);
+  /** Threads the step runs on (the calling thread included); 1 without threads. */
+  get threads(): number {
+    const pool = this._check().core.stepper.pool;
+    return pool ? pool.workers + 1 : 1;
   }
 
-  private view(k: number): Float32Array | null {
-    return this.group.optimizer._view(this._slot, k);
+  /** The backend actually used. */
+  get backend(): Backend {
+    return this._check().core.table.kernel.backend;
   }
-}
 
-// ParamGroup's hyperparameter accessors come from HYPERPARAMETERS (a getter per option, a setter
-// where it is writable between steps); this interface types them.
-export interface ParamGroup extends GroupAccessors {}
+  /** A NaN or ±Infinity in any gradient makes step() change nothing and say so (default false). */
+  get skipNonFinite(): boolean {
+    return this._check().core.stepper.guards.skipNonFinite;
+  }
+  set skipNonFinite(x: boolean) {
+    this._check().core.stepper.guards.skipNonFinite = validateGuard('skipNonFinite', x);
+  }
+  /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
+  get maxGradNorm(): number | null {
+    return this._check().core.stepper.guards.maxGradNorm;
+  }
+  set maxGradNorm(x: number | null) {
+    this._check().core.stepper.guards.maxGradNorm = validateGuard('maxGradNorm', x);
+  }
 
-/** A parameter group: hyperparameters shared by its params, writable between steps (validated). */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
-export class ParamGroup {
-  /** @internal its hyperparameters and slots, as the step pipeline sees them */
-  readonly _record: GroupRecord;
-  /** @internal */
-  readonly _params: Param[] = [];
+  /** The weight EMA's options, or null. */
+  get ema(): Readonly<Required<EmaOptions>> | null {
+    return this._check().core.stepper.ema;
+  }
+  /** Gradients per applied step (the `accumulate` option; 1: none). */
+  get accumulate(): number {
+    return this._check().core.stepper.accumulate;
+  }
+  /** Gradients accumulated since the last applied step (0 .. accumulate - 1). */
+  get accumulated(): number {
+    return this._check().core.stepper.window;
+  }
 
-  static {
-    defineGroupAccessors(
-      ParamGroup.prototype,
-      (g) => g._record.hp,
-      (g) => g.optimizer._check(),
+  /**
+   * Exchanges every param's values with its EMA (`param.ema`): call it to evaluate with the averaged
+   * weights, and again to go back. step() is refused while they are swapped.
+   */
+  swapEma(): void {
+    const { table, stepper } = this._check().core;
+    swapEma(table, stepper);
+  }
+
+  /** Runs `fn` with the EMA weights in the params and swaps them back after it, even if it throws (or its promise rejects). */
+  withEma<T>(fn: () => T): T {
+    return withSwapped(
+      () => this.swapEma(),
+      () => this.swapEma(),
+      fn,
     );
   }
 
+  /**
+   * Takes one optimization step for every param, using the gradients in `param.grad`.
+   * The per-step scalars are computed once per (group, step count) in float64; one kernel call
+   * then walks all tensors.
+   */
+  step(options?: StepOptions): StepResult {
+    return this._check().core.stepper.step(null, options);
+  }
+
+  /**
+   * step() for a thread that must not block: with threads on a browser's main thread (which may
+   * not Atomics.wait) the work is shared with the workers only here; elsewhere it is step().
+   */
+  async stepAsync(options?: StepOptions): Promise<StepResult> {
+    // async: every refusal (disposed, another stepAsync in flight, bad options) is a rejection.
+    return this._check().core.stepper.stepAsync(options);
+  }
+
+  /** Sets every gradient to zero. */
+  zeroGrad(): void {
+    const { table } = this._check().core;
+    for (const slot of table.slots) table.view(slot, P_GRAD)!.fill(0);
+  }
+
+  /** The groups' hyperparameters, every param's step count and moments, the EMA and the accumulators (copies). */
+  stateDict(): RAdamStateDict {
+    return stateDict(this._check().core);
+  }
+
+  /**
+   * Restores the groups' hyperparameters and the params' state (not the param values), like torch.
+   * The whole dict is checked first: on any mismatch it throws, saying what differs, and changes nothing.
+   */
+  loadStateDict(sd: RAdamStateDict): void {
+    checkStateDict(sd, this._check().core)();
+  }
+
+  /**
+   * The state as a versioned binary checkpoint (magic, version, hyperparameters, per-param step and
+   * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
+   */
+  saveState(options: { includeParams?: boolean } = {}): Bytes {
+    return saveCheckpoint(this._check().core, options, null);
+  }
+
+  /**
+   * Restores a checkpoint from saveState (and the param values, if it holds them). Truncated,
+   * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
+   */
+  loadState(bytes: Uint8Array | ArrayBuffer): void {
+    loadCheckpoint(bytes, this._check().core, ({ lookahead }) => {
+      // Loading only the inner part would silently drop the slow weights and the counter.
+      if (lookahead)
+        throw new TypeError(
+          "loadState: this checkpoint was saved by a Lookahead (it holds slow weights and a counter): load it with that Lookahead's loadState",
+        );
+      return undefined;
+    });
+  }
+
+  /** Releases the linear memory; any later use of the optimizer, its groups or params throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const { stepper, table } = this.core;
+    stepper.disposed = true;
+    stepper.pool?.dispose();
+    for (const slot of table.slots) slot.views = [];
+    // Drop every reference to the memory, even while the optimizer object is still referenced.
+    (this as unknown as { core: OptimizerParts | null }).core = null;
+    registerHooks(this, null);
+    this._groups.length = 0;
+  }
+
+  /** @internal a live view of one of a param's arrays (P_*) */
+  _view(slot: Slot, k: number): Float32Array | null {
+    return this._check().core.table.view(slot, k);
+  }
+
+  /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */
+  _check(): this {
+    if (this.disposed) throw new Error(DISPOSED);
+    this.core.stepper.check();
+    return this;
+  }
+
+  /** @internal elements below which a step stays on the calling thread; null: the measured defaults (the benchmark sets 0 to measure) */
+  get _minSplit(): number | null {
+    return this.core.stepper.minSplit;
+  }
   /** @internal */
-  constructor(
-    /** The optimizer the group belongs to. */
-    readonly optimizer: RAdam,
-    hp: Hyperparameters,
-  ) {
-    this._record = { hp, slots: [] };
+  set _minSplit(n: number | null) {
+    this.core.stepper.minSplit = n;
   }
-
-  /** The params of this group, in the order they were added. */
-  get params(): readonly Param[] {
-    this.optimizer._check();
-    return this._params.slice();
+  /** @internal split steps taken (tests check that threads were really used) */
+  get _splits(): number {
+    return this.core.stepper.splits;
   }
-
-  /** Registers a parameter: initial values (copied into linear memory) or a length (zeros). */
-  addParam(init: ParamInit): Param {
-    return this.optimizer._addParam(this, init);
-  }
-}
-
-export class RAdam extends OptimizerCore {
-  private readonly _groups: ParamGroup[] = [];
 
   /** @internal Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
   static kernels: KernelSource | null = null;
@@ -139,7 +211,7 @@ export class RAdam extends OptimizerCore {
     const table = new StepTable(kernel);
     const groups: GroupRecord[] = [];
     const { ema, accumulate, guards } = o;
-    super({ table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) });
+    this.core = { table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) };
     this.addGroupRecord(o.hp);
     registerHooks(
       this,
@@ -235,11 +307,6 @@ export class RAdam extends OptimizerCore {
     group._params.push(param!);
     group._record.slots.push(param!._slot);
     return param!;
-  }
-
-  /** @internal */
-  protected disposeObjects(): void {
-    this._groups.length = 0;
   }
 
   private addGroupRecord(hp: Hyperparameters): ParamGroup {

@@ -17,8 +17,8 @@ export const E_SIZE = 20; // element count
 export const E_FLAGS = 24; // MODE_* | FLAG_*
 // f32 fields (byte offsets)
 export const E_GRAD_SCALE = 28; // the gradient's factor: -1 with maximize, times the clipping coefficient
-export const E_WEIGHT_DECAY = 32; // coupled (L2) weight decay, used with FLAG_COUPLED_DECAY
-export const E_PARAM_DECAY = 36; // 1 - lr*wd for decoupled weight decay, else exactly 1
+export const E_L2_WEIGHT_DECAY = 32; // coupled (L2) weight decay, used with FLAG_COUPLED_DECAY
+export const E_DECOUPLED_DECAY_FACTOR = 36; // 1 - lr*wd for decoupled weight decay, else exactly 1
 export const E_BETA1 = 40;
 export const E_ONE_MINUS_BETA1 = 44;
 export const E_BETA2 = 48;

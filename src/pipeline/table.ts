@@ -15,8 +15,8 @@ import {
   E_SIZE,
   E_FLAGS,
   E_GRAD_SCALE,
-  E_WEIGHT_DECAY,
-  E_PARAM_DECAY,
+  E_L2_WEIGHT_DECAY,
+  E_DECOUPLED_DECAY_FACTOR,
   E_BETA1,
   E_ONE_MINUS_BETA1,
   E_BETA2,
@@ -164,8 +164,8 @@ export class StepTable {
     i32[e + E_SIZE / 4] = size;
     i32[e + E_FLAGS / 4] = s.flags | flags;
     f32[e + E_GRAD_SCALE / 4] = s.gradScale;
-    f32[e + E_WEIGHT_DECAY / 4] = s.weightDecay;
-    f32[e + E_PARAM_DECAY / 4] = s.paramDecay;
+    f32[e + E_L2_WEIGHT_DECAY / 4] = s.weightDecay;
+    f32[e + E_DECOUPLED_DECAY_FACTOR / 4] = s.paramDecay;
     f32[e + E_BETA1 / 4] = s.beta1;
     f32[e + E_ONE_MINUS_BETA1 / 4] = s.oneMinusBeta1;
     f32[e + E_BETA2 / 4] = s.beta2;
