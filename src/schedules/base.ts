@@ -1,18 +1,55 @@
 // The common base of the epoch schedules: torch's LRScheduler (1.13) state machine — last_epoch,
 // _step_count, base_lrs from the groups' initial_lr, the constructor's initial step — and the
-// stateDict/loadStateDict every schedule shares.
+// stateDict/loadStateDict every schedule shares. A schedule itself is one definition (Schedule),
+// as optax defines schedules by pure functions: its name, its options, and torch's get_lr as pure
+// functions of the epoch, the lr and the options. Its class only gives it its constructor's types.
 import {
   check,
+  type Fields,
   initialLrs,
   type LrSlot,
   lrArray,
   nonNegativeInt,
+  readFields,
+  readState,
   type Schedulable,
   show,
   slotsOf,
   WHOLE_EPOCH,
   writeLrs,
 } from './util.js';
+
+type Options = Record<string, unknown>;
+
+/**
+ * @internal An epoch schedule, in torch 1.13's float64 operation order (torch/optim/lr_scheduler.py).
+ * `t` is torch's last_epoch after the increment (0 at the constructor's initial step), `o` the
+ * normalised options, `k` the group. Two forms, as in torch:
+ * - chain (`get_lr`, what step() uses): the next lr from the group's current lr, so that schedules
+ *   compose and outside changes to the lr persist;
+ * - closed (`_get_closed_form_lr`, what step(epoch) uses, and SequentialLR at a milestone): the lr
+ *   at epoch t from the base lr.
+ * They agree in exact arithmetic, not in the last bits: torch's trajectories are the chainable ones.
+ */
+export interface Schedule<O = Options> {
+  /** The class name, in state dicts and error messages. */
+  readonly name: string;
+  /**
+   * The options' fields (checked before the optimizer, so that a bad option is named whatever the
+   * optimizer); or a function of the options and the optimizer (OneCycleLR's, which needs the
+   * number of groups first: maxLr has one per group).
+   */
+  readonly options: Fields | ((given: unknown, optimizer: unknown) => O);
+  /** The closed form. */
+  closed(t: number, base: number, o: O, k: number): number;
+  /** The chainable form (`count` is torch's _step_count after the increment); without it, the closed form. */
+  chain?(t: number, lr: number, o: O, base: number, count: number): number;
+  /** torch sets initial_lr (not setdefault) from the options: OneCycleLR's maxLr / divFactor. */
+  initialLr?(o: O, k: number): number;
+}
+
+const readWith = (def: Schedule, given: unknown, optimizer: unknown): Options =>
+  typeof def.options === 'function' ? def.options(given, optimizer) : readFields(def.name, given, def.options);
 
 /** A schedule's state: plain JSON-able data, like torch's state_dict (everything but the optimizer). */
 export interface LRSchedulerState {
@@ -64,6 +101,10 @@ export abstract class LRScheduler {
   readonly optimizer: Schedulable;
   /** @internal */
   readonly _name: string;
+  /** @internal what the schedule is (SequentialLR has none: it overrides what uses it) */
+  declare readonly _def: Schedule;
+  /** @internal the options, normalised */
+  _options: Options;
   /** @internal torch's last_epoch */
   _lastEpoch = -1;
   /** @internal torch's _step_count */
@@ -72,17 +113,30 @@ export abstract class LRScheduler {
   _baseLrs: number[];
   /** @internal */
   _lastLr: number[];
-  /** @internal the options, normalised */
-  abstract _options: Record<string, unknown>;
 
-  /** @internal Records initial_lr where no schedule has yet; the subclass then calls _initialStep(). */
-  constructor(name: string, optimizer: Schedulable) {
+  /**
+   * @internal Checks the options, records initial_lr where no schedule has yet, and takes torch's
+   * initial step (epoch 0). SequentialLR gives only its name: it checks its own options, and its
+   * schedules take the steps.
+   */
+  constructor(def: Schedule | string, optimizer: Schedulable, given?: unknown) {
+    const sched = typeof def === 'string' ? undefined : def;
+    const name = sched?.name ?? (def as string);
+    const options = sched ? readWith(sched, given, optimizer) : {};
     const slots = slotsOf(name, optimizer);
+    slots.forEach((s, k) => {
+      if (sched?.initialLr) initialLrs.set(s.key, sched.initialLr(options, k));
+      else if (!initialLrs.has(s.key)) initialLrs.set(s.key, s.lr);
+    });
     this._name = name;
     this.optimizer = optimizer;
-    for (const s of slots) if (!initialLrs.has(s.key)) initialLrs.set(s.key, s.lr);
+    this._options = options;
     this._baseLrs = slots.map((s) => initialLrs.get(s.key) as number);
     this._lastLr = slots.map((s) => s.lr);
+    if (sched) {
+      this._def = sched;
+      this._initialStep();
+    }
   }
 
   /** The number of step() calls since construction (torch's last_epoch). */
@@ -114,7 +168,12 @@ export abstract class LRScheduler {
     const slots = this._slots();
     const t = this._lastEpoch + 1;
     const count = this._stepCount + 1;
-    const values = slots.map((s, k) => this._chain(t, count, s.lr, k));
+    const d = this._def;
+    const values = slots.map((s, k) =>
+      d.chain
+        ? d.chain(t, s.lr, this._options, this._baseLrs[k], count)
+        : d.closed(t, this._baseLrs[k], this._options, k),
+    );
     this._commit(slots, values, t);
     this._stepCount = count;
   }
@@ -122,7 +181,7 @@ export abstract class LRScheduler {
   /** @internal torch's step(epoch): the closed form at `epoch` (also SequentialLR's restart at a milestone). */
   _stepTo(epoch: number): void {
     const slots = this._slots();
-    const values = slots.map((_, k) => this._closed(epoch, k));
+    const values = slots.map((_, k) => this._def.closed(epoch, this._baseLrs[k], this._options, k));
     this._commit(slots, values, epoch);
     this._stepCount++;
   }
@@ -133,22 +192,14 @@ export abstract class LRScheduler {
     this.step();
   }
 
-  /** @internal group k's next lr by the chainable form, from its current lr */
-  abstract _chain(t: number, count: number, lr: number, k: number): number;
-  /** @internal group k's lr at epoch t by the closed form */
-  abstract _closed(t: number, k: number): number;
-  /** @internal validates options (the constructor's and a state dict's) */
-  abstract _readOptions(given: unknown, groups: number): Record<string, unknown>;
+  /** @internal validates options (a state dict's) */
+  _readOptions(given: unknown): Options {
+    return readWith(this._def, given, this.optimizer);
+  }
 
   /** @internal the optimizer's lr slots, as many as when the schedule was built */
   _slots(): LrSlot[] {
-    const slots = slotsOf(this._name, this.optimizer);
-    if (slots.length !== this._baseLrs.length) {
-      throw new Error(
-        `${this._name}: the optimizer has ${slots.length} param groups, the schedule was built for ${this._baseLrs.length} (add groups before building schedules)`,
-      );
-    }
-    return slots;
+    return slotsOf(this._name, this.optimizer, this._baseLrs.length);
   }
 
   /** @internal */
@@ -192,15 +243,10 @@ export abstract class LRScheduler {
 
   /** @internal validates a state dict; returns what applies it (writing the lrs or not) */
   _prepareLoad(state: unknown, where: string): (write: boolean) => void {
-    if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-      throw new TypeError(`${where}: the state must be an object from stateDict(), got ${show(state)}`);
-    }
-    const sd = state as Record<string, unknown>;
-    if (sd.schedule !== this._name)
-      throw new TypeError(`${where}: the state is of ${show(sd.schedule)}, not ${this._name}`);
+    const sd = readState(where, state, this._name);
     const slots = this._slots();
     const n = slots.length;
-    const options = this._readOptions(sd.options, n);
+    const options = this._readOptions(sd.options);
     if (!isInt(sd.lastEpoch, -1))
       throw new RangeError(`${where}: lastEpoch must be an integer >= -1, got ${show(sd.lastEpoch)}`);
     if (!isInt(sd.stepCount, 0))

@@ -1,17 +1,20 @@
-// Cosine annealing: CosineAnnealingLR and CosineAnnealingWarmRestarts (SGDR).
-import { LRScheduler } from './base.js';
-import { cosineChain, cosineClosed, warmRestartsAt, warmRestartsLr } from './math.js';
+// Cosine annealing: CosineAnnealingLR and CosineAnnealingWarmRestarts (SGDR), each one Schedule
+// (base.ts); CosineAnnealingWarmRestarts also keeps torch's T_cur and T_i.
+import { LRScheduler, type Schedule } from './base.js';
+import { cosine, warmRestartsAt } from './math.js';
 import {
   check,
+  type Field,
   isNum,
   NON_NEGATIVE,
   nonNegative,
   POSITIVE_INT,
   positiveInt,
-  readOptions,
   type Schedulable,
   show,
 } from './util.js';
+
+const ETA_MIN: Field = [nonNegative, NON_NEGATIVE, 0];
 
 /** CosineAnnealingLR's options: torch's `T_max` and `eta_min`, in camelCase. */
 export interface CosineAnnealingLROptions {
@@ -21,13 +24,19 @@ export interface CosineAnnealingLROptions {
   etaMin?: number;
 }
 
-function readCosine(given: unknown): Required<CosineAnnealingLROptions> {
-  const o = readOptions('CosineAnnealingLR', given, ['tMax', 'etaMin'], ['tMax']);
-  return {
-    tMax: check('CosineAnnealingLR', 'tMax', o.tMax, positiveInt, POSITIVE_INT),
-    etaMin: check('CosineAnnealingLR', 'etaMin', o.etaMin, nonNegative, NON_NEGATIVE, 0),
-  };
-}
+const COSINE: Schedule<Required<CosineAnnealingLROptions>> = {
+  name: 'CosineAnnealingLR',
+  options: { tMax: [positiveInt, POSITIVE_INT], etaMin: ETA_MIN },
+  // On a first step past epoch 0 torch uses the closed form; one epoch after each minimum (t - 1 -
+  // T_max a multiple of 2 T_max) it adds the rise, where the ratio form would divide by 1 + cos(pi) = 0.
+  chain: (t, lr, { tMax, etaMin }, base, count) => {
+    if (t === 0) return lr;
+    if (count === 1 && t > 0) return cosine(t, tMax, base, etaMin);
+    if ((t - 1 - tMax) % (2 * tMax) === 0) return lr + ((base - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2;
+    return ((1 + Math.cos((Math.PI * t) / tMax)) / (1 + Math.cos((Math.PI * (t - 1)) / tMax))) * (lr - etaMin) + etaMin;
+  },
+  closed: (t, base, { tMax, etaMin }) => cosine(t, tMax, base, etaMin),
+};
 
 /**
  * Anneals every group's lr from its base lr to etaMin along a half cosine over tMax epochs, then
@@ -52,25 +61,8 @@ function readCosine(given: unknown): Required<CosineAnnealingLROptions> {
  * ```
  */
 export class CosineAnnealingLR extends LRScheduler {
-  /** @internal */
-  _options: Required<CosineAnnealingLROptions>;
   constructor(optimizer: Schedulable, options: CosineAnnealingLROptions) {
-    const o = readCosine(options);
-    super('CosineAnnealingLR', optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, count: number, lr: number, k: number): number {
-    return cosineChain(t, count, lr, this._baseLrs[k], this._options.tMax, this._options.etaMin);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    return cosineClosed(t, this._baseLrs[k], this._options.tMax, this._options.etaMin);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readCosine(given);
+    super(COSINE, optimizer, options);
   }
 }
 
@@ -84,15 +76,16 @@ export interface CosineAnnealingWarmRestartsOptions {
   etaMin?: number;
 }
 
-function readRestarts(given: unknown): Required<CosineAnnealingWarmRestartsOptions> {
-  const where = 'CosineAnnealingWarmRestarts';
-  const o = readOptions(where, given, ['t0', 'tMult', 'etaMin'], ['t0']);
-  return {
-    t0: check(where, 't0', o.t0, positiveInt, POSITIVE_INT),
-    tMult: check(where, 'tMult', o.tMult, positiveInt, 'an integer >= 1', 1),
-    etaMin: check(where, 'etaMin', o.etaMin, nonNegative, NON_NEGATIVE, 0),
-  };
-}
+const WARM_RESTARTS: Schedule<Required<CosineAnnealingWarmRestartsOptions>> = {
+  name: 'CosineAnnealingWarmRestarts',
+  options: { t0: [positiveInt, POSITIVE_INT], tMult: [positiveInt, 'an integer >= 1', 1], etaMin: ETA_MIN },
+  // The lr at epoch t from a fresh start. The class does not use it: its step() and step(epoch) go
+  // by T_cur and T_i, which a state can set (torch keeps them, and has no closed form for it).
+  closed: (t, base, { t0, tMult, etaMin }) => {
+    const at = warmRestartsAt(t, t0, tMult, t0);
+    return at === undefined ? Number.NaN : cosine(at.tCur, at.tI, base, etaMin);
+  },
+};
 
 /**
  * Cosine annealing with warm restarts (SGDR, torch.optim.lr_scheduler.CosineAnnealingWarmRestarts):
@@ -100,19 +93,15 @@ function readRestarts(given: unknown): Required<CosineAnnealingWarmRestartsOptio
  * is tMult times longer.
  */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
-  /** @internal */
-  _options: Required<CosineAnnealingWarmRestartsOptions>;
+  // Declared, not initialized: the initial step, in the base constructor, sets them before this
+  // class's field initializers would run (and reset them).
   /** @internal torch's T_cur: epochs (possibly fractional) since the last restart */
-  _tCur: number;
+  declare _tCur: number;
   /** @internal torch's T_i: the current cycle's length */
-  _tI: number;
+  declare _tI: number;
+
   constructor(optimizer: Schedulable, options: CosineAnnealingWarmRestartsOptions) {
-    const o = readRestarts(options);
-    super('CosineAnnealingWarmRestarts', optimizer);
-    this._options = o;
-    this._tI = o.t0;
-    this._tCur = -1;
-    this._initialStep();
+    super(WARM_RESTARTS, optimizer, options);
   }
 
   /** Epochs since the last restart (torch's T_cur). */
@@ -133,7 +122,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
    */
   override step(epoch?: number | null): void {
     const where = 'CosineAnnealingWarmRestarts.step';
-    const { t0, tMult, etaMin } = this._options;
+    const { t0, tMult, etaMin } = this._options as Required<CosineAnnealingWarmRestartsOptions>;
     let e: number;
     let at: { tCur: number; tI: number } | undefined;
     if (epoch == null && this._lastEpoch >= 0) {
@@ -154,7 +143,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     const { tCur, tI } = at;
     this._commit(
       this._slots(),
-      this._baseLrs.map((base) => warmRestartsLr(tCur, tI, base, etaMin)),
+      this._baseLrs.map((base) => cosine(tCur, tI, base, etaMin)),
       Math.floor(e),
     );
     this._tCur = tCur;
@@ -164,20 +153,6 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   /** @internal */
   override _stepTo(epoch: number): void {
     this.step(epoch);
-  }
-  /** @internal (step() is overridden: its lr depends on T_cur and T_i only) */
-  _chain(t: number, _count: number, _lr: number, k: number): number {
-    return this._closed(t, k);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    const { t0, tMult, etaMin } = this._options;
-    const at = warmRestartsAt(t, t0, tMult, t0);
-    return at === undefined ? Number.NaN : warmRestartsLr(at.tCur, at.tI, this._baseLrs[k], etaMin);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readRestarts(given);
   }
   /** @internal */
   override _extraState(): Record<string, unknown> {

@@ -1,17 +1,9 @@
-// Decays: StepLR, MultiStepLR, ExponentialLR, PolynomialLR.
-import { LRScheduler } from './base.js';
-import {
-  exponentialChain,
-  exponentialClosed,
-  multiStepChain,
-  multiStepClosed,
-  polynomialChain,
-  polynomialClosed,
-  stepChain,
-  stepClosed,
-} from './math.js';
+// Decays: StepLR, MultiStepLR, ExponentialLR, PolynomialLR. Each is one Schedule (base.ts): its
+// options and torch's two forms of get_lr.
+import { LRScheduler, type Schedule } from './base.js';
 import {
   check,
+  type Field,
   NON_NEGATIVE,
   NON_NEGATIVE_INT,
   nonNegative,
@@ -20,10 +12,11 @@ import {
   POSITIVE_INT,
   positive,
   positiveInt,
-  readOptions,
   type Schedulable,
   show,
 } from './util.js';
+
+const GAMMA: Field = [positive, POSITIVE, 0.1];
 
 /** StepLR's options: torch's `step_size` and `gamma`, in camelCase. */
 export interface StepLROptions {
@@ -33,35 +26,17 @@ export interface StepLROptions {
   gamma?: number;
 }
 
-function readStep(given: unknown): Required<StepLROptions> {
-  const o = readOptions('StepLR', given, ['stepSize', 'gamma'], ['stepSize']);
-  return {
-    stepSize: check('StepLR', 'stepSize', o.stepSize, positiveInt, POSITIVE_INT),
-    gamma: check('StepLR', 'gamma', o.gamma, positive, POSITIVE, 0.1),
-  };
-}
+const STEP: Schedule<Required<StepLROptions>> = {
+  name: 'StepLR',
+  options: { stepSize: [positiveInt, POSITIVE_INT], gamma: GAMMA },
+  chain: (t, lr, { stepSize, gamma }) => (t === 0 || t % stepSize !== 0 ? lr : lr * gamma),
+  closed: (t, base, { stepSize, gamma }) => base * gamma ** Math.floor(t / stepSize),
+};
 
 /** Multiplies every group's lr by gamma every stepSize epochs (torch.optim.lr_scheduler.StepLR). */
 export class StepLR extends LRScheduler {
-  /** @internal */
-  _options: Required<StepLROptions>;
   constructor(optimizer: Schedulable, options: StepLROptions) {
-    const o = readStep(options);
-    super('StepLR', optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, _count: number, lr: number): number {
-    return stepChain(t, lr, this._options.stepSize, this._options.gamma);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    return stepClosed(t, this._baseLrs[k], this._options.stepSize, this._options.gamma);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readStep(given);
+    super(STEP, optimizer, options);
   }
 }
 
@@ -76,38 +51,28 @@ export interface MultiStepLROptions {
   gamma?: number;
 }
 
-function readMultiStep(given: unknown): { milestones: number[]; gamma: number } {
-  const o = readOptions('MultiStepLR', given, ['milestones', 'gamma'], ['milestones']);
-  const ms = o.milestones;
-  if (!Array.isArray(ms))
-    throw new TypeError(`MultiStepLR: milestones must be an array of integers >= 0, got ${show(ms)}`);
-  return {
-    milestones: ms.map((m, i) => check<number>('MultiStepLR', `milestones[${i}]`, m, nonNegativeInt, NON_NEGATIVE_INT)),
-    gamma: check('MultiStepLR', 'gamma', o.gamma, positive, POSITIVE, 0.1),
-  };
-}
+// torch's milestones are a Counter: a repeated milestone applies gamma that many times.
+const MULTI_STEP: Schedule<{ milestones: number[]; gamma: number }> = {
+  name: 'MultiStepLR',
+  options: {
+    milestones: (ms, where) => {
+      if (!Array.isArray(ms))
+        throw new TypeError(`${where}: milestones must be an array of integers >= 0, got ${show(ms)}`);
+      return ms.map((m, i) => check<number>(where, `milestones[${i}]`, m, nonNegativeInt, NON_NEGATIVE_INT));
+    },
+    gamma: GAMMA,
+  },
+  chain: (t, lr, { milestones, gamma }) => {
+    const n = milestones.filter((m) => m === t).length;
+    return n === 0 ? lr : lr * gamma ** n;
+  },
+  closed: (t, base, { milestones, gamma }) => base * gamma ** milestones.filter((m) => m <= t).length, // bisect_right
+};
 
 /** Multiplies every group's lr by gamma at each milestone (torch.optim.lr_scheduler.MultiStepLR). */
 export class MultiStepLR extends LRScheduler {
-  /** @internal */
-  _options: { milestones: number[]; gamma: number };
   constructor(optimizer: Schedulable, options: MultiStepLROptions) {
-    const o = readMultiStep(options);
-    super('MultiStepLR', optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, _count: number, lr: number): number {
-    return multiStepChain(t, lr, this._options.milestones, this._options.gamma);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    return multiStepClosed(t, this._baseLrs[k], this._options.milestones, this._options.gamma);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readMultiStep(given);
+    super(MULTI_STEP, optimizer, options);
   }
 }
 
@@ -117,32 +82,17 @@ export interface ExponentialLROptions {
   gamma: number;
 }
 
-function readExponential(given: unknown): Required<ExponentialLROptions> {
-  const o = readOptions('ExponentialLR', given, ['gamma'], ['gamma']);
-  return { gamma: check('ExponentialLR', 'gamma', o.gamma, positive, POSITIVE) };
-}
+const EXPONENTIAL: Schedule<Required<ExponentialLROptions>> = {
+  name: 'ExponentialLR',
+  options: { gamma: [positive, POSITIVE] },
+  chain: (t, lr, { gamma }) => (t === 0 ? lr : lr * gamma),
+  closed: (t, base, { gamma }) => base * gamma ** t,
+};
 
 /** Multiplies every group's lr by gamma every epoch (torch.optim.lr_scheduler.ExponentialLR). */
 export class ExponentialLR extends LRScheduler {
-  /** @internal */
-  _options: Required<ExponentialLROptions>;
   constructor(optimizer: Schedulable, options: ExponentialLROptions) {
-    const o = readExponential(options);
-    super('ExponentialLR', optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, _count: number, lr: number): number {
-    return exponentialChain(t, lr, this._options.gamma);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    return exponentialClosed(t, this._baseLrs[k], this._options.gamma);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readExponential(given);
+    super(EXPONENTIAL, optimizer, options);
   }
 }
 
@@ -154,34 +104,17 @@ export interface PolynomialLROptions {
   power?: number;
 }
 
-function readPolynomial(given: unknown): Required<PolynomialLROptions> {
-  const o = readOptions('PolynomialLR', given, ['totalIters', 'power']);
-  return {
-    totalIters: check('PolynomialLR', 'totalIters', o.totalIters, positiveInt, POSITIVE_INT, 5),
-    power: check('PolynomialLR', 'power', o.power, nonNegative, NON_NEGATIVE, 1),
-  };
-}
+const POLYNOMIAL: Schedule<Required<PolynomialLROptions>> = {
+  name: 'PolynomialLR',
+  options: { totalIters: [positiveInt, POSITIVE_INT, 5], power: [nonNegative, NON_NEGATIVE, 1] },
+  chain: (t, lr, { totalIters, power }) =>
+    t === 0 || t > totalIters ? lr : lr * ((1.0 - t / totalIters) / (1.0 - (t - 1) / totalIters)) ** power,
+  closed: (t, base, { totalIters, power }) => base * (1.0 - Math.min(totalIters, t) / totalIters) ** power,
+};
 
 /** Decays every group's lr as (1 - t / totalIters)^power, to 0 (torch.optim.lr_scheduler.PolynomialLR). */
 export class PolynomialLR extends LRScheduler {
-  /** @internal */
-  _options: Required<PolynomialLROptions>;
   constructor(optimizer: Schedulable, options?: PolynomialLROptions) {
-    const o = readPolynomial(options);
-    super('PolynomialLR', optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, _count: number, lr: number): number {
-    return polynomialChain(t, lr, this._options.totalIters, this._options.power);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    return polynomialClosed(t, this._baseLrs[k], this._options.totalIters, this._options.power);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readPolynomial(given);
+    super(POLYNOMIAL, optimizer, options);
   }
 }

@@ -1,75 +1,13 @@
-// The schedules' arithmetic as pure functions of (epoch, lr or base lr, options), in torch 1.13's
-// float64 operation order (torch/optim/lr_scheduler.py). Two forms, as in torch:
-// - chainable (`get_lr`, what step() uses): the next lr from the group's current lr, so that
-//   schedules compose and outside changes to the lr persist;
-// - closed (`_get_closed_form_lr`, what step(epoch) uses, e.g. SequentialLR at a milestone): the lr
-//   at epoch t from the base lr.
-// They agree in exact arithmetic, not in the last bits: torch's trajectories are the chainable ones.
-// `t` is torch's last_epoch after the increment: 0 at the constructor's initial step.
-
-export const stepChain = (t: number, lr: number, stepSize: number, gamma: number): number =>
-  t === 0 || t % stepSize !== 0 ? lr : lr * gamma;
-
-export const stepClosed = (t: number, base: number, stepSize: number, gamma: number): number =>
-  base * gamma ** Math.floor(t / stepSize);
-
-/** MultiStepLR: milestones is a multiset (torch's Counter): a repeated milestone applies gamma that many times. */
-export function multiStepChain(t: number, lr: number, milestones: readonly number[], gamma: number): number {
-  const n = milestones.filter((m) => m === t).length;
-  return n === 0 ? lr : lr * gamma ** n;
-}
-
-export const multiStepClosed = (t: number, base: number, milestones: readonly number[], gamma: number): number =>
-  base * gamma ** milestones.filter((m) => m <= t).length; // bisect_right on the sorted milestones
-
-export function constantChain(t: number, lr: number, factor: number, totalIters: number): number {
-  if (t === 0) return lr * factor;
-  if (t !== totalIters) return lr;
-  return lr * (1.0 / factor);
-}
-
-export const constantClosed = (t: number, base: number, factor: number, totalIters: number): number =>
-  base * (factor + (t >= totalIters ? 1 - factor : 0));
-
-export function linearChain(t: number, lr: number, start: number, end: number, totalIters: number): number {
-  if (t === 0) return lr * start;
-  if (t > totalIters) return lr;
-  return lr * (1.0 + (end - start) / (totalIters * start + (t - 1) * (end - start)));
-}
-
-export const linearClosed = (t: number, base: number, start: number, end: number, totalIters: number): number =>
-  base * (start + ((end - start) * Math.min(totalIters, t)) / totalIters);
-
-export const exponentialChain = (t: number, lr: number, gamma: number): number => (t === 0 ? lr : lr * gamma);
-
-export const exponentialClosed = (t: number, base: number, gamma: number): number => base * gamma ** t;
-
-export function polynomialChain(t: number, lr: number, totalIters: number, power: number): number {
-  if (t === 0 || t > totalIters) return lr;
-  return lr * ((1.0 - t / totalIters) / (1.0 - (t - 1) / totalIters)) ** power;
-}
-
-export const polynomialClosed = (t: number, base: number, totalIters: number, power: number): number =>
-  base * (1.0 - Math.min(totalIters, t) / totalIters) ** power;
+// The arithmetic several schedules share, or too long for their definitions, in torch 1.13's float64
+// operation order (torch/optim/lr_scheduler.py): the half cosine, CosineAnnealingWarmRestarts'
+// cycles, OneCycleLR's phases.
 
 /**
- * CosineAnnealingLR's get_lr. `count` is torch's _step_count (after the increment): on a first
- * step past epoch 0 torch uses the closed form; one epoch after each minimum (t - 1 - T_max a
- * multiple of 2 T_max) it adds the rise, where the ratio form would divide by 1 + cos(pi) = 0.
+ * The lr t epochs into a half cosine of `period` epochs from `base` down to etaMin:
+ * CosineAnnealingLR's closed form, and CosineAnnealingWarmRestarts' lr at T_cur epochs into a cycle of T_i.
  */
-export function cosineChain(t: number, count: number, lr: number, base: number, tMax: number, etaMin: number): number {
-  if (t === 0) return lr;
-  if (count === 1 && t > 0) return etaMin + ((base - etaMin) * (1 + Math.cos((t * Math.PI) / tMax))) / 2;
-  if ((t - 1 - tMax) % (2 * tMax) === 0) return lr + ((base - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2;
-  return ((1 + Math.cos((Math.PI * t) / tMax)) / (1 + Math.cos((Math.PI * (t - 1)) / tMax))) * (lr - etaMin) + etaMin;
-}
-
-export const cosineClosed = (t: number, base: number, tMax: number, etaMin: number): number =>
-  etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
-
-/** CosineAnnealingWarmRestarts' lr at T_cur epochs into a cycle of T_i. */
-export const warmRestartsLr = (tCur: number, tI: number, base: number, etaMin: number): number =>
-  etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2;
+export const cosine = (t: number, period: number, base: number, etaMin: number): number =>
+  etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * t) / period))) / 2;
 
 /**
  * CosineAnnealingWarmRestarts' step(epoch): T_cur and T_i at a given (possibly fractional) epoch,

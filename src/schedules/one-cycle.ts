@@ -1,5 +1,5 @@
 // OneCycleLR: the lr part of torch's 1cycle policy.
-import { LRScheduler } from './base.js';
+import { LRScheduler, type Schedule } from './base.js';
 import { annealCos, annealLinear, oneCycleLr } from './math.js';
 import {
   check,
@@ -13,7 +13,6 @@ import {
   type Schedulable,
   show,
   slotsOf,
-  initialLrs,
 } from './util.js';
 
 /**
@@ -120,6 +119,31 @@ function readOneCycle(given: unknown, groups: number): Normalised {
   };
 }
 
+const ONE_CYCLE: Schedule<Normalised> = {
+  name: W,
+  options: (given, optimizer) => readOneCycle(given, slotsOf(W, optimizer).length),
+  // torch sets group['initial_lr'] (not setdefault), before the base class reads it.
+  initialLr: (o, k) => o.maxLr[k] / o.divFactor,
+  // torch's get_lr is this closed form too.
+  closed: (t, _base, o, k) => {
+    if (t > o.totalSteps) {
+      throw new RangeError(`${W}: step ${t} is past totalSteps (${o.totalSteps}): the cycle is over`);
+    }
+    const initial = o.maxLr[k] / o.divFactor;
+    const anneal = o.annealStrategy === 'cos' ? annealCos : annealLinear;
+    return oneCycleLr(
+      t,
+      o.totalSteps,
+      o.pctStart,
+      o.threePhase,
+      anneal,
+      initial,
+      o.maxLr[k],
+      initial / o.finalDivFactor,
+    );
+  },
+};
+
 /**
  * The 1cycle policy's lr (torch.optim.lr_scheduler.OneCycleLR, lr only): from maxLr / divFactor up
  * to maxLr over pctStart of totalSteps, then down to the initial lr / finalDivFactor. Each group's
@@ -139,42 +163,7 @@ function readOneCycle(given: unknown, groups: number): Normalised {
  * ```
  */
 export class OneCycleLR extends LRScheduler {
-  /** @internal */
-  _options: Normalised;
   constructor(optimizer: Schedulable, options: OneCycleLROptions) {
-    const slots = slotsOf(W, optimizer);
-    const o = readOneCycle(options, slots.length);
-    // torch sets group['initial_lr'] (not setdefault), before the base class reads it.
-    slots.forEach((s, k) => initialLrs.set(s.key, o.maxLr[k] / o.divFactor));
-    super(W, optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, _count: number, _lr: number, k: number): number {
-    return this._closed(t, k);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    const o = this._options;
-    if (t > o.totalSteps) {
-      throw new RangeError(`${W}: step ${t} is past totalSteps (${o.totalSteps}): the cycle is over`);
-    }
-    const initial = o.maxLr[k] / o.divFactor;
-    const anneal = o.annealStrategy === 'cos' ? annealCos : annealLinear;
-    return oneCycleLr(
-      t,
-      o.totalSteps,
-      o.pctStart,
-      o.threePhase,
-      anneal,
-      initial,
-      o.maxLr[k],
-      initial / o.finalDivFactor,
-    );
-  }
-  /** @internal */
-  _readOptions(given: unknown, groups: number): Record<string, unknown> {
-    return readOneCycle(given, groups);
+    super(ONE_CYCLE, optimizer, options);
   }
 }

@@ -11,6 +11,7 @@ import {
   nonNegativeInt,
   perGroup,
   readOptions,
+  readState,
   type Schedulable,
   show,
   slotsOf,
@@ -240,11 +241,7 @@ export class ReduceLROnPlateau {
    */
   loadStateDict(state: ReduceLROnPlateauState): void {
     const where = `${W}.loadStateDict`;
-    if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-      throw new TypeError(`${where}: the state must be an object from stateDict(), got ${show(state)}`);
-    }
-    const sd = state as unknown as Record<string, unknown>;
-    if (sd.schedule !== W) throw new TypeError(`${where}: the state is of ${show(sd.schedule)}, not ${W}`);
+    const sd = readState(where, state, W);
     const slots = this._slots();
     const options = readPlateau(sd.options, slots.length);
     const best = sd.best === 'Infinity' ? Infinity : sd.best === '-Infinity' ? -Infinity : sd.best;
@@ -268,12 +265,6 @@ export class ReduceLROnPlateau {
 
   /** @internal */
   _slots(): LrSlot[] {
-    const slots = slotsOf(W, this.optimizer);
-    if (slots.length !== this._options.minLr.length) {
-      throw new Error(
-        `${W}: the optimizer has ${slots.length} param groups, the schedule was built for ${this._options.minLr.length} (add groups before building schedules)`,
-      );
-    }
-    return slots;
+    return slotsOf(W, this.optimizer, this._options.minLr.length);
   }
 }

@@ -46,7 +46,7 @@ function readMilestones(ms: unknown, n: number): number[] {
  */
 export class SequentialLR extends LRScheduler {
   /** @internal */
-  _options: { milestones: number[] };
+  declare _options: { milestones: number[] };
   /** @internal */
   readonly _schedulers: LRScheduler[];
 
@@ -106,16 +106,8 @@ export class SequentialLR extends LRScheduler {
   override _stepTo(): void {
     throw new TypeError(`${W}: a SequentialLR cannot be nested in another`);
   }
-  /** @internal (step() is overridden: the schedules compute the lrs) */
-  _chain(): number {
-    return Number.NaN;
-  }
   /** @internal */
-  _closed(): number {
-    return Number.NaN;
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
+  override _readOptions(given: unknown): Record<string, unknown> {
     const o = readOptions(W, given, ['milestones'], ['milestones']);
     return { milestones: readMilestones(o.milestones, this._schedulers.length) };
   }

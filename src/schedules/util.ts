@@ -1,7 +1,7 @@
 // What every schedule shares: recognising an optimizer structurally (the schedules never import the
 // optimizer at run time, so that importing them costs only their own code), torch's per-group
 // `initial_lr`, and option validation whose messages name the value.
-import { show } from '../show.js';
+import { show } from '../util/format-value.js';
 
 export { show };
 
@@ -38,8 +38,21 @@ export const initialLrs: WeakMap<object, number> = /* @__PURE__ */ new WeakMap()
 
 const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object';
 
-/** The lr slots of an optimizer; a TypeError naming what was given if it is not one. */
-export function slotsOf(where: string, opt: unknown): LrSlot[] {
+/**
+ * The lr slots of an optimizer; a TypeError naming what was given if it is not one, an Error if it
+ * does not have the `groups` groups the schedule was built for.
+ */
+export function slotsOf(where: string, opt: unknown, groups?: number): LrSlot[] {
+  const slots = lrSlots(where, opt);
+  if (groups !== undefined && slots.length !== groups) {
+    throw new Error(
+      `${where}: the optimizer has ${slots.length} param groups, the schedule was built for ${groups} (add groups before building schedules)`,
+    );
+  }
+  return slots;
+}
+
+function lrSlots(where: string, opt: unknown): LrSlot[] {
   if (isObject(opt)) {
     if ('groups' in opt) {
       const groups = opt.groups;
@@ -92,6 +105,44 @@ export function readOptions(
   }
   for (const k of required) if (given[k] === undefined) throw new TypeError(`${where}: the option ${k} is required`);
   return given;
+}
+
+/**
+ * How an option is checked: [predicate, the phrase its message uses, default] (without a default it
+ * is required), or a function that checks and normalises a required option itself.
+ */
+export type Field =
+  | readonly [ok: (x: unknown) => boolean, what: string, dflt?: unknown]
+  | ((x: unknown, where: string) => unknown);
+
+/** A schedule's options, in torch's argument order. */
+export type Fields = Readonly<Record<string, Field>>;
+
+/** Checks an options object against its fields: the normalised options, in the fields' order. */
+export function readFields(where: string, given: unknown, fields: Fields): Record<string, unknown> {
+  const keys = Object.keys(fields);
+  const isRequired = (f: Field) => typeof f === 'function' || f[2] === undefined;
+  const o = readOptions(
+    where,
+    given,
+    keys,
+    keys.filter((k) => isRequired(fields[k])),
+  );
+  return Object.fromEntries(
+    keys.map((k) => {
+      const f = fields[k];
+      return [k, typeof f === 'function' ? f(o[k], where) : check(where, k, o[k], ...f)];
+    }),
+  );
+}
+
+/** A state dict's object and its schedule name, checked (loadStateDict). */
+export function readState(where: string, state: unknown, name: string): Record<string, unknown> {
+  if (!isObject(state) || Array.isArray(state)) {
+    throw new TypeError(`${where}: the state must be an object from stateDict(), got ${show(state)}`);
+  }
+  if (state.schedule !== name) throw new TypeError(`${where}: the state is of ${show(state.schedule)}, not ${name}`);
+  return state;
 }
 
 /** `x` if it passes `ok`, the default if undefined, else an error: "`where`: `name` must be `what`, got x". */

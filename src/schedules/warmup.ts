@@ -1,9 +1,11 @@
-// Warmups: ConstantLR and LinearLR scale the base lr by a factor for a while, then leave it.
-import { LRScheduler } from './base.js';
-import { constantChain, constantClosed, linearChain, linearClosed } from './math.js';
-import { check, isNum, POSITIVE_INT, positiveInt, readOptions, type Schedulable } from './util.js';
+// Warmups: ConstantLR and LinearLR scale the base lr by a factor for a while, then leave it. Each is
+// one Schedule (base.ts): its options and torch's two forms of get_lr.
+import { LRScheduler, type Schedule } from './base.js';
+import { type Field, isNum, POSITIVE_INT, positiveInt, type Schedulable } from './util.js';
 
-const inUnit = (lowOpen: boolean) => (x: unknown) => isNum(x) && (lowOpen ? x > 0 : x >= 0) && x <= 1;
+// 1 / 3 as a literal (the same double): esbuild does not drop a top-level division, even unused.
+const START: Field = [(x) => isNum(x) && x > 0 && x <= 1, 'a number in (0, 1]', 0.3333333333333333];
+const TOTAL_ITERS: Field = [positiveInt, POSITIVE_INT, 5];
 
 /** ConstantLR's options: torch's `factor` and `total_iters`, in camelCase (both optional). */
 export interface ConstantLROptions {
@@ -13,35 +15,21 @@ export interface ConstantLROptions {
   totalIters?: number;
 }
 
-function readConstant(given: unknown): Required<ConstantLROptions> {
-  const o = readOptions('ConstantLR', given, ['factor', 'totalIters']);
-  return {
-    factor: check('ConstantLR', 'factor', o.factor, inUnit(true), 'a number in (0, 1]', 1 / 3),
-    totalIters: check('ConstantLR', 'totalIters', o.totalIters, positiveInt, POSITIVE_INT, 5),
-  };
-}
+const CONSTANT: Schedule<Required<ConstantLROptions>> = {
+  name: 'ConstantLR',
+  options: { factor: START, totalIters: TOTAL_ITERS },
+  chain: (t, lr, { factor, totalIters }) => {
+    if (t === 0) return lr * factor;
+    if (t !== totalIters) return lr;
+    return lr * (1.0 / factor);
+  },
+  closed: (t, base, { factor, totalIters }) => base * (factor + (t >= totalIters ? 1 - factor : 0)),
+};
 
 /** Multiplies every group's lr by factor for totalIters epochs (torch.optim.lr_scheduler.ConstantLR). */
 export class ConstantLR extends LRScheduler {
-  /** @internal */
-  _options: Required<ConstantLROptions>;
   constructor(optimizer: Schedulable, options?: ConstantLROptions) {
-    const o = readConstant(options);
-    super('ConstantLR', optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, _count: number, lr: number): number {
-    return constantChain(t, lr, this._options.factor, this._options.totalIters);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    return constantClosed(t, this._baseLrs[k], this._options.factor, this._options.totalIters);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readConstant(given);
+    super(CONSTANT, optimizer, options);
   }
 }
 
@@ -55,40 +43,28 @@ export interface LinearLROptions {
   totalIters?: number;
 }
 
-function readLinear(given: unknown): Required<LinearLROptions> {
-  const o = readOptions('LinearLR', given, ['startFactor', 'endFactor', 'totalIters']);
-  return {
-    startFactor: check('LinearLR', 'startFactor', o.startFactor, inUnit(true), 'a number in (0, 1]', 1 / 3),
-    endFactor: check('LinearLR', 'endFactor', o.endFactor, inUnit(false), 'a number in [0, 1]', 1),
-    totalIters: check('LinearLR', 'totalIters', o.totalIters, positiveInt, POSITIVE_INT, 5),
-  };
-}
+const LINEAR: Schedule<Required<LinearLROptions>> = {
+  name: 'LinearLR',
+  options: {
+    startFactor: START,
+    endFactor: [(x) => isNum(x) && x >= 0 && x <= 1, 'a number in [0, 1]', 1],
+    totalIters: TOTAL_ITERS,
+  },
+  chain: (t, lr, { startFactor: start, endFactor: end, totalIters }) => {
+    if (t === 0) return lr * start;
+    if (t > totalIters) return lr;
+    return lr * (1.0 + (end - start) / (totalIters * start + (t - 1) * (end - start)));
+  },
+  closed: (t, base, { startFactor: start, endFactor: end, totalIters }) =>
+    base * (start + ((end - start) * Math.min(totalIters, t)) / totalIters),
+};
 
 /**
  * Scales every group's lr by a factor going linearly from startFactor to endFactor over totalIters
  * epochs (torch.optim.lr_scheduler.LinearLR): a linear warmup.
  */
 export class LinearLR extends LRScheduler {
-  /** @internal */
-  _options: Required<LinearLROptions>;
   constructor(optimizer: Schedulable, options?: LinearLROptions) {
-    const o = readLinear(options);
-    super('LinearLR', optimizer);
-    this._options = o;
-    this._initialStep();
-  }
-  /** @internal */
-  _chain(t: number, _count: number, lr: number): number {
-    const o = this._options;
-    return linearChain(t, lr, o.startFactor, o.endFactor, o.totalIters);
-  }
-  /** @internal */
-  _closed(t: number, k: number): number {
-    const o = this._options;
-    return linearClosed(t, this._baseLrs[k], o.startFactor, o.endFactor, o.totalIters);
-  }
-  /** @internal */
-  _readOptions(given: unknown): Record<string, unknown> {
-    return readLinear(given);
+    super(LINEAR, optimizer, options);
   }
 }
