@@ -4,7 +4,8 @@
 // weights to them: s += alpha * (p - s); p = s.
 import type { Bytes } from './bytes.js';
 import { hooksOf, type Hooks } from './internals.js';
-import { formatValue, validateStepOptions, type StepOptions } from './options.js';
+import { formatValue } from '../util/format-value.js';
+import { validateStepOptions, type StepOptions } from './options.js';
 import type { Param, RAdam } from './radam.js';
 import { float32Array, jsonSafe, type RAdamStateDict } from '../state/state-dict.js';
 import type { StepResult } from '../pipeline/step.js';

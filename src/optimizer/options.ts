@@ -2,7 +2,7 @@
 // defaults, ParamGroup's accessors, stateDict and the checkpoint header, and the tfjs adapter's
 // config keys all derive. Adding an option: src/README.md. Every message names the option and the
 // offending value, and validation happens before anything changes.
-import { show } from '../util/format-value.js';
+import { formatValue } from '../util/format-value.js';
 import { atLeast, belowOneInFloat32, boolean, finiteNumber, float32Finite, float32Nonzero } from './validate.js';
 
 /** The kernel a step runs on: WebAssembly SIMD, WebAssembly without SIMD, or plain JavaScript; all three give the same bits. */
@@ -10,46 +10,46 @@ export type Backend = 'simd' | 'scalar' | 'js';
 /** A {@link Backend}, or `'auto'`: the fastest this runtime runs (simd, else scalar, else js). */
 export type BackendChoice = Backend | 'auto';
 
-/** Hyperparameters of a parameter group. */
+/** A parameter group's hyperparameters; a `ParamGroup`'s properties, writable between steps but for `amsgrad`. */
 export interface GroupOptions {
-  /** Learning rate, >= 0. Default 1e-3. */
+  /** Learning rate, ≥ 0. Default `1e-3`. */
   lr?: number;
-  /** Coefficients of the running averages of the gradient and its square, each in [0, 1). Default [0.9, 0.999]. */
+  /** Coefficients of the running averages of the gradient and its square, each in [0, 1). Default `[0.9, 0.999]`. */
   betas?: readonly [number, number];
-  /** Added to sqrt(v) in the denominator, >= 0. Default 1e-8. */
+  /** Added to sqrt(v) in the denominator, ≥ 0. Default `1e-8`. */
   eps?: number;
-  /** Weight decay, >= 0. Default 0. */
+  /** Weight decay, ≥ 0: L2 (`g += wd·p`) unless `decoupledWeightDecay`. Default `0`. */
   weightDecay?: number;
-  /** Decoupled (AdamW-style, p *= 1 - lr*wd) instead of L2 (g += wd*p) weight decay. Default false. */
+  /** Decoupled weight decay, `p *= 1 − lr·wd` (AdamW-style), instead of L2 (`g += wd·p`). Default `false`. */
   decoupledWeightDecay?: boolean;
-  /** Maximize the objective (step along +grad). Default false. */
+  /** Maximize the objective: ascend (step along +grad) instead of descend. Default `false`. */
   maximize?: boolean;
-  /** Use the running maximum of v in the denominator (AMSGrad). Fixed when the group is created. Default false. */
+  /** The running maximum of v in the denominator (AMSGrad; not in torch's RAdam); fixed per group. Default `false`. */
   amsgrad?: boolean;
-  /** Take the rectified adaptive step when rho_t > threshold, >= 4. Default 5 (torch). */
+  /** Take the rectified adaptive step when ρ_t > threshold; ≥ 4 (torch's is 5, the paper's 4). Default `5`. */
   threshold?: number;
-  /** Below the threshold: a bias-corrected momentum step (true, torch) or no parameter change (false). Default true. */
+  /** Below the threshold: a bias-corrected momentum step (true, torch), or p unchanged (false). Default `true`. */
   degenerateToSgd?: boolean;
   /**
-   * Store subnormal m and v (|x| < 2^-126) as +0, so that long runs where some gradients stay zero
-   * do not fall off the x86 subnormal-arithmetic cliff. Default false (torch keeps them).
+   * Store subnormal m and v as +0 (torch keeps them), so that long runs where some gradients stay zero do
+   * not fall off x86's subnormal cliff: [docs/algorithm.md](../../docs/algorithm.md#subnormals). Default `false`.
    */
   flushSubnormals?: boolean;
   /**
-   * false: plain Adam (torch.optim.Adam's update), through the same kernel: every step is the
-   * adaptive step, unrectified. Default true (RAdam).
+   * `false`: plain Adam (torch.optim.Adam's update) on the same kernel, every step adaptive and
+   * unrectified; `Adam`'s default. Default `true`.
    */
   rectify?: boolean;
   /**
-   * Clamp every gradient element to [-clipValue, clipValue] in the kernel (Keras `clipvalue`, torch
+   * Clamp every gradient element to [−clipValue, clipValue] in the kernel (Keras `clipvalue`, torch
    * `clip_grad_value_`), after clipping by `maxGradNorm` and after the mean of an accumulation
-   * window; > 0, or null: no clamp. Default null.
+   * window; > 0, or `null`: no clamp. Default `null`.
    */
   clipValue?: number | null;
   /**
-   * While true, a step updates only the second moment v; the params and m stay as they are (the
-   * paper's Adam-2k: v gathers K gradients before the first update). Such steps count in v's bias
-   * correction, not in m's. Writable between steps. Default false.
+   * While true, a step updates only v, not m or the params: the paper's Adam-2k
+   * ([docs/algorithm.md](../../docs/algorithm.md#adam-2k)). Such a step counts: both bias corrections
+   * use t, and after K of them the first update is step K + 1's, with m starting from zero. Default `false`.
    */
   secondMomentOnly?: boolean;
 }
@@ -117,7 +117,7 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze(
 /** Validates one hyperparameter and returns its normalized value; throws naming the value. */
 export function validateOption<K extends OptionKey>(key: K, value: unknown): Hyperparameters[K] {
   const d = (HYPERPARAMETERS as Record<string, Declaration<unknown>>)[key];
-  if (!d || !Object.hasOwn(HYPERPARAMETERS, key)) throw new TypeError(`Unknown option: ${show(key)}`);
+  if (!d || !Object.hasOwn(HYPERPARAMETERS, key)) throw new TypeError(`Unknown option: ${formatValue(key)}`);
   return d.validate(value) as Hyperparameters[K];
 }
 
@@ -132,13 +132,13 @@ export function resolveGroupOptions(
 ): Hyperparameters {
   if (given === undefined) return { ...base };
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
-    throw new TypeError(`Invalid options: ${show(given)} (expected an object)`);
+    throw new TypeError(`Invalid options: ${formatValue(given)} (expected an object)`);
   }
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(given)) {
     if (extraKeys.includes(k)) continue;
     if (!Object.hasOwn(HYPERPARAMETERS, k))
-      throw new TypeError(`Unknown option: ${show(k)} (known: ${OPTION_KEYS.join(', ')})`);
+      throw new TypeError(`Unknown option: ${formatValue(k)} (known: ${OPTION_KEYS.join(', ')})`);
     if (v === undefined) continue;
     out[k] = validateOption(k as OptionKey, v);
   }
@@ -170,11 +170,11 @@ export function defineGroupAccessors<G>(proto: G, hp: (g: G) => Hyperparameters,
   }
 }
 
-/** Guards around the step, for the whole optimizer (overridable per `step()` call). */
+/** Guards around the step, optimizer-wide: writable between steps, and overridable for one `step()` call. */
 export interface StepOptions {
-  /** A NaN or ±Infinity in any gradient makes step() change nothing and report it. Default false (torch). */
+  /** A NaN or ±Infinity in any gradient makes `step()` change nothing and say where (torch: off). Default `false`. */
   skipNonFinite?: boolean;
-  /** Clip all gradients by their global L2 norm to at most this (torch's clip_grad_norm_); null: off. Default null. */
+  /** Clip the gradients' global L2 norm to at most this (torch's `clip_grad_norm_`); `null`: off. Default `null`. */
   maxGradNorm?: number | null;
 }
 
@@ -184,25 +184,29 @@ export interface EmaOptions {
   decay: number;
   /**
    * TensorFlow ExponentialMovingAverage's warmup: the n-th update (n = steps taken before it) uses
-   * min(decay, (1 + n) / (10 + n)), so early averages are not dominated by the initial weights. Default false.
+   * min(decay, (1 + n) / (10 + n)), so early averages are not dominated by the initial weights. Default `false`.
    */
   warmup?: boolean;
 }
 
+/**
+ * `RAdam.create`'s options: the first group's {@link GroupOptions}, the {@link StepOptions}, and these,
+ * optimizer-wide and fixed at creation.
+ */
 export interface RAdamOptions extends GroupOptions, StepOptions {
-  /** Keep an exponential moving average of every param in linear memory (`param.ema`), updated in the fused step. Default none. */
+  /** `{ decay, warmup? }`: a moving average of each param (`param.ema`), in the step; `null`: none. Default `null`. */
   ema?: EmaOptions | null;
   /**
    * Gradient accumulation (Keras `gradient_accumulation_steps`): each step() adds the gradients into
-   * an accumulator; every k-th applies the update with their mean. A positive integer; 1: off. Default 1.
+   * an accumulator; every k-th applies the update with their mean. An integer, 1 (off) to 2^24. Default `1`.
    */
   accumulate?: number;
-  /** 'auto' picks simd where the runtime validates it, else scalar, else js. Default 'auto'. */
+  /** `'simd'`, `'scalar'` or `'js'` (the same bits), or `'auto'`: the first that runs here. Default `'auto'`. */
   backend?: BackendChoice;
   /**
-   * Threads for the step (the calling thread included), over shared memory with the simd kernel.
-   * 'auto': up to 4, one per core, where shared memory is available (browsers: cross-origin
-   * isolated), else 1. Default 1.
+   * Threads for the step (the calling thread included), over shared memory with the simd kernel: at
+   * most the hardware's threads, or `'auto'`: up to 4, one per core, where shared memory is
+   * available (browsers: cross-origin isolated), else 1. Default `1`.
    */
   threads?: number | 'auto';
 }
@@ -211,7 +215,7 @@ function validateThreads(x: unknown): number | 'auto' {
   if (x === undefined) return 1;
   if (x === 'auto' || (Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) <= 64))
     return x as number | 'auto';
-  throw new RangeError(`Invalid threads: ${show(x)} (expected an integer from 1 to 64, or 'auto')`);
+  throw new RangeError(`Invalid threads: ${formatValue(x)} (expected an integer from 1 to 64, or 'auto')`);
 }
 
 const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
@@ -220,12 +224,13 @@ const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
 export function validateEma(x: unknown): Required<EmaOptions> | null {
   if (x === undefined || x === null) return null;
   if (typeof x !== 'object' || Array.isArray(x))
-    throw new TypeError(`Invalid ema: ${show(x)} (expected { decay, warmup? } or null)`);
+    throw new TypeError(`Invalid ema: ${formatValue(x)} (expected { decay, warmup? } or null)`);
   for (const k of Object.keys(x))
-    if (k !== 'decay' && k !== 'warmup') throw new TypeError(`Unknown ema option: ${show(k)} (known: decay, warmup)`);
+    if (k !== 'decay' && k !== 'warmup')
+      throw new TypeError(`Unknown ema option: ${formatValue(k)} (known: decay, warmup)`);
   const { decay, warmup = false } = x as EmaOptions;
   if (typeof decay !== 'number' || !(decay >= 0 && decay < 1))
-    throw new RangeError(`Invalid ema decay: ${show(decay)} (expected 0 <= decay < 1)`);
+    throw new RangeError(`Invalid ema decay: ${formatValue(decay)} (expected 0 <= decay < 1)`);
   belowOneInFloat32('ema decay', decay);
   return { decay, warmup: boolean('ema warmup', warmup) };
 }
@@ -234,7 +239,7 @@ export function validateEma(x: unknown): Required<EmaOptions> | null {
 export function validateAccumulate(x: unknown): number {
   if (x === undefined) return 1;
   if (!Number.isSafeInteger(x) || (x as number) < 1 || (x as number) > 2 ** 24)
-    throw new RangeError(`Invalid accumulate: ${show(x)} (expected an integer from 1 to 16777216)`);
+    throw new RangeError(`Invalid accumulate: ${formatValue(x)} (expected an integer from 1 to 16777216)`);
   return x as number;
 }
 
@@ -242,7 +247,7 @@ export function validateAccumulate(x: unknown): number {
 export function validateStepOptions(given: unknown, where: string): StepOptions {
   if (given === undefined) return {};
   if (given === null || typeof given !== 'object' || Array.isArray(given))
-    throw new TypeError(`Invalid ${where} options: ${show(given)} (expected an object)`);
+    throw new TypeError(`Invalid ${where} options: ${formatValue(given)} (expected an object)`);
   const out: StepOptions = {};
   for (const [k, v] of Object.entries(given)) {
     if (k === 'skipNonFinite') {
@@ -251,14 +256,14 @@ export function validateStepOptions(given: unknown, where: string): StepOptions 
       if (v === undefined) continue;
       if (v !== null && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
         throw new RangeError(
-          `Invalid maxGradNorm: ${show(v)} (expected a positive finite number, or null for no clipping)`,
+          `Invalid maxGradNorm: ${formatValue(v)} (expected a positive finite number, or null for no clipping)`,
         );
       }
       // The clipping coefficient scales the float32 gradients: a norm bound that is 0 in float32
       // would zero them all.
       if (v !== null) float32Nonzero('maxGradNorm', v);
       out.maxGradNorm = v as number | null;
-    } else throw new TypeError(`Unknown ${where} option: ${show(k)} (known: ${STEP_OPTION_KEYS.join(', ')})`);
+    } else throw new TypeError(`Unknown ${where} option: ${formatValue(k)} (known: ${STEP_OPTION_KEYS.join(', ')})`);
   }
   return out;
 }
@@ -292,26 +297,27 @@ export function validateGuard<K extends keyof StepOptions>(key: K, x: unknown): 
 export function validateBackend(x: unknown): BackendChoice {
   if (x === undefined) return 'auto';
   if (x === 'auto' || x === 'simd' || x === 'scalar' || x === 'js') return x;
-  throw new TypeError(`Invalid backend: ${show(x)} (expected 'auto', 'simd', 'scalar' or 'js')`);
+  throw new TypeError(`Invalid backend: ${formatValue(x)} (expected 'auto', 'simd', 'scalar' or 'js')`);
 }
 
 function clipValue(x: unknown): number | null {
   if (x === null) return null;
   if (typeof x !== 'number' || !Number.isFinite(x) || !(x > 0))
-    throw new RangeError(`Invalid clipValue: ${show(x)} (expected a positive finite number, or null for no clamp)`);
+    throw new RangeError(
+      `Invalid clipValue: ${formatValue(x)} (expected a positive finite number, or null for no clamp)`,
+    );
   // The kernel clamps to fround(x): 0 would zero every gradient, Infinity would clamp nothing.
   return float32Nonzero('clipValue', float32Finite('clipValue', x));
 }
 
 function beta(name: string, x: unknown): number {
   const v = finiteNumber(name, x);
-  if (!(v >= 0 && v < 1)) throw new RangeError(`Invalid ${name}: ${show(x)} (expected 0 <= beta < 1)`);
+  if (!(v >= 0 && v < 1)) throw new RangeError(`Invalid ${name}: ${formatValue(x)} (expected 0 <= beta < 1)`);
   return belowOneInFloat32(name, v);
 }
 
 function betas(x: unknown): readonly [number, number] {
-  if (!Array.isArray(x) || x.length !== 2) throw new TypeError(`Invalid betas: ${show(x)} (expected [beta1, beta2])`);
+  if (!Array.isArray(x) || x.length !== 2)
+    throw new TypeError(`Invalid betas: ${formatValue(x)} (expected [beta1, beta2])`);
   return Object.freeze([beta('beta1 (betas[0])', x[0]), beta('beta2 (betas[1])', x[1])] as const);
 }
-
-export { show as formatValue };

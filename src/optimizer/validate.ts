@@ -2,17 +2,17 @@
 // kernel will make of a number (Math.fround), each throwing a message that names the option and
 // the value (src/optimizer/options.ts composes them into the options' declarations); which typed arrays and
 // buffers are taken, from any realm; and a param's initial values.
-import { show } from '../util/format-value.js';
+import { formatValue } from '../util/format-value.js';
 
 export function finiteNumber(name: string, x: unknown): number {
   if (typeof x !== 'number' || !Number.isFinite(x))
-    throw new RangeError(`Invalid ${name}: ${show(x)} (expected a finite number)`);
+    throw new RangeError(`Invalid ${name}: ${formatValue(x)} (expected a finite number)`);
   return x;
 }
 
 export function atLeast(name: string, x: unknown, min: number): number {
   const v = finiteNumber(name, x);
-  if (!(v >= min)) throw new RangeError(`Invalid ${name}: ${show(x)} (expected >= ${min})`);
+  if (!(v >= min)) throw new RangeError(`Invalid ${name}: ${formatValue(x)} (expected >= ${min})`);
   return v;
 }
 
@@ -22,7 +22,7 @@ const FLT_MAX = 3.4028234663852886e38;
 export function float32Finite(name: string, x: number): number {
   if (!Number.isFinite(Math.fround(x)))
     throw new RangeError(
-      `Invalid ${name}: ${show(x)} (overflows float32, which the kernel computes in: at most ${FLT_MAX})`,
+      `Invalid ${name}: ${formatValue(x)} (overflows float32, which the kernel computes in: at most ${FLT_MAX})`,
     );
   return x;
 }
@@ -30,7 +30,7 @@ export function float32Finite(name: string, x: number): number {
 export function float32Nonzero(name: string, x: number): number {
   if (Math.fround(x) === 0)
     throw new RangeError(
-      `Invalid ${name}: ${show(x)} (is 0 in float32, which the kernel computes in: at least 2^-149)`,
+      `Invalid ${name}: ${formatValue(x)} (is 0 in float32, which the kernel computes in: at least 2^-149)`,
     );
   return x;
 }
@@ -39,13 +39,13 @@ export function float32Nonzero(name: string, x: number): number {
 export function belowOneInFloat32(name: string, x: number): number {
   if (Math.fround(x) === 1)
     throw new RangeError(
-      `Invalid ${name}: ${show(x)} (is 1 in float32, which the kernel computes in, so the average would never decay: at most 0.99999994)`,
+      `Invalid ${name}: ${formatValue(x)} (is 1 in float32, which the kernel computes in, so the average would never decay: at most 0.99999994)`,
     );
   return x;
 }
 
 export function boolean(name: string, x: unknown): boolean {
-  if (typeof x !== 'boolean') throw new TypeError(`Invalid ${name}: ${show(x)} (expected true or false)`);
+  if (typeof x !== 'boolean') throw new TypeError(`Invalid ${name}: ${formatValue(x)} (expected true or false)`);
   return x;
 }
 
@@ -80,26 +80,26 @@ export function isDetached(x: ArrayBufferView): boolean {
 export function validateParamInit(init: unknown): { size: number; values: ArrayLike<number> | null } {
   if (typeof init === 'number') {
     if (!Number.isSafeInteger(init) || init < 0) {
-      throw new RangeError(`Invalid param length: ${show(init)} (expected a non-negative integer)`);
+      throw new RangeError(`Invalid param length: ${formatValue(init)} (expected a non-negative integer)`);
     }
     return { size: init, values: null };
   }
   if (isTypedArray(init, 'Float32Array') || isTypedArray(init, 'Float64Array')) {
     if (isDetached(init))
       throw new TypeError(
-        `Invalid param init: ${show(init)} whose buffer is detached (transferred, or a view of an optimizer's memory from before it grew: read param.data again)`,
+        `Invalid param init: ${formatValue(init)} whose buffer is detached (transferred, or a view of an optimizer's memory from before it grew: read param.data again)`,
       );
     return { size: init.length, values: init };
   }
   if (Array.isArray(init)) {
     for (let i = 0; i < init.length; i++) {
       if (typeof init[i] !== 'number') {
-        throw new TypeError(`Invalid param init: element ${i} is ${show(init[i])} (expected a number)`);
+        throw new TypeError(`Invalid param init: element ${i} is ${formatValue(init[i])} (expected a number)`);
       }
     }
     return { size: init.length, values: init };
   }
   throw new TypeError(
-    `Invalid param init: ${show(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
+    `Invalid param init: ${formatValue(init)} (expected a Float32Array, a Float64Array, an array of numbers or a length)`,
   );
 }

@@ -13,7 +13,7 @@ import {
   readFields,
   readState,
   type Schedulable,
-  show,
+  formatValue,
   slotsOf,
   WHOLE_EPOCH,
   writeLrs,
@@ -248,9 +248,9 @@ export abstract class LRScheduler {
     const n = slots.length;
     const options = this._readOptions(sd.options);
     if (!isInt(sd.lastEpoch, -1))
-      throw new RangeError(`${where}: lastEpoch must be an integer >= -1, got ${show(sd.lastEpoch)}`);
+      throw new RangeError(`${where}: lastEpoch must be an integer >= -1, got ${formatValue(sd.lastEpoch)}`);
     if (!isInt(sd.stepCount, 0))
-      throw new RangeError(`${where}: stepCount must be an integer >= 0, got ${show(sd.stepCount)}`);
+      throw new RangeError(`${where}: stepCount must be an integer >= 0, got ${formatValue(sd.stepCount)}`);
     const baseLrs = lrArray(where, 'baseLrs', sd.baseLrs, n);
     const lastLr = lrArray(where, 'lastLr', sd.lastLr, n);
     const initial = lrArray(where, 'initialLrs', sd.initialLrs, n);

@@ -11,7 +11,7 @@ import {
   POSITIVE_INT,
   positiveInt,
   type Schedulable,
-  show,
+  formatValue,
 } from './util.js';
 
 const ETA_MIN: Field = [nonNegative, NON_NEGATIVE, 0];
@@ -162,8 +162,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   override _prepareExtra(sd: Record<string, unknown>, where: string): () => void {
     const { tCur, tI } = sd;
     if (!isNum(tCur) || tCur < -1)
-      throw new RangeError(`${where}: tCur must be a finite number >= -1, got ${show(tCur)}`);
-    if (!positiveInt(tI)) throw new RangeError(`${where}: tI must be a positive integer, got ${show(tI)}`);
+      throw new RangeError(`${where}: tCur must be a finite number >= -1, got ${formatValue(tCur)}`);
+    if (!positiveInt(tI)) throw new RangeError(`${where}: tI must be a positive integer, got ${formatValue(tI)}`);
     return () => {
       this._tCur = tCur;
       this._tI = tI as number;

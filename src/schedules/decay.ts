@@ -13,7 +13,7 @@ import {
   positive,
   positiveInt,
   type Schedulable,
-  show,
+  formatValue,
 } from './util.js';
 
 const GAMMA: Field = [positive, POSITIVE, 0.1];
@@ -57,7 +57,7 @@ const MULTI_STEP: Schedule<{ milestones: number[]; gamma: number }> = {
   options: {
     milestones: (ms, where) => {
       if (!Array.isArray(ms))
-        throw new TypeError(`${where}: milestones must be an array of integers >= 0, got ${show(ms)}`);
+        throw new TypeError(`${where}: milestones must be an array of integers >= 0, got ${formatValue(ms)}`);
       return ms.map((m, i) => check<number>(where, `milestones[${i}]`, m, nonNegativeInt, NON_NEGATIVE_INT));
     },
     gamma: GAMMA,

@@ -11,7 +11,7 @@ import {
   positiveInt,
   readOptions,
   type Schedulable,
-  show,
+  formatValue,
   slotsOf,
 } from './util.js';
 
@@ -96,7 +96,7 @@ function readOneCycle(given: unknown, groups: number): Normalised {
   }
   if (o.cycleMomentum !== undefined && o.cycleMomentum !== false) {
     throw new TypeError(
-      `${W}: cycleMomentum must be false, got ${show(o.cycleMomentum)} (the schedules drive the lr only; a RAdam's momentum, betas[0], is not cycled)`,
+      `${W}: cycleMomentum must be false, got ${formatValue(o.cycleMomentum)} (the schedules drive the lr only; a RAdam's momentum, betas[0], is not cycled)`,
     );
   }
   for (const k of ['baseMomentum', 'maxMomentum']) check(W, k, o[k], isNum, 'a finite number', 0);

@@ -13,7 +13,7 @@ import {
   readOptions,
   readState,
   type Schedulable,
-  show,
+  formatValue,
   slotsOf,
   WHOLE_EPOCH,
   writeLrs,
@@ -188,7 +188,7 @@ export class ReduceLROnPlateau {
    */
   step(metric: number, epoch?: number | null): void {
     if (typeof metric !== 'number') {
-      throw new TypeError(`${W}: step(metric) needs the metric as a number, got ${show(metric)}`);
+      throw new TypeError(`${W}: step(metric) needs the metric as a number, got ${formatValue(metric)}`);
     }
     const e =
       epoch == null ? this._lastEpoch + 1 : check<number>(`${W}.step`, 'epoch', epoch, nonNegativeInt, WHOLE_EPOCH) + 0;
@@ -246,10 +246,11 @@ export class ReduceLROnPlateau {
     const options = readPlateau(sd.options, slots.length);
     const best = sd.best === 'Infinity' ? Infinity : sd.best === '-Infinity' ? -Infinity : sd.best;
     if (!isNum(best) && Math.abs(best as number) !== Infinity) {
-      throw new TypeError(`${where}: best must be a number, 'Infinity' or '-Infinity', got ${show(sd.best)}`);
+      throw new TypeError(`${where}: best must be a number, 'Infinity' or '-Infinity', got ${formatValue(sd.best)}`);
     }
     for (const k of ['lastEpoch', 'numBadEpochs', 'cooldownCounter']) {
-      if (!nonNegativeInt(sd[k])) throw new RangeError(`${where}: ${k} must be an integer >= 0, got ${show(sd[k])}`);
+      if (!nonNegativeInt(sd[k]))
+        throw new RangeError(`${where}: ${k} must be an integer >= 0, got ${formatValue(sd[k])}`);
     }
     const lastLr = lrArray(where, 'lastLr', sd.lastLr, slots.length);
     this._options = options;

@@ -1,6 +1,6 @@
 // SequentialLR: hands the optimizer from one schedule to the next at milestones.
 import { LRScheduler, type LRSchedulerState } from './base.js';
-import { initialLrs, readOptions, type Schedulable, show } from './util.js';
+import { initialLrs, readOptions, type Schedulable, formatValue } from './util.js';
 
 /** SequentialLR's options: torch's `schedulers` and `milestones` (both required). */
 export interface SequentialLROptions {
@@ -19,7 +19,7 @@ function readMilestones(ms: unknown, n: number): number[] {
     ms.every((m, i) => Number.isSafeInteger(m) && m > 0 && (i === 0 || m > ms[i - 1]));
   if (!ok) {
     throw new RangeError(
-      `${W}: milestones must be ${n - 1} increasing positive integers (one fewer than the ${n} schedulers), got ${show(ms)}`,
+      `${W}: milestones must be ${n - 1} increasing positive integers (one fewer than the ${n} schedulers), got ${formatValue(ms)}`,
     );
   }
   return (ms as number[]).slice();
@@ -54,12 +54,12 @@ export class SequentialLR extends LRScheduler {
     const o = readOptions(W, options, ['schedulers', 'milestones'], ['schedulers', 'milestones']);
     const list = o.schedulers;
     if (!Array.isArray(list) || list.length === 0) {
-      throw new TypeError(`${W}: schedulers must be a non-empty array of schedules, got ${show(list)}`);
+      throw new TypeError(`${W}: schedulers must be a non-empty array of schedules, got ${formatValue(list)}`);
     }
     list.forEach((s, i) => {
       if (!(s instanceof LRScheduler) || s instanceof SequentialLR) {
         throw new TypeError(
-          `${W}: schedulers[${i}] must be a schedule other than SequentialLR and ReduceLROnPlateau (which need step arguments), got ${show(s)}`,
+          `${W}: schedulers[${i}] must be a schedule other than SequentialLR and ReduceLROnPlateau (which need step arguments), got ${formatValue(s)}`,
         );
       }
       if (s.optimizer !== optimizer)
@@ -88,7 +88,7 @@ export class SequentialLR extends LRScheduler {
   override step(epoch?: undefined): void {
     if (epoch !== undefined) {
       throw new TypeError(
-        `${W}.step: takes no epoch (torch's SequentialLR.step() has none), got ${show(epoch)}; call step() once per epoch`,
+        `${W}.step: takes no epoch (torch's SequentialLR.step() has none), got ${formatValue(epoch)}; call step() once per epoch`,
       );
     }
     const t = this._lastEpoch + 1;
@@ -120,7 +120,7 @@ export class SequentialLR extends LRScheduler {
     const states = sd.schedulers;
     if (!Array.isArray(states) || states.length !== this._schedulers.length) {
       throw new TypeError(
-        `${where}: schedulers must be an array of ${this._schedulers.length} schedule states, got ${show(states)}`,
+        `${where}: schedulers must be an array of ${this._schedulers.length} schedule states, got ${formatValue(states)}`,
       );
     }
     const apply = this._schedulers.map((s, i) =>

@@ -1,9 +1,9 @@
 // What every schedule shares: recognising an optimizer structurally (the schedules never import the
 // optimizer at run time, so that importing them costs only their own code), torch's per-group
 // `initial_lr`, and option validation whose messages name the value.
-import { show } from '../util/format-value.js';
+import { formatValue } from '../util/format-value.js';
 
-export { show };
+export { formatValue };
 
 /**
  * What a schedule drives: a RAdam or Adam (every group's `lr`) or the tfjs adapter's
@@ -83,7 +83,7 @@ function lrSlots(where: string, opt: unknown): LrSlot[] {
     }
   }
   throw new TypeError(
-    `${where}: expected an optimizer (a RAdam or Adam, whose groups have an lr, or the tfjs RAdamOptimizer), got ${show(opt)}`,
+    `${where}: expected an optimizer (a RAdam or Adam, whose groups have an lr, or the tfjs RAdamOptimizer), got ${formatValue(opt)}`,
   );
 }
 
@@ -97,11 +97,12 @@ export function readOptions(
   if (given === undefined && required.length === 0) return {};
   if (!isObject(given) || Array.isArray(given)) {
     throw new TypeError(
-      `${where}: the options must be an object${required.length ? ` with ${required.join(', ')}` : ''}, got ${show(given)}`,
+      `${where}: the options must be an object${required.length ? ` with ${required.join(', ')}` : ''}, got ${formatValue(given)}`,
     );
   }
   for (const k of Object.keys(given)) {
-    if (!known.includes(k)) throw new TypeError(`${where}: unknown option ${show(k)} (known: ${known.join(', ')})`);
+    if (!known.includes(k))
+      throw new TypeError(`${where}: unknown option ${formatValue(k)} (known: ${known.join(', ')})`);
   }
   for (const k of required) if (given[k] === undefined) throw new TypeError(`${where}: the option ${k} is required`);
   return given;
@@ -139,9 +140,10 @@ export function readFields(where: string, given: unknown, fields: Fields): Recor
 /** A state dict's object and its schedule name, checked (loadStateDict). */
 export function readState(where: string, state: unknown, name: string): Record<string, unknown> {
   if (!isObject(state) || Array.isArray(state)) {
-    throw new TypeError(`${where}: the state must be an object from stateDict(), got ${show(state)}`);
+    throw new TypeError(`${where}: the state must be an object from stateDict(), got ${formatValue(state)}`);
   }
-  if (state.schedule !== name) throw new TypeError(`${where}: the state is of ${show(state.schedule)}, not ${name}`);
+  if (state.schedule !== name)
+    throw new TypeError(`${where}: the state is of ${formatValue(state.schedule)}, not ${name}`);
   return state;
 }
 
@@ -158,7 +160,7 @@ export function check<T>(
   if (!ok(x)) {
     const Err =
       typeof x === 'number' || (Array.isArray(x) && x.every((v) => typeof v === 'number')) ? RangeError : TypeError;
-    throw new Err(`${where}: ${name} must be ${what}, got ${show(x)}`);
+    throw new Err(`${where}: ${name} must be ${what}, got ${formatValue(x)}`);
   }
   return x as T;
 }
@@ -191,7 +193,7 @@ export function perGroup(
 ): number[] {
   if (Array.isArray(x)) {
     if (x.length !== groups) {
-      throw new RangeError(`${where}: ${name} must have one value per param group (${groups}), got ${show(x)}`);
+      throw new RangeError(`${where}: ${name} must have one value per param group (${groups}), got ${formatValue(x)}`);
     }
     return x.map((v, k) => check<number>(where, `${name}[${k}]`, v, ok, what));
   }
@@ -202,7 +204,7 @@ export function perGroup(
 export function lrArray(where: string, name: string, x: unknown, n: number): number[] {
   if (!Array.isArray(x) || x.length !== n || !x.every(nonNegative)) {
     throw new TypeError(
-      `${where}: ${name} must be an array of ${n} finite numbers >= 0 (one per group), got ${show(x)}`,
+      `${where}: ${name} must be an array of ${n} finite numbers >= 0 (one per group), got ${formatValue(x)}`,
     );
   }
   return x.slice();
@@ -216,7 +218,7 @@ export function lrArray(where: string, name: string, x: unknown, n: number): num
 export function writeLrs(where: string, slots: LrSlot[], values: number[], epoch: number): number[] {
   values.forEach((v, k) => {
     if (!Number.isFinite(v)) {
-      throw new RangeError(`${where}: the lr of group ${k} at epoch ${epoch} would be ${show(v)} (not finite)`);
+      throw new RangeError(`${where}: the lr of group ${k} at epoch ${epoch} would be ${formatValue(v)} (not finite)`);
     }
   });
   slots.forEach((s, k) => {

@@ -13,7 +13,8 @@
 // The header's groups are stateDict's (keyed by the option names of src/optimizer/options.ts); a key
 // missing from an earlier checkpoint gets its default when the state dict is loaded.
 import type { Bytes } from '../optimizer/bytes.js';
-import { DEFAULTS, formatValue } from '../optimizer/options.js';
+import { DEFAULTS } from '../optimizer/options.js';
+import { formatValue } from '../util/format-value.js';
 import { checkStateDict, stateDict, type GroupState, type RAdamStateDict } from './state-dict.js';
 import type { OptimizerParts } from '../pipeline/step.js';
 import { P_PARAM } from '../pipeline/layout.js';

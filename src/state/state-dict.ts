@@ -1,6 +1,7 @@
 // State I/O as plain data: stateDict and loadStateDict (torch's layout), checked completely
 // before anything changes. The binary checkpoint (src/state/checkpoint.ts) is built on them.
-import { DEFAULTS, formatValue, resolveGroupOptions, validateEma, type Hyperparameters } from '../optimizer/options.js';
+import { DEFAULTS, resolveGroupOptions, validateEma, type Hyperparameters } from '../optimizer/options.js';
+import { formatValue } from '../util/format-value.js';
 import { isTypedArray } from '../optimizer/validate.js';
 import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from '../pipeline/layout.js';
 import type { OptimizerParts, Stepper } from '../pipeline/step.js';

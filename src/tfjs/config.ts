@@ -4,7 +4,7 @@
 // optimizer-wide `accumulate`, `ema` and `backend`, validated by the core. The core's messages name
 // its options: those of the keys renamed here are re-worded to name the config key.
 import type { StepResult } from '../optimizer/radam.js';
-import { show } from '../util/format-value.js';
+import { formatValue } from '../util/format-value.js';
 import {
   HYPERPARAMETERS,
   OPTION_KEYS,
@@ -172,7 +172,7 @@ export function fromTfjsConfig(config: Record<string, unknown>): GroupOptions {
 export function coreOptions(config: unknown, where = 'RAdamOptimizer'): RAdamOptions {
   if (config === undefined || config === null) return {};
   if (typeof config !== 'object' || Array.isArray(config))
-    throw new TypeError(`${where}: invalid config ${show(config)} (expected an object)`);
+    throw new TypeError(`${where}: invalid config ${formatValue(config)} (expected an object)`);
   for (const key of Object.keys(config)) {
     if (!CONFIG_KEYS.includes(key))
       throw new TypeError(`${where}: unknown config key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);

@@ -7,7 +7,7 @@
 // the variables that have some); `/step` where it differs from iter; with accumulate > 1 a last
 // `accumulate`: int32 [k, gradients accumulated in the open window].
 import * as tf from '@tensorflow/tfjs-core';
-import { show } from '../util/format-value.js';
+import { formatValue } from '../util/format-value.js';
 
 /**
  * A tensor and its name: the elements of what getWeights returns and setWeights takes (the
@@ -73,14 +73,14 @@ export async function decodeWeights(
     throw new TypeError(`${WHERE}: expected the output of getWeights (starting with "iter")`);
   weights.forEach((w, i) => {
     if (typeof w?.name !== 'string' || typeof w.tensor?.data !== 'function')
-      throw new TypeError(`${WHERE}: weight ${i} is ${show(w)} (expected a { name, tensor } pair)`);
+      throw new TypeError(`${WHERE}: weight ${i} is ${formatValue(w)} (expected a { name, tensor } pair)`);
     if (w.tensor.isDisposed)
       throw new TypeError(
         `${WHERE}: weight ${i} ("${w.name}") is a disposed tensor (getWeights' tensors last until its next call)`,
       );
   });
   const values = await Promise.all(weights.map((w: NamedTensor) => w.tensor.data()));
-  const iter = count(values[0][0], `"iter" is ${show(values[0][0])}`);
+  const iter = count(values[0][0], `"iter" is ${formatValue(values[0][0])}`);
   const loaded = new Map<string, Saved>();
   let window: Window | null = null;
   const seen = new Set<string>();
@@ -94,9 +94,9 @@ export async function decodeWeights(
       const [k, accumulated] = Array.from(data as ArrayLike<number>);
       if (data.length !== 2 || !Number.isSafeInteger(k) || k < 1 || !(accumulated >= 0 && accumulated < k))
         throw new RangeError(
-          `${WHERE}: "accumulate" is ${show(Array.from(data as ArrayLike<number>))} (expected [k, accumulated] with 0 <= accumulated < k)`,
+          `${WHERE}: "accumulate" is ${formatValue(Array.from(data as ArrayLike<number>))} (expected [k, accumulated] with 0 <= accumulated < k)`,
         );
-      window = { k, accumulated: count(accumulated, `accumulated is ${show(accumulated)}`) };
+      window = { k, accumulated: count(accumulated, `accumulated is ${formatValue(accumulated)}`) };
       continue;
     }
     const cut = name.lastIndexOf('/');
@@ -105,7 +105,7 @@ export async function decodeWeights(
       throw new TypeError(`${WHERE}: unexpected weight "${name}"`);
     const variable = name.slice(0, cut);
     const entry = loaded.get(variable) ?? { step: iter, shape: tensor.shape };
-    if (key === 'step') entry.step = count(data[0], `"${name}" is ${show(data[0])}`);
+    if (key === 'step') entry.step = count(data[0], `"${name}" is ${formatValue(data[0])}`);
     else {
       const other = ARRAYS.find((q) => entry[q]);
       if (other && entry[other]!.length !== data.length)

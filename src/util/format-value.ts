@@ -8,7 +8,7 @@ const MAX_ITEMS = 8;
 const MAX_DEPTH = 2;
 const MAX_CHARS = 80;
 
-export const show = (x: unknown, depth = 0): string =>
+export const formatValue = (x: unknown, depth = 0): string =>
   typeof x === 'number' || typeof x === 'boolean' || x === null || x === undefined
     ? String(x)
     : typeof x === 'string'
@@ -20,7 +20,7 @@ export const show = (x: unknown, depth = 0): string =>
           ? `[${x.length} elements]`
           : `[${x
               .slice(0, MAX_ITEMS)
-              .map((e) => show(e, depth + 1))
+              .map((e) => formatValue(e, depth + 1))
               .join(', ')}${x.length > MAX_ITEMS ? `, … (${x.length} elements)` : ''}]`
         : typeof x === 'function'
           ? 'a function'
