@@ -1,17 +1,37 @@
 // The module structure issue 12 set up: no import cycles in src/ (type imports count: they are how
-// modules come to depend on each other), and no module over ~350 lines.
+// modules come to depend on each other), no module over ~350 lines, and one module map
+// (src/README.md) that names every module and nothing else.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-const GENERATED = /-bytes\.ts$|worker-source\.ts$/;
+// What the build writes (src/generated/, not committed): the map names it, but it may not exist yet.
+const GENERATED = /^generated\/|-bytes\.ts$|worker-source\.ts$/;
 const MAX_LINES = 350;
 
 const files = (fs.readdirSync(SRC, { recursive: true }) as string[])
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !GENERATED.test(f))
-  .map((f) => f.split(path.sep).join('/'));
+  .map((f) => f.split(path.sep).join('/'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !GENERATED.test(f));
+
+/**
+ * The files src/README.md's table names: the code spans of each row's first cell. A bare name
+ * after a path is in that path's folder (`schedules/decay.ts`, `cosine.ts`); a first bare name is
+ * at the root (`index.ts`).
+ */
+function mappedFiles(): string[] {
+  const text = fs.readFileSync(path.join(SRC, 'README.md'), 'utf8');
+  const out: string[] = [];
+  for (const row of text.matchAll(/^\|([^|\n]*)\|/gm)) {
+    let dir = '';
+    for (const [, name] of row[1].matchAll(/`([^`]+)`/g)) {
+      if (name.includes('/')) dir = path.posix.dirname(name);
+      out.push(name.includes('/') ? name : path.posix.join(dir, name));
+    }
+  }
+  return out;
+}
 
 /** The src files a file imports (relative specifiers only; `import type` and `export ... from` included). */
 function importsOf(file: string): string[] {
@@ -43,6 +63,15 @@ describe('src/ architecture', () => {
     for (const f of files) visit(f, []);
     expect(cycles).toEqual([]);
     expect(graph.get('optimizer/radam.ts')).toContain('pipeline/step.ts'); // the parser sees imports at all
+  });
+
+  it('src/README.md maps every module, and only modules that exist', () => {
+    const mapped = mappedFiles();
+    expect(mapped).toContain('optimizer/radam.ts'); // the parser sees the table at all
+    const missing = files.filter((f) => !mapped.includes(f));
+    expect(missing, 'src files missing from the table of src/README.md').toEqual([]);
+    const stale = mapped.filter((f) => !GENERATED.test(f) && !fs.existsSync(path.join(SRC, f)));
+    expect(stale, 'files src/README.md names that are not in src/').toEqual([]);
   });
 
   it.each(files)(`%s has at most ${MAX_LINES} lines`, (file) => {

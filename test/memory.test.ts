@@ -130,21 +130,3 @@ describe.each(['simd', 'scalar', 'js'] as Backend[])('memory (%s)', (backend) =>
     },
   );
 });
-
-describe('backend selection', () => {
-  it("'auto' picks simd where the runtime validates it (Node 20 does)", async () => {
-    const opt = await RAdam.create();
-    expect(opt.backend).toBe('simd');
-    opt.dispose();
-  });
-
-  it('each optimizer has its own memory', async () => {
-    const a = await RAdam.create({ backend: 'simd' }),
-      b = await RAdam.create({ backend: 'simd' });
-    const pa = a.addParam([1]),
-      pb = b.addParam([2]);
-    expect(pa.data.buffer).not.toBe(pb.data.buffer);
-    a.dispose();
-    b.dispose();
-  });
-});

@@ -6,20 +6,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { RAdam, type Backend, type StepResult } from '../src/index.js';
 import { RAdamOptimizer, type RAdamOptimizerStep } from '../src/tfjs.js';
+import { bits, keep, named, saveAndLoad } from './support/tfjs.js';
 
-const bits = (a: ArrayLike<number>) => Array.from(a);
 const fromConfig = (config: object) => {
   const [cls, from] = tf.serialization.SerializationMap.getMap().classNameMap.RAdam;
   return from(cls, config as tf.serialization.ConfigDict) as RAdamOptimizer;
 };
-/** The optimizer weights by name, as plain arrays. */
-const named = async (opt: RAdamOptimizer) =>
-  Object.fromEntries(
-    await Promise.all((await opt.getWeights()).map(async (w) => [w.name, bits(await w.tensor.data())])),
-  );
-/** getWeights' tensors last until its next call: a copy that outlives it. */
-const keep = async (opt: RAdamOptimizer) =>
-  (await opt.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
 const g = (...x: number[]) => tf.tensor1d(x);
 
 // First: vitest gives each file fresh modules, so no kernel is loaded yet.
@@ -526,15 +518,7 @@ describe('model.fit with a NaN in the data', () => {
       ys = tf.tensor2d(y, [12, 1]);
     await m.fit(xs, ys, { epochs: 1, batchSize: 12, verbose: 0 });
     expect((m.optimizer as RAdamOptimizer).lastStep!.gradNorm).toBeGreaterThan(0);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await m.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-      { includeOptimizer: true },
-    );
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    const loaded = await saveAndLoad(m);
     const opt = loaded.optimizer as RAdamOptimizer;
     expect(opt.getConfig()).toEqual(m.optimizer.getConfig());
     expect([opt.maxGradNorm, opt.skipNonFinite]).toEqual([0.5, true]);

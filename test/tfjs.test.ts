@@ -9,6 +9,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hooksOf } from '../src/optimizer/internals.js';
 import { RAdam, type Param } from '../src/index.js';
 import { RAdamOptimizer } from '../src/tfjs.js';
+import { bits, keep, named, saveAndLoad } from './support/tfjs.js';
 
 const FLT_MIN = 1.1754943508222875e-38;
 
@@ -147,16 +148,8 @@ describe.each(['cpu', 'wasm'])('RAdamOptimizer on the tfjs %s backend', (backend
       loss: 'meanSquaredError',
     });
     await train(model, 20);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-      { includeOptimizer: true },
-    );
     // Loaded while the first model's variables exist: tfjs-layers renames the new ones (`..._1`).
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    const loaded = await saveAndLoad(model);
     expect(loaded.optimizer).toBeInstanceOf(RAdamOptimizer);
     expect(loaded.optimizer.getConfig()).toEqual(model.optimizer.getConfig());
     expect(loaded.getWeights()[0].name).not.toBe(model.getWeights()[0].name);
@@ -387,11 +380,6 @@ describe('RAdamOptimizer state through getWeights/setWeights', () => {
 
 // --- accumulate, ema and clipValue through the adapter ---------------------------------------------
 
-const bits = (a: ArrayLike<number>) => Array.from(a);
-const named = async (opt: RAdamOptimizer) =>
-  Object.fromEntries(
-    await Promise.all((await opt.getWeights()).map(async (w) => [w.name, Array.from(await w.tensor.data())])),
-  );
 /** The optimizer's `<name>/ema` weights, in the order of the model's weights. */
 const emaOf = async (opt: RAdamOptimizer, model: tfl.LayersModel) => {
   const w = await named(opt);
@@ -681,7 +669,7 @@ describe('RAdamOptimizer: what the EMA swap refuses', () => {
     const opt = await RAdamOptimizer.create({ learningRate: 0.02, ema: { decay: 0.5 } });
     model.compile({ optimizer: opt, loss: 'meanSquaredError' });
     await train(model, 3);
-    const saved = (await opt.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
+    const saved = await keep(opt);
     const state = await named(opt);
     const { xs, ys } = data();
     const swappedIn = opt.withEma(() => weightsOf(model));
@@ -750,15 +738,7 @@ describe.each(['cpu', 'wasm'])(
         'accumulate',
       ]);
       expect((await named(opt)).accumulate).toEqual([3, 1]);
-      let artifacts: tf.io.ModelArtifacts | undefined;
-      await model.save(
-        tf.io.withSaveHandler(async (a) => {
-          artifacts = a;
-          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-        }),
-        { includeOptimizer: true },
-      );
-      const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+      const loaded = await saveAndLoad(model);
       const again = loaded.optimizer as RAdamOptimizer;
       expect(again.getConfig()).toEqual(opt.getConfig());
       expect([again.iterations, again.accumulated]).toEqual([10, 1]);
@@ -782,9 +762,6 @@ describe('RAdamOptimizer setWeights with accumulate and ema', () => {
     await tf.setBackend('cpu');
   });
   const g = (...x: number[]) => tf.tensor1d(x);
-  /** getWeights' tensors last until its next call: a copy that outlives it. */
-  const keep = async (opt: RAdamOptimizer) =>
-    (await opt.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
   let a: tf.Variable, b: tf.Variable;
   beforeEach(() => {
     a = tf.variable(tf.tensor1d([1, 2]), true, 'sw_a');

@@ -1,4 +1,9 @@
 // mulberry32: a small seeded rng returning floats in [0, 1), for the demo's initial weights and data.
+// The test suite draws from it too (test/support/random.ts re-exports it as `rng`): one generator.
+/**
+ * @param {number} seed
+ * @returns {() => number}
+ */
 export function mulberry32(seed) {
   let a = seed >>> 0;
   return () => {

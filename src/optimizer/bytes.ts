@@ -1,5 +1,5 @@
-// The type of the bytes the API hands out, in a module of its own so that checkpoint.ts, hooks.ts,
-// optimizer-core.ts, lookahead.ts and backends/wasm.ts can all import it without a cycle. Spelled
+// The type of the bytes the API hands out, in a module of its own so that state/checkpoint.ts,
+// optimizer/ (internals, lookahead, radam) and backends/wasm.ts can all import it without a cycle. Spelled
 // as what `slice` returns so that the published declaration type-checks under TypeScript 5.7+
 // (`Uint8Array<ArrayBuffer>`, which `new Blob([bytes])` needs) and before 5.7 (no type arguments).
 

@@ -4,7 +4,7 @@
 // messages, so that the calling thread can wait synchronously.
 //
 // This file is not shipped as a file: scripts/build-embedded.mjs compiles it into a string
-// (src/threads/worker-source.ts) that the pool starts from a Blob URL (browsers) or with
+// (src/generated/worker-source.ts) that the pool starts from a Blob URL (browsers) or with
 // `eval: true` (worker_threads). So it must stay a classic script: no import or export, no
 // top-level await, nothing from the outside scope. Then no bundler has to find, emit or transform
 // it (Vite and webpack bundle worker files as classic scripts; Rollup does not emit them at all).

@@ -1,14 +1,8 @@
-// Seeded randomness for reproducible property-style tests.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded randomness for reproducible property-style tests. The generator is the demo's
+// (demo/lib/rng.mjs, mulberry32): one implementation, the same sequences in both.
+import { mulberry32 } from '../../demo/lib/rng.mjs';
+
+export const rng: (seed: number) => () => number = mulberry32;
 
 export const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 

@@ -1,5 +1,6 @@
 // A float64 RAdam written from the paper and torch's text, independently of the kernel (no folded
-// step sizes, no float32 rounding): the reference of test/reference.test.ts and test/training.test.ts.
+// step sizes, no float32 rounding): the reference of test/reference.test.ts and of the EMA and
+// accumulation tests (test/ema.test.ts, test/accumulate.test.ts).
 
 export interface Ref {
   p: Float64Array;
@@ -7,6 +8,26 @@ export interface Ref {
   v: Float64Array;
   vmax: Float64Array;
   t: number;
+}
+
+/** A reference at step 0 from the param's initial values. */
+export function reference(init: Float32Array): Ref {
+  const n = init.length;
+  return {
+    p: Float64Array.from(init),
+    m: new Float64Array(n),
+    v: new Float64Array(n),
+    vmax: new Float64Array(n),
+    t: 0,
+  };
+}
+
+/** The golden tolerance's relative error, with the scale floored at 1e-3 as in test/reference.test.ts. */
+export function worst(got: Float32Array, want: Float64Array, init: Float32Array): number {
+  let w = 0;
+  for (let i = 0; i < got.length; i++)
+    w = Math.max(w, Math.abs(got[i] - want[i]) / Math.max(1e-3, Math.abs(want[i]), Math.abs(init[i])));
+  return w;
 }
 
 export function referenceStep(s: Ref, grad: ArrayLike<number>, o: typeof base) {
