@@ -9,7 +9,9 @@
 // variants; the tfjs adapter gains its EMA, window and weights code) 13751, 8861, 17104, 1858;
 // with secondMomentOnly (the v-only loops) 13797, 9526, 17144, 1858; with the hard edges (float32-aware
 // validation, byte views, JSON-safe state dicts; the adapter's guards, lastStep, complete-state checks and
-// re-worded errors; the schedules' epoch argument and correctly rounded log) 14704, 9551, 18850, 1930.
+// re-worded errors; the schedules' epoch argument and correctly rounded log) 14704, 9551, 18850, 1930; with the
+// layout by layer and the schedules from one definition (the whole schedules entry 265 B smaller, one
+// schedule alone 160 B larger: the options-table reader) 15243, 9553, 19422, 2179.
 import path from 'node:path';
 
 const initialChunkOnly = (config) => ({
@@ -64,6 +66,6 @@ export default [
     import: { './dist/schedules.js': '{ CosineAnnealingLR }' },
     modifyEsbuildConfig: initialChunkOnly,
     gzip: true,
-    limit: '1951 B',
+    limit: '2288 B',
   },
 ];

@@ -29,6 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RAdam } from '../dist/index.js';
+import { mulberry32 } from '../demo/lib/rng.mjs';
 import { hooksOf } from '../dist/optimizer/internals.js';
 import { plainJs } from './impls/plain-js.mjs';
 import { ROOT, allocator, ascModule } from './lib/asc.mjs';
@@ -130,15 +131,7 @@ function pairedRatio(a, b) {
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-// Deterministic inputs, so that runs differ only by the machine.
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic inputs (the demo's seeded rng), so that runs differ only by the machine.
 const rand = mulberry32(0x5eed);
 function normals(n, scale = 1) {
   const a = new Float32Array(n);

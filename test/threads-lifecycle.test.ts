@@ -47,7 +47,7 @@ async function settledThreads(): Promise<number | null> {
   return last;
 }
 
-const poolOf = (opt: RAdam) => (opt as unknown as { core: { stepper: { pool: ThreadPool } } }).core.stepper.pool;
+const poolOf = (opt: RAdam) => (opt as unknown as { parts: { stepper: { pool: ThreadPool } } }).parts.stepper.pool;
 const disposed = (pool: ThreadPool) => (pool as unknown as { disposed: boolean }).disposed;
 
 /** A pool of one worker, as RAdam.create({ threads: 2 }) starts. */

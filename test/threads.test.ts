@@ -1,5 +1,5 @@
 // Threads: the step split across worker threads over shared memory. The worker script is embedded in
-// src/threads/worker-source.ts, so these tests run from src/ like the others.
+// src/generated/worker-source.ts, so these tests run from src/ like the others.
 import fs from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
@@ -238,8 +238,8 @@ describe.skipIf(cores < 2)('threads', () => {
     opt.step();
     // Kill the worker behind the optimizer's back, as a crash would.
     (
-      opt as unknown as { core: { stepper: { pool: { handles: { terminate(): void }[] } } } }
-    ).core.stepper.pool.handles[0].terminate();
+      opt as unknown as { parts: { stepper: { pool: { handles: { terminate(): void }[] } } } }
+    ).parts.stepper.pool.handles[0].terminate();
     await new Promise((r) => setTimeout(r, 200));
     expect(() => opt.step()).toThrow(/radam-wasm threads: a worker thread exited .*; dispose this optimizer/);
     expect(() => opt.step()).toThrow(/radam-wasm threads/); // and stays unusable

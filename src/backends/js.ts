@@ -143,7 +143,7 @@ function jsGradSumSq(buffer: ArrayBuffer, table: number, count: number): void {
   }
 }
 
-/** assembly/guards.ts accumulate. */
+/** assembly/accumulate.ts. */
 function jsAccumulate(buffer: ArrayBuffer, table: number, count: number): void {
   const i32 = new Int32Array(buffer),
     f32 = new Float32Array(buffer);
@@ -158,7 +158,7 @@ function jsAccumulate(buffer: ArrayBuffer, table: number, count: number): void {
   }
 }
 
-/** assembly/guards.ts lookaheadSync. */
+/** assembly/lookahead.ts. */
 function jsLookaheadSync(buffer: ArrayBuffer, table: number, count: number, alpha: number): void {
   const i32 = new Int32Array(buffer),
     f32 = new Float32Array(buffer);

@@ -35,32 +35,32 @@ export interface Hooks<P extends object> {
   loadState(bytes: Uint8Array | ArrayBuffer, check: (decoded: DecodedCheckpoint) => (() => void) | undefined): void;
 }
 
-/** The hooks over `core()` (which throws once the optimizer is disposed); `slotOf` checks a param is its own. */
+/** The hooks over `parts()` (which throws once the optimizer is disposed); `slotOf` checks a param is its own. */
 export function createHooks<P extends object>(
   kernel: Kernel,
-  core: () => OptimizerParts,
+  parts: () => OptimizerParts,
   slotOf: (p: P) => Slot,
 ): Hooks<P> {
-  const view = (slot: Slot, k: number) => core().table.view(slot, k)!;
+  const view = (slot: Slot, k: number) => parts().table.view(slot, k)!;
   return {
     kernel,
     get table() {
-      return core().table;
+      return parts().table;
     },
-    stepOnly: (active, options) => core().stepper.step(active, options),
+    stepOnly: (active, options) => parts().stepper.step(active, options),
     setSteps: (p, steps) => {
       slotOf(p).steps = steps;
     },
     ensureSlow: (params, reset) => {
       const slots = params.map(slotOf);
-      const added = core().table.addSlow(slots);
+      const added = parts().table.addSlow(slots);
       for (const s of slots) if (reset || added.includes(s)) view(s, P_SLOW).set(view(s, P_PARAM));
     },
-    slow: (p) => core().table.view(slotOf(p), P_SLOW),
-    lookaheadSync: (alpha) => core().stepper.lookaheadSync(alpha),
-    saveState: (options, la) => saveCheckpoint(core(), options, la),
-    checkStateDict: (sd, where) => checkStateDict(sd, core(), where),
-    loadState: (bytes, check) => loadCheckpoint(bytes, core(), check),
+    slow: (p) => parts().table.view(slotOf(p), P_SLOW),
+    lookaheadSync: (alpha) => parts().stepper.lookaheadSync(alpha),
+    saveState: (options, la) => saveCheckpoint(parts(), options, la),
+    checkStateDict: (sd, where) => checkStateDict(sd, parts(), where),
+    loadState: (bytes, check) => loadCheckpoint(bytes, parts(), check),
   };
 }
 

@@ -36,46 +36,46 @@ export type { StepResult } from '../pipeline/step.js';
 export class RAdam {
   private readonly _groups: ParamGroup[] = [];
   /** @internal */
-  protected readonly core: OptimizerParts;
+  protected readonly parts: OptimizerParts;
   private disposed = false;
 
   /** Threads the step runs on (the calling thread included); 1 without threads. */
   get threads(): number {
-    const pool = this._check().core.stepper.pool;
+    const pool = this._check().parts.stepper.pool;
     return pool ? pool.workers + 1 : 1;
   }
 
   /** The backend actually used. */
   get backend(): Backend {
-    return this._check().core.table.kernel.backend;
+    return this._check().parts.table.kernel.backend;
   }
 
   /** A NaN or ±Infinity in any gradient makes step() change nothing and say so (default false). */
   get skipNonFinite(): boolean {
-    return this._check().core.stepper.guards.skipNonFinite;
+    return this._check().parts.stepper.guards.skipNonFinite;
   }
   set skipNonFinite(x: boolean) {
-    this._check().core.stepper.guards.skipNonFinite = validateGuard('skipNonFinite', x);
+    this._check().parts.stepper.guards.skipNonFinite = validateGuard('skipNonFinite', x);
   }
   /** Clip all gradients by their global L2 norm to at most this; null: no clipping (default). */
   get maxGradNorm(): number | null {
-    return this._check().core.stepper.guards.maxGradNorm;
+    return this._check().parts.stepper.guards.maxGradNorm;
   }
   set maxGradNorm(x: number | null) {
-    this._check().core.stepper.guards.maxGradNorm = validateGuard('maxGradNorm', x);
+    this._check().parts.stepper.guards.maxGradNorm = validateGuard('maxGradNorm', x);
   }
 
   /** The weight EMA's options, or null. */
   get ema(): Readonly<Required<EmaOptions>> | null {
-    return this._check().core.stepper.ema;
+    return this._check().parts.stepper.ema;
   }
   /** Gradients per applied step (the `accumulate` option; 1: none). */
   get accumulate(): number {
-    return this._check().core.stepper.accumulate;
+    return this._check().parts.stepper.accumulate;
   }
   /** Gradients accumulated since the last applied step (0 .. accumulate - 1). */
   get accumulated(): number {
-    return this._check().core.stepper.window;
+    return this._check().parts.stepper.window;
   }
 
   /**
@@ -83,7 +83,7 @@ export class RAdam {
    * weights, and again to go back. step() is refused while they are swapped.
    */
   swapEma(): void {
-    const { table, stepper } = this._check().core;
+    const { table, stepper } = this._check().parts;
     swapEma(table, stepper);
   }
 
@@ -102,7 +102,7 @@ export class RAdam {
    * then walks all tensors.
    */
   step(options?: StepOptions): StepResult {
-    return this._check().core.stepper.step(null, options);
+    return this._check().parts.stepper.step(null, options);
   }
 
   /**
@@ -111,18 +111,18 @@ export class RAdam {
    */
   async stepAsync(options?: StepOptions): Promise<StepResult> {
     // async: every refusal (disposed, another stepAsync in flight, bad options) is a rejection.
-    return this._check().core.stepper.stepAsync(options);
+    return this._check().parts.stepper.stepAsync(options);
   }
 
   /** Sets every gradient to zero. */
   zeroGrad(): void {
-    const { table } = this._check().core;
+    const { table } = this._check().parts;
     for (const slot of table.slots) table.view(slot, P_GRAD)!.fill(0);
   }
 
   /** The groups' hyperparameters, every param's step count and moments, the EMA and the accumulators (copies). */
   stateDict(): RAdamStateDict {
-    return stateDict(this._check().core);
+    return stateDict(this._check().parts);
   }
 
   /**
@@ -130,7 +130,7 @@ export class RAdam {
    * The whole dict is checked first: on any mismatch it throws, saying what differs, and changes nothing.
    */
   loadStateDict(sd: RAdamStateDict): void {
-    checkStateDict(sd, this._check().core)();
+    checkStateDict(sd, this._check().parts)();
   }
 
   /**
@@ -138,7 +138,7 @@ export class RAdam {
    * state, CRC-32); with `includeParams`, also the param values, so one file restores training.
    */
   saveState(options: { includeParams?: boolean } = {}): Bytes {
-    return saveCheckpoint(this._check().core, options, null);
+    return saveCheckpoint(this._check().parts, options, null);
   }
 
   /**
@@ -146,7 +146,7 @@ export class RAdam {
    * corrupt, wrong-version or mismatched bytes throw a clear error and change nothing.
    */
   loadState(bytes: Uint8Array | ArrayBuffer): void {
-    loadCheckpoint(bytes, this._check().core, ({ lookahead }) => {
+    loadCheckpoint(bytes, this._check().parts, ({ lookahead }) => {
       // Loading only the inner part would silently drop the slow weights and the counter.
       if (lookahead)
         throw new TypeError(
@@ -160,39 +160,39 @@ export class RAdam {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const { stepper, table } = this.core;
+    const { stepper, table } = this.parts;
     stepper.disposed = true;
     stepper.pool?.dispose();
     for (const slot of table.slots) slot.views = [];
     // Drop every reference to the memory, even while the optimizer object is still referenced.
-    (this as unknown as { core: OptimizerParts | null }).core = null;
+    (this as unknown as { parts: OptimizerParts | null }).parts = null;
     registerHooks(this, null);
     this._groups.length = 0;
   }
 
   /** @internal a live view of one of a param's arrays (P_*) */
   _view(slot: Slot, k: number): Float32Array | null {
-    return this._check().core.table.view(slot, k);
+    return this._check().parts.table.view(slot, k);
   }
 
   /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */
   _check(): this {
     if (this.disposed) throw new Error(DISPOSED);
-    this.core.stepper.check();
+    this.parts.stepper.check();
     return this;
   }
 
   /** @internal elements below which a step stays on the calling thread; null: the measured defaults (the benchmark sets 0 to measure) */
   get _minSplit(): number | null {
-    return this.core.stepper.minSplit;
+    return this.parts.stepper.minSplit;
   }
   /** @internal */
   set _minSplit(n: number | null) {
-    this.core.stepper.minSplit = n;
+    this.parts.stepper.minSplit = n;
   }
   /** @internal split steps taken (tests check that threads were really used) */
   get _splits(): number {
-    return this.core.stepper.splits;
+    return this.parts.stepper.splits;
   }
 
   /** @internal Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
@@ -211,13 +211,13 @@ export class RAdam {
     const table = new StepTable(kernel);
     const groups: GroupRecord[] = [];
     const { ema, accumulate, guards } = o;
-    this.core = { table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) };
+    this.parts = { table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) };
     this.addGroupRecord(o.hp);
     registerHooks(
       this,
       createHooks(
         kernel,
-        () => this._check().core,
+        () => this._check().parts,
         (p: Param) => this.slotOf(p),
       ),
     );
@@ -270,12 +270,12 @@ export class RAdam {
 
   /** Bytes of linear memory in use (params, gradients, state and the step table). */
   get memoryBytes(): number {
-    return this._check().core.table.arena.used;
+    return this._check().parts.table.arena.used;
   }
 
   /** Adds a group whose unspecified hyperparameters are those of the default group. */
   addGroup(options: GroupOptions = {}): ParamGroup {
-    return this.addGroupRecord(resolveGroupOptions(options, { ...this._check().core.groups[0].hp }));
+    return this.addGroupRecord(resolveGroupOptions(options, { ...this._check().parts.groups[0].hp }));
   }
 
   /** Registers a parameter in the default group. */
@@ -285,14 +285,14 @@ export class RAdam {
 
   /** @internal */
   _addParam(group: ParamGroup, init: ParamInit): Param {
-    const { table } = this._check().core;
+    const { table } = this._check().parts;
     if (group.optimizer !== this || !this._groups.includes(group))
       throw new Error('addParam: that group belongs to another optimizer');
     let { size, values } = validateParamInit(init);
     // Values in this optimizer's own memory (another param's data, say) would be detached when
     // adding grows the memory: copy them first.
     if (ArrayBuffer.isView(values) && values.buffer === table.kernel.memory.buffer) values = Float64Array.from(values);
-    const { ema, accumulate } = this.core.stepper;
+    const { ema, accumulate } = this.parts.stepper;
     const arrays = [P_PARAM, P_GRAD, P_EXP_AVG, P_EXP_AVG_SQ];
     if (group._record.hp.amsgrad) arrays.push(P_MAX_EXP_AVG_SQ);
     if (accumulate > 1) arrays.push(P_ACCUM);
@@ -312,7 +312,7 @@ export class RAdam {
   private addGroupRecord(hp: Hyperparameters): ParamGroup {
     const group = new ParamGroup(this, hp);
     this._groups.push(group);
-    this.core.groups.push(group._record);
+    this.parts.groups.push(group._record);
     return group;
   }
 
