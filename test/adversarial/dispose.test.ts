@@ -17,7 +17,7 @@ const DISPOSED = /disposed/;
 // Not public, though JavaScript lets anyone call them: TypeScript `private` / `protected` members,
 // and `_`-prefixed @internal ones (the tfjs adapter and Lookahead use them while alive).
 const INTERNAL: Record<string, string[]> = {
-  RAdam: ['disposeObjects', 'addGroupRecord', 'slotOf'],
+  RAdam: ['addGroupRecord', 'slotOf'],
   Param: ['view'],
   Lookahead: ['check'],
   RAdamOptimizer: ['swapBack', 'refuseSwapped'],
