@@ -33,11 +33,142 @@ export type { ParamState, GroupState, RAdamStateDict } from '../state/state-dict
 export { Param, ParamGroup, type ParamInit } from './param.js';
 export type { StepResult } from '../pipeline/step.js';
 
+/**
+ * The optimizer: torch.optim.RAdam's update over params in linear memory. Create it with
+ * `await RAdam.create(options)`; the entry points export it (`radam-wasm`).
+ */
 export class RAdam {
   private readonly _groups: ParamGroup[] = [];
   /** @internal */
   protected readonly parts: OptimizerParts;
   private disposed = false;
+
+  /** @internal Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
+  static kernels: KernelSource | null = null;
+
+  /** Hyperparameter defaults of this class over torch's (the `Adam` export sets `rectify: false`). */
+  static defaults: Partial<Hyperparameters> = {};
+
+  /** @internal use RAdam.create or RAdam.createSync */
+  protected constructor(kernel: Kernel, o: ResolvedOptions, pool: ThreadPool | null) {
+    // JavaScript lets anyone call `new RAdam()`; without this it fails deep inside on `undefined.memory`.
+    if (typeof kernel?.step !== 'function' || o === undefined)
+      throw new TypeError(
+        `${new.target.name}: create an optimizer with \`await ${new.target.name}.create(options)\` (or ${new.target.name}.createSync after await ${new.target.name}.ready()), not with new`,
+      );
+    const table = new StepTable(kernel);
+    const groups: GroupRecord[] = [];
+    const { ema, accumulate, guards } = o;
+    this.parts = { table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) };
+    this.addGroupRecord(o.hp);
+    registerHooks(
+      this,
+      createHooks(
+        kernel,
+        () => this._check().parts,
+        (p: Param) => this.slotOf(p),
+      ),
+    );
+  }
+
+  /**
+   * Creates an optimizer. Every option is optional (defaults are torch's); the options other than
+   * `backend` are the hyperparameters of the default group, which later groups inherit.
+   */
+  static async create(options: RAdamOptions = {}): Promise<RAdam> {
+    // Validate before loading anything.
+    const o = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
+    const threaded = await createThreaded(this.kernels, o.choice, o.threads);
+    if (threaded) return this.make(threaded.kernel, o, threaded.pool);
+    return this.make(createKernelSync(this.kernels, o.choice), o);
+  }
+
+  private static make(kernel: Kernel, o: ResolvedOptions, pool: ThreadPool | null = null): RAdam {
+    const opt = new this(kernel, o, pool);
+    pool?.releaseWhenCollected(opt); // its workers end when the optimizer is collected without dispose()
+    return opt;
+  }
+
+  /**
+   * Loads and compiles the kernel a backend choice resolves to, once per process, and says which
+   * backend that is. After it, `createSync` with that choice works.
+   */
+  static ready(backend: BackendChoice = 'auto'): Promise<Backend> {
+    return ready(this.kernels, backend);
+  }
+
+  /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
+  static createSync(options: RAdamOptions = {}): RAdam {
+    const o = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
+    if (o.threads !== 1) {
+      throw new Error('RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })');
+    }
+    return this.make(createKernelSync(this.kernels, o.choice), o);
+  }
+
+  /** The parameter groups; `groups[0]` is the default group. */
+  get groups(): readonly ParamGroup[] {
+    return this._check()._groups.slice();
+  }
+
+  /** All params, numbered through the groups in order (the numbering of stateDict). */
+  get params(): readonly Param[] {
+    return this._check()._groups.flatMap((g) => g._params);
+  }
+
+  /** Bytes of linear memory in use (params, gradients, state and the step table). */
+  get memoryBytes(): number {
+    return this._check().parts.table.arena.used;
+  }
+
+  /** Adds a group whose unspecified hyperparameters are those of the default group. */
+  addGroup(options: GroupOptions = {}): ParamGroup {
+    return this.addGroupRecord(resolveGroupOptions(options, { ...this._check().parts.groups[0].hp }));
+  }
+
+  /** Registers a parameter in the default group. */
+  addParam(init: ParamInit): Param {
+    return this._addParam(this._groups[0], init);
+  }
+
+  /** @internal */
+  _addParam(group: ParamGroup, init: ParamInit): Param {
+    const { table } = this._check().parts;
+    if (group.optimizer !== this || !this._groups.includes(group))
+      throw new Error('addParam: that group belongs to another optimizer');
+    let { size, values } = validateParamInit(init);
+    // Values in this optimizer's own memory (another param's data, say) would be detached when
+    // adding grows the memory: copy them first.
+    if (ArrayBuffer.isView(values) && values.buffer === table.kernel.memory.buffer) values = Float64Array.from(values);
+    const { ema, accumulate } = this.parts.stepper;
+    const arrays = [P_PARAM, P_GRAD, P_EXP_AVG, P_EXP_AVG_SQ];
+    if (group._record.hp.amsgrad) arrays.push(P_MAX_EXP_AVG_SQ);
+    if (accumulate > 1) arrays.push(P_ACCUM);
+    if (ema) arrays.push(P_EMA);
+    let param: Param | undefined;
+    table.add(size, arrays, (slot) => {
+      param = new Param(group, slot);
+      slot.owner = param;
+      if (values) param.data.set(values);
+      if (ema) param.ema!.set(param.data); // the average starts at the values, as in Keras and timm
+    });
+    group._params.push(param!);
+    group._record.slots.push(param!._slot);
+    return param!;
+  }
+
+  private addGroupRecord(hp: Hyperparameters): ParamGroup {
+    const group = new ParamGroup(this, hp);
+    this._groups.push(group);
+    this.parts.groups.push(group._record);
+    return group;
+  }
+
+  private slotOf(p: Param): Slot {
+    this._check();
+    if (p.group.optimizer !== this) throw new Error('Lookahead: that param belongs to another optimizer');
+    return p._slot;
+  }
 
   /** Threads the step runs on (the calling thread included); 1 without threads. */
   get threads(): number {
@@ -193,132 +324,5 @@ export class RAdam {
   /** @internal split steps taken (tests check that threads were really used) */
   get _splits(): number {
     return this.parts.stepper.splits;
-  }
-
-  /** @internal Where the wasm kernels come from: set by each entry point's subclass (src/index.ts, src/workerd.ts). */
-  static kernels: KernelSource | null = null;
-
-  /** Hyperparameter defaults of this class over torch's (the `Adam` export sets `rectify: false`). */
-  static defaults: Partial<Hyperparameters> = {};
-
-  /** @internal use RAdam.create or RAdam.createSync */
-  protected constructor(kernel: Kernel, o: ResolvedOptions, pool: ThreadPool | null) {
-    // JavaScript lets anyone call `new RAdam()`; without this it fails deep inside on `undefined.memory`.
-    if (typeof kernel?.step !== 'function' || o === undefined)
-      throw new TypeError(
-        `${new.target.name}: create an optimizer with \`await ${new.target.name}.create(options)\` (or ${new.target.name}.createSync after await ${new.target.name}.ready()), not with new`,
-      );
-    const table = new StepTable(kernel);
-    const groups: GroupRecord[] = [];
-    const { ema, accumulate, guards } = o;
-    this.parts = { table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) };
-    this.addGroupRecord(o.hp);
-    registerHooks(
-      this,
-      createHooks(
-        kernel,
-        () => this._check().parts,
-        (p: Param) => this.slotOf(p),
-      ),
-    );
-  }
-
-  /**
-   * Creates an optimizer. Every option is optional (defaults are torch's); the options other than
-   * `backend` are the hyperparameters of the default group, which later groups inherit.
-   */
-  static async create(options: RAdamOptions = {}): Promise<RAdam> {
-    // Validate before loading anything.
-    const o = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
-    const threaded = await createThreaded(this.kernels, o.choice, o.threads);
-    if (threaded) return this.make(threaded.kernel, o, threaded.pool);
-    return this.make(createKernelSync(this.kernels, o.choice), o);
-  }
-
-  private static make(kernel: Kernel, o: ResolvedOptions, pool: ThreadPool | null = null): RAdam {
-    const opt = new this(kernel, o, pool);
-    pool?.releaseWhenCollected(opt); // its workers end when the optimizer is collected without dispose()
-    return opt;
-  }
-
-  /**
-   * Loads and compiles the kernel a backend choice resolves to, once per process, and says which
-   * backend that is. After it, `createSync` with that choice works.
-   */
-  static ready(backend: BackendChoice = 'auto'): Promise<Backend> {
-    return ready(this.kernels, backend);
-  }
-
-  /** `create` without the wait, for callers that must be synchronous; needs `await RAdam.ready(backend)` first. */
-  static createSync(options: RAdamOptions = {}): RAdam {
-    const o = resolveCreateOptions(options, { ...DEFAULTS, ...this.defaults });
-    if (o.threads !== 1) {
-      throw new Error('RAdam.createSync: threads need the worker threads started: use await RAdam.create({ threads })');
-    }
-    return this.make(createKernelSync(this.kernels, o.choice), o);
-  }
-
-  /** The parameter groups; `groups[0]` is the default group. */
-  get groups(): readonly ParamGroup[] {
-    return this._check()._groups.slice();
-  }
-
-  /** All params, numbered through the groups in order (the numbering of stateDict). */
-  get params(): readonly Param[] {
-    return this._check()._groups.flatMap((g) => g._params);
-  }
-
-  /** Bytes of linear memory in use (params, gradients, state and the step table). */
-  get memoryBytes(): number {
-    return this._check().parts.table.arena.used;
-  }
-
-  /** Adds a group whose unspecified hyperparameters are those of the default group. */
-  addGroup(options: GroupOptions = {}): ParamGroup {
-    return this.addGroupRecord(resolveGroupOptions(options, { ...this._check().parts.groups[0].hp }));
-  }
-
-  /** Registers a parameter in the default group. */
-  addParam(init: ParamInit): Param {
-    return this._addParam(this._groups[0], init);
-  }
-
-  /** @internal */
-  _addParam(group: ParamGroup, init: ParamInit): Param {
-    const { table } = this._check().parts;
-    if (group.optimizer !== this || !this._groups.includes(group))
-      throw new Error('addParam: that group belongs to another optimizer');
-    let { size, values } = validateParamInit(init);
-    // Values in this optimizer's own memory (another param's data, say) would be detached when
-    // adding grows the memory: copy them first.
-    if (ArrayBuffer.isView(values) && values.buffer === table.kernel.memory.buffer) values = Float64Array.from(values);
-    const { ema, accumulate } = this.parts.stepper;
-    const arrays = [P_PARAM, P_GRAD, P_EXP_AVG, P_EXP_AVG_SQ];
-    if (group._record.hp.amsgrad) arrays.push(P_MAX_EXP_AVG_SQ);
-    if (accumulate > 1) arrays.push(P_ACCUM);
-    if (ema) arrays.push(P_EMA);
-    let param: Param | undefined;
-    table.add(size, arrays, (slot) => {
-      param = new Param(group, slot);
-      slot.owner = param;
-      if (values) param.data.set(values);
-      if (ema) param.ema!.set(param.data); // the average starts at the values, as in Keras and timm
-    });
-    group._params.push(param!);
-    group._record.slots.push(param!._slot);
-    return param!;
-  }
-
-  private addGroupRecord(hp: Hyperparameters): ParamGroup {
-    const group = new ParamGroup(this, hp);
-    this._groups.push(group);
-    this.parts.groups.push(group._record);
-    return group;
-  }
-
-  private slotOf(p: Param): Slot {
-    this._check();
-    if (p.group.optimizer !== this) throw new Error('Lookahead: that param belongs to another optimizer');
-    return p._slot;
   }
 }
