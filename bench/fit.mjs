@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { RAdamOptimizer } from '../dist/tfjs.js';
 import { tfjsReady } from './impls/tfjs.mjs';
-import { median } from './lib/report.mjs';
+import { median } from './lib/measure.mjs';
 
 // Two settings: batch 128, where the forward and backward passes dominate an epoch; batch 8, where
 // the optimizer's share is visible (each setting trains 512 resp. 128 samples per epoch).

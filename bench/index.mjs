@@ -11,18 +11,26 @@
 // Harness: benchmark.js measures each case (its samples are seconds per step). Cases are sampled in
 // rounds, one benchmark.js run of every case per round with the order rotated, so that a noisy
 // spell of a shared machine hits every case alike; a case's figure is the median over rounds of its
-// per-run median, and ratios are medians of per-round ratios.
+// per-run median, and ratios are medians of per-round ratios. That harness is bench/lib/measure.mjs,
+// shared with the site's benchmark page (demo/web/bench/).
 //
 // Writes bench/results/latest.json (machine, runtime, versions, raw samples) and latest.svg, and
 // the table in README.md; --quick (a reduced set, under a minute) writes bench/results/quick.*;
 // --only a,b writes bench/results/a-b.json (the README's bench table comes from full runs only);
 // --out NAME writes bench/results/NAME.json instead.
-import Benchmark from 'benchmark';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib/asc.mjs';
-import { machine, median, writeResults } from './lib/report.mjs';
+import { machine, writeResults } from './lib/report.mjs';
+import {
+  BYTES_PER_ELEMENT,
+  bySize as bySizeShared,
+  harness,
+  measure as measureShared,
+  median,
+  pairedRatio,
+} from './lib/measure.mjs';
 import { radamWasm } from './impls/radam-wasm.mjs';
 import { WARM_STEPS } from './impls/inputs.mjs';
 import { plainJs } from './impls/plain-js.mjs';
@@ -47,8 +55,8 @@ if (OUT !== null && (!/^[\w.-]+$/.test(OUT) || ((ONLY || QUICK) && OUT === 'late
 const SIZES = QUICK ? [4096, 65536, 1 << 20] : [4096, 65536, 1 << 20, 1 << 24];
 const log = (...a) => console.error(...a);
 
-const rounds = (n) => (QUICK ? 2 : n >= 1 << 24 ? 3 : 5);
-const benchOptions = (n) => ({ maxTime: QUICK ? 0.08 : 0.3, minSamples: n >= 1 << 20 || QUICK ? 2 : 5, initCount: 1 });
+const { rounds, options: benchOptions } = harness(QUICK);
+const measure = (title, instances, nRounds, options) => measureShared(title, instances, nRounds, options, { log });
 
 /** The implementations compared at every size. */
 const CASES = [
@@ -63,52 +71,8 @@ const CASES = [
   { id: 'roofline', label: 'roofline (traffic only)', make: (n) => roofline(n, log) },
 ];
 
-/**
- * Samples the prepared cases `instances` ({ id, label, elems, step, activate? }) in rotated rounds.
- * Returns per case: ns per element per round (median of that round's benchmark.js samples) and
- * the raw samples (seconds per step).
- */
-async function measure(title, instances, nRounds, options) {
-  const out = Object.fromEntries(
-    instances.map((c) => [c.id, { label: c.label, elems: c.elems, rounds: [], samples: [] }]),
-  );
-  for (let r = 0; r < nRounds; r++) {
-    for (let j = 0; j < instances.length; j++) {
-      const c = instances[(j + r) % instances.length];
-      await c.activate?.();
-      const b = new Benchmark(c.label, c.step, options);
-      b.run();
-      if (b.error) throw b.error;
-      const ns = (median(b.stats.sample) * 1e9) / c.elems;
-      out[c.id].rounds.push(ns);
-      out[c.id].samples.push(b.stats.sample);
-      log(`  ${title} round ${r + 1}/${nRounds}  ${c.label.padEnd(24)} ${ns.toPrecision(3).padStart(8)} ns/element`);
-    }
-  }
-  for (const c of Object.values(out)) c.ns = median(c.rounds);
-  return out;
-}
-
-/** Median over rounds of a/b, for two cases measured in the same rounds. */
-const pairedRatio = (a, b) => median(a.rounds.map((x, i) => x / b.rounds[i]));
-
 async function bySize(n) {
-  const instances = [];
-  for (const c of CASES) {
-    log(`  N=${n}: preparing ${c.label}`);
-    instances.push({ ...c, elems: n, ...(await c.make(n)) });
-  }
-  const res = await measure(`N=${n}`, instances, rounds(n), benchOptions(n));
-  instances.forEach((c) => c.dispose());
-  for (const c of Object.values(res)) {
-    c.gbPerS = 28 / c.ns; // 28 bytes per element per step: read p, g, m, v, write p, m, v
-  }
-  for (const [id, c] of Object.entries(res)) {
-    c.timesSimd = pairedRatio(c, res.simd); // > 1: slower than simd
-    c.ofRoofline = pairedRatio(res.roofline, c); // share of the bandwidth ceiling reached
-    if (id === 'roofline') c.ofRoofline = 1;
-  }
-  return res;
+  return bySizeShared(n, CASES, rounds(n), benchOptions(n), { log });
 }
 
 /** 200 tensors of mixed sizes (100 matrix + bias pairs) vs one tensor of the same total. */
@@ -390,7 +354,7 @@ const meta = {
   harness: {
     rounds: Object.fromEntries(SIZES.map((n) => [n, rounds(n)])),
     benchmarkOptions: benchOptions(4096),
-    bytesPerElement: 28,
+    bytesPerElement: BYTES_PER_ELEMENT,
   },
 };
 writeResults(

@@ -7,12 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { ROOT } from './asc.mjs';
 import { fitTable } from '../fit.mjs';
 
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const i = (s.length - 1) / 2;
-  return (s[Math.floor(i)] + s[Math.ceil(i)]) / 2;
-}
-
 export function machine() {
   let git = null;
   try {
