@@ -1,4 +1,5 @@
 // npm run demo [-- --full] [-- --update-readme]
+// node demo/index.mjs [--steps N] [--seeds 1,2] [--lr X] [--lrs a,b,c] [--json file]
 //
 // The RAdam paper (Liu et al. 2019) reproduced on your machine, with this library's kernel: a small
 // Post-LN Transformer (demo/lib/transformer.mjs, forward and backward by hand) on a task generated
@@ -7,55 +8,65 @@
 // Prints the five measured criteria as PASS or SHORT and writes demo/out/results.json and the
 // figures (curves.svg, update-histograms.svg, lr-robustness.svg, rectifier.svg). Deterministic:
 // two runs write the same bytes. demo/README.md's tables change only with --update-readme.
+// --steps, --seeds, --lr and --lrs change the setup as the paper page's controls do
+// (demo/lib/experiment.mjs); then only the table is printed, and --json writes { setup,
+// finalLosses, criteria } to a file: the page's numbers for the same settings, to compare.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { rectification } from '../dist/index.js';
-import { ARMS, DELTA_BINS } from './lib/paper.mjs';
+import {
+  GRID,
+  HIST,
+  histogramColumns,
+  jobsOf,
+  label,
+  lrSeries,
+  lrsOf,
+  MAIN,
+  fmt,
+  curveBands,
+  reportLines,
+  setupOf,
+  summarize,
+} from './lib/experiment.mjs';
+import { DELTA_BINS } from './lib/paper.mjs';
 import { progressBar, runJobs } from './lib/pool.mjs';
 import { colorOf, heatmaps, lineChart } from './lib/svg.mjs';
 import { SETUP as DEFAULT_SETUP, FULL_SETUP } from './setup.mjs';
 
-const FULL = process.argv.includes('--full');
-const UPDATE_README = process.argv.includes('--update-readme');
+const { values: args } = parseArgs({
+  options: {
+    full: { type: 'boolean' },
+    'update-readme': { type: 'boolean' },
+    steps: { type: 'string' },
+    seeds: { type: 'string' },
+    lr: { type: 'string' },
+    lrs: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const numbers = (flag) => {
+  if (args[flag] === undefined) return undefined;
+  const xs = args[flag].split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
+  if (!xs.every(Number.isFinite)) throw new RangeError(`demo/index.mjs: --${flag} takes numbers, got '${args[flag]}'`);
+  return xs;
+};
+const FULL = !!args.full;
+const UPDATE_README = !!args['update-readme'];
+const CUSTOM = ['steps', 'seeds', 'lr', 'lrs', 'json'].some((k) => args[k] !== undefined);
+if (CUSTOM && UPDATE_README) throw new RangeError('demo/index.mjs: --update-readme records the default run only');
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'out');
-const SETUP = FULL ? FULL_SETUP : DEFAULT_SETUP;
-const MAIN = ['adam', 'adam-warmup', 'radam', 'adam-2k', 'adam-eps', 'adam-eps-scaled'];
-const GRID = ['adam', 'adam-warmup', 'radam', 'sgd'];
-const HIST = ['adam', 'adam-warmup', 'radam'];
-
-// --- the jobs: every arm at the default learning rate, then the learning-rate grids ---------------
-const base = {
-  steps: SETUP.steps,
-  batch: SETUP.batch,
-  model: SETUP.model,
-  task: SETUP.task,
-  betas: SETUP.betas,
-  warmupSteps: SETUP.warmupSteps,
-  secondMomentSteps: SETUP.secondMomentSteps,
-  curveEvery: SETUP.curveEvery,
-  adamEps: SETUP.adamEps,
-  scaledEps: SETUP.scaledEps,
-};
-const jobs = [];
-const lrsOf = (arm) => (arm === 'sgd' ? SETUP.sgdLrs : SETUP.lrs);
-for (const seed of SETUP.seeds) {
-  for (const arm of MAIN) {
-    jobs.push({
-      ...base,
-      arm,
-      lr: SETUP.lr,
-      seed,
-      deltaSteps: HIST.includes(arm) ? SETUP.deltaSteps : 0,
-      medianDeltaSteps: arm === 'adam' || arm === 'radam' ? 10 : 0,
-      reportGradientScale: arm === 'adam',
-    });
-  }
-  for (const arm of GRID)
-    for (const lr of lrsOf(arm)) if (!(MAIN.includes(arm) && lr === SETUP.lr)) jobs.push({ ...base, arm, lr, seed });
-}
+const SETUP = setupOf(FULL ? FULL_SETUP : DEFAULT_SETUP, {
+  steps: numbers('steps')?.[0],
+  seeds: numbers('seeds'),
+  lr: numbers('lr')?.[0],
+  lrs: numbers('lrs'),
+});
+const jobs = jobsOf(SETUP);
 
 const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 4));
 console.log(
@@ -66,102 +77,25 @@ const results = await runJobs(path.join(HERE, 'worker.mjs'), jobs, { threads, on
 process.stdout.write('\n\n');
 const seconds = (Date.now() - t0) / 1000;
 
-// --- aggregation --------------------------------------------------------------------------------
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const runs = (arm, lr) => results.filter((r) => r.arm === arm && r.lr === lr).sort((a, b) => a.seed - b.seed);
-const final = (arm, lr = SETUP.lr) => median(runs(arm, lr).map((r) => r.loss));
-const spread = (arm) => {
-  const m = lrsOf(arm).map((lr) => final(arm, lr));
-  return Math.max(...m) / Math.min(...m);
-};
-const label = (arm) => ARMS[arm].label;
-const fmt = (x) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toPrecision(3)) : 'diverged');
-
-console.log(
-  `final training loss (mean of the last 10% of steps), median over ${SETUP.seeds.length} seeds, lr ${SETUP.lr}:`,
-);
-for (const arm of MAIN) {
-  const rs = runs(arm, SETUP.lr);
-  console.log(
-    `  ${label(arm).padEnd(16)} ${fmt(final(arm)).padStart(9)}   seeds: ${rs.map((r) => fmt(r.loss)).join(', ')}   held-out token accuracy ${median(rs.map((r) => r.heldOut?.tokenAccuracy ?? 0)).toFixed(3)}`,
-  );
+const summary = summarize(results, SETUP);
+const { runs, final, spreads, criteria, outside } = summary;
+console.log(reportLines(summary, SETUP).join('\n'));
+if (args.json) {
+  const { finalLosses } = summary;
+  fs.writeFileSync(args.json, `${JSON.stringify({ setup: SETUP, finalLosses, criteria }, null, 1)}\n`);
+  console.log(`\nwrote ${args.json} (${seconds.toFixed(0)} s of training)`);
 }
-console.log('\nfinal training loss by learning rate (median over seeds):');
-for (const arm of GRID) {
-  console.log(
-    `  ${label(arm).padEnd(16)} ${lrsOf(arm)
-      .map((lr) => `${lr}: ${fmt(final(arm, lr))}`)
-      .join('   ')}   spread (max/min) ${fmt(spread(arm))}`,
-  );
-}
-
-// --- the five criteria of issue 14 -----------------------------------------------------------------
-const warm = final('adam-warmup');
-const medianDelta = (arm) => median(runs(arm, SETUP.lr).map((r) => r.medianDelta));
-const spreads = Object.fromEntries(GRID.map((arm) => [arm, spread(arm)]));
-const criteria = [
-  {
-    id: 1,
-    what: 'Adam without warmup ends at >= 2x the final loss of Adam + warmup',
-    value: final('adam') / warm,
-    measured: `Adam ${fmt(final('adam'))} / Adam + warmup ${fmt(warm)} = ${fmt(final('adam') / warm)}x`,
-    pass: final('adam') / warm >= 2,
-  },
-  {
-    id: 2,
-    what: 'RAdam (no warmup) and Adam-2k each end within 1.25x of Adam + warmup',
-    value: Math.max(final('radam') / warm, final('adam-2k') / warm),
-    measured: `RAdam ${fmt(final('radam') / warm)}x, Adam-2k ${fmt(final('adam-2k') / warm)}x of Adam + warmup`,
-    pass: final('radam') / warm <= 1.25 && final('adam-2k') / warm <= 1.25,
-  },
-  {
-    id: 3,
-    what: "Adam-eps trains (<= 0.5x Adam's final loss) but ends worse than RAdam",
-    value: final('adam-eps') / final('adam'),
-    measured: `Adam-eps ${fmt(final('adam-eps'))}: ${fmt(final('adam-eps') / final('adam'))}x Adam, ${fmt(final('adam-eps') / final('radam'))}x RAdam`,
-    pass: final('adam-eps') <= 0.5 * final('adam') && final('adam-eps') > final('radam'),
-  },
-  {
-    id: 4,
-    what: "RAdam's spread over the learning-rate grid (max/min of its median final loss) is the smallest",
-    value: spreads.radam,
-    measured: GRID.map((arm) => `${label(arm)} ${fmt(spreads[arm])}`).join(', '),
-    pass: GRID.every((arm) => arm === 'radam' || spreads.radam < spreads[arm]),
-  },
-  {
-    id: 5,
-    what: 'over the first 10 steps, the median |Δθ| of Adam is >= 10x that of RAdam',
-    value: medianDelta('adam') / medianDelta('radam'),
-    measured: `Adam ${medianDelta('adam').toExponential(2)}, RAdam ${medianDelta('radam').toExponential(2)}: ${fmt(medianDelta('adam') / medianDelta('radam'))}x`,
-    pass: medianDelta('adam') / medianDelta('radam') >= 10,
-  },
-];
-console.log('\nthe paper, measured (medians over seeds):');
-for (const c of criteria) console.log(`  ${c.pass ? 'PASS ' : 'SHORT'} ${c.id}. ${c.what}: ${c.measured}`);
-const sqrtV = median(runs('adam', SETUP.lr).map((r) => r.medianSqrtV));
-const scaled = {
-  what: `outside the criteria: Adam with eps ${SETUP.scaledEps}, where eps is not negligible against this model's median sqrt(v) ${sqrtV.toExponential(1)}`,
-  measured: `${fmt(final('adam-eps-scaled'))}: ${fmt(final('adam-eps-scaled') / final('adam'))}x Adam, ${fmt(final('adam-eps-scaled') / final('radam'))}x RAdam`,
-};
-console.log(`  (${scaled.what}: ${scaled.measured})`);
+if (CUSTOM) process.exit(0); // demo/out and the README record the default (or --full) run only
 
 // --- figures ----------------------------------------------------------------------------------------
 fs.mkdirSync(OUT, { recursive: true });
-const curvesOf = (arm) => {
-  const rs = runs(arm, SETUP.lr);
-  const n = Math.min(...rs.map((r) => r.curve.length));
-  const at = (i, f) => f(rs.map((r) => r.curve[i][1]));
-  const steps = rs[0].curve.slice(0, n).map(([t]) => t);
-  return {
-    med: steps.map((t, i) => [t, at(i, median)]),
-    lo: steps.map((t, i) => [t, at(i, (xs) => Math.min(...xs))]),
-    hi: steps.map((t, i) => [t, at(i, (xs) => Math.min(Math.max(...xs), 1e3))]),
-  };
-};
-const curveData = MAIN.map((arm) => curvesOf(arm));
+const curveData = MAIN.map((arm) => {
+  const b = curveBands(runs(arm, SETUP.lr).map((r) => r.curve));
+  const at = (ys) => b.step.map((t, i) => [t, ys[i] ?? Number.NaN]);
+  return { med: at(b.med), lo: at(b.lo), hi: at(b.hi) };
+});
+// Adam-eps at the paper's 1e-4 lies on Adam's curve: dashed over a wider Adam, both show.
+const styleOf = (arm) => (arm === 'adam' ? { width: 4 } : arm === 'adam-eps-paper' ? { dash: true } : {});
 fs.writeFileSync(
   path.join(OUT, 'curves.svg'),
   lineChart({
@@ -171,7 +105,7 @@ fs.writeFileSync(
     ylog: true,
     width: 900,
     legendWidth: 200,
-    series: MAIN.map((arm, k) => ({ label: label(arm), color: colorOf(k), points: curveData[k].med })),
+    series: MAIN.map((arm, k) => ({ label: label(arm), color: colorOf(k), points: curveData[k].med, ...styleOf(arm) })),
     bands: MAIN.map((_, k) => ({ color: colorOf(k), lo: curveData[k].lo, hi: curveData[k].hi })),
   }),
 );
@@ -186,7 +120,7 @@ fs.writeFileSync(
       const rs = runs(arm, SETUP.lr);
       return {
         title: label(arm),
-        columns: rs[0].deltas.map((_, t) => rs[0].deltas[t].map((_, b) => rs.reduce((s, r) => s + r.deltas[t][b], 0))),
+        columns: histogramColumns(rs.map((r) => r.deltas)),
       };
     }),
     binLabel: (k) => {
@@ -196,6 +130,8 @@ fs.writeFileSync(
     },
   }),
 );
+const lrData = GRID.map((arm) => lrSeries(summary, SETUP, arm));
+const pointsOf = (d, ys) => d.lrs.map((lr, i) => [lr, ys[i] ?? Number.NaN]);
 fs.writeFileSync(
   path.join(OUT, 'lr-robustness.svg'),
   lineChart({
@@ -204,15 +140,17 @@ fs.writeFileSync(
     ylabel: 'final training loss',
     xlog: true,
     ylog: true,
+    width: 840,
+    legendWidth: 310,
     series: GRID.map((arm, k) => ({
-      label: label(arm),
+      label: `${label(arm)}${lrData[k].diverged.length ? ` (diverged at ${lrData[k].diverged.join(', ')})` : ''}`,
       color: colorOf(k),
-      points: lrsOf(arm).map((lr) => [lr, final(arm, lr)]),
+      points: pointsOf(lrData[k], lrData[k].med),
     })),
-    bands: GRID.map((arm, k) => ({
+    bands: lrData.map((d, k) => ({
       color: colorOf(k),
-      lo: lrsOf(arm).map((lr) => [lr, Math.min(...runs(arm, lr).map((r) => r.loss))]),
-      hi: lrsOf(arm).map((lr) => [lr, Math.min(Math.max(...runs(arm, lr).map((r) => r.loss)), 1e3)]),
+      lo: pointsOf(d, d.lo),
+      hi: pointsOf(d, d.hi),
     })),
   }),
 );
@@ -225,7 +163,7 @@ fs.writeFileSync(
   `${JSON.stringify(
     {
       setup: SETUP,
-      outsideTheCriteria: scaled,
+      outsideTheCriteria: outside,
       criteria: criteria.map(({ id, what, value, measured, pass }) => ({
         id,
         what,
@@ -234,10 +172,13 @@ fs.writeFileSync(
         result: pass ? 'PASS' : 'SHORT',
       })),
       medians: Object.fromEntries(
-        GRID.concat(['adam-2k', 'adam-eps', 'adam-eps-scaled']).map((arm) => [
+        GRID.concat(['adam-2k', 'adam-eps', 'adam-eps-paper']).map((arm) => [
           arm,
           Object.fromEntries(
-            (MAIN.includes(arm) && !GRID.includes(arm) ? [SETUP.lr] : lrsOf(arm)).map((lr) => [lr, final(arm, lr)]),
+            (MAIN.includes(arm) && !GRID.includes(arm) ? [SETUP.lr] : lrsOf(SETUP, arm)).map((lr) => [
+              lr,
+              final(arm, lr),
+            ]),
           ),
         ]),
       ),
@@ -260,13 +201,13 @@ if (UPDATE_README) {
     '| criterion | measured | |',
     '|---|---|---|',
     ...criteria.map((c) => `| ${c.id}. ${cell(c.what)} | ${cell(c.measured)} | ${c.pass ? 'PASS' : 'SHORT'} |`),
-    `| (${cell(scaled.what)}) | ${cell(scaled.measured)} | |`,
+    `| (${cell(outside.what)}) | ${cell(outside.measured)} | |`,
     '',
     `| final training loss at lr (SGD: its own lr) | ${SETUP.lrs.map((lr, i) => `${lr} (${SETUP.sgdLrs[i]})`).join(' | ')} | spread |`,
     `|---|${SETUP.lrs.map(() => '---').join('|')}|---|`,
     ...GRID.map(
       (arm) =>
-        `| ${label(arm)} | ${lrsOf(arm)
+        `| ${label(arm)} | ${lrsOf(SETUP, arm)
           .map((lr) => fmt(final(arm, lr)))
           .join(' | ')} | ${fmt(spreads[arm])} |`,
     ),

@@ -4,13 +4,18 @@
 //   adam-warmup  Adam with a linear warmup (radam-wasm/schedules' LinearLR)
 //   radam        RAdam, no warmup
 //   adam-2k      Adam whose first K steps update only v (the library's secondMomentOnly), then Adam
-//   adam-eps     Adam with eps = 1e-4 (and adam-eps-scaled: eps at this model's gradient scale)
+//   adam-eps     Adam with eps at this model's gradient scale: adamEpsRatio x the median |g| of the
+//                first step (the paper's 1e-4 is negligible here; demo/README.md); adam-eps-paper: 1e-4
 //   sgd          SGD with momentum: RAdam's own momentum step (p -= lr * m / (1 - b1^t)) with the
 //                rectification threshold out of reach, so every step is a momentum step
 // Deterministic: the initial weights and the batches come from seeded rngs (the same for every arm
-// of a seed), and the kernel's float32 arithmetic is exact IEEE (no fused multiply-add).
+// of a seed), and the kernel's float32 arithmetic is exact IEEE (no fused multiply-add). The same
+// in every engine too: the model and the histograms take exp, log and log10 from fdlibm.mjs, and
+// beta2^t is the library's correctly rounded powInt, not Math.pow.
 import { Adam, RAdam } from '../../dist/index.js';
+import { powInt } from '../../dist/math/pow.js';
 import { LinearLR } from '../../dist/schedules.js';
+import { log10 } from './fdlibm.mjs';
 import { heldOut, makeBatch, taskVocab } from './seq-task.mjs';
 import { createWorkspace, evaluate, lossAndGrad, modelSpec, mulberry32, normalizeConfig } from './transformer.mjs';
 
@@ -19,9 +24,10 @@ export const ARMS = {
   'adam-warmup': { label: 'Adam + warmup', make: (o) => Adam.create(o), warmup: true },
   radam: { label: 'RAdam', make: (o) => RAdam.create(o) },
   'adam-2k': { label: 'Adam-2k', make: (o) => Adam.create({ ...o, secondMomentOnly: true }), secondMomentOnly: true },
-  'adam-eps': { label: 'Adam-eps', make: (o, job) => Adam.create({ ...o, eps: job.adamEps ?? 1e-4 }) },
-  // Not one of the paper's arms: eps at this model's gradient scale (see demo/README.md).
-  'adam-eps-scaled': { label: 'Adam, larger eps', make: (o, job) => Adam.create({ ...o, eps: job.scaledEps }) },
+  // eps set before the first step, from that step's gradients (trainRun).
+  'adam-eps': { label: 'Adam-eps', make: (o) => Adam.create(o), relativeEps: true },
+  // Outside the criteria: the paper's own eps, negligible against this model's gradients.
+  'adam-eps-paper': { label: 'Adam, eps 1e-4', make: (o, job) => Adam.create({ ...o, eps: job.paperEps ?? 1e-4 }) },
   sgd: { label: 'SGD + momentum', make: (o) => RAdam.create({ ...o, threshold: Number.MAX_VALUE }) },
 };
 
@@ -33,11 +39,23 @@ export function modelConfig(job) {
   return normalizeConfig({ ...job.model, ...job.task, ...taskVocab(job.task), batch: job.batch });
 }
 
+/** The median over all parameters of |g|: the first step's is sqrt(v̂_1), the scale Adam-eps's eps is set to. */
+export function medianAbs(grads, total) {
+  const all = new Float32Array(total);
+  let o = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) all[o++] = Math.abs(g[i]);
+  all.sort();
+  return all[total >> 1];
+}
+
 /**
  * job: { arm, lr, seed, steps, batch, model, task, betas, warmupSteps, secondMomentSteps,
- *        curveEvery, deltaSteps (0: none), medianDeltaSteps }
+ *        curveEvery, deltaSteps (0: none), medianDeltaSteps, adamEpsRatio, paperEps }
+ * hooks: onStep(t, loss, opt, params), onCurve([t, loss]) per curve point, onDeltas(t, histogram)
+ * for each of the first deltaSteps steps: what the page draws as the run goes.
  * Returns { arm, lr, seed, loss (mean training loss of the last `tail` steps), heldOut, curve,
- *          deltas (per step of the first deltaSteps: bin counts), medianDelta, params }.
+ *          deltas (per step of the first deltaSteps: bin counts), medianDelta, params } and, for
+ *          Adam-eps, { firstGradScale (median |g| of step 1), eps (adamEpsRatio x that) }.
  */
 export async function trainRun(job, hooks = {}) {
   const cfg = modelConfig(job);
@@ -68,10 +86,16 @@ export async function trainRun(job, hooks = {}) {
   let tailLoss = 0,
     window = 0;
   let diverged = false;
+  let relative = null;
   for (let t = 1; t <= job.steps; t++) {
     if (K && t === K + 1) opt.groups[0].secondMomentOnly = false;
     const batch = makeBatch(dataRng, cfg);
     let loss = lossAndGrad(cfg, weights, grads, batch, ws);
+    if (t === 1 && arm.relativeEps) {
+      const firstGradScale = medianAbs(grads, total);
+      relative = { firstGradScale, eps: (job.adamEpsRatio ?? 1) * firstGradScale };
+      opt.groups[0].eps = relative.eps;
+    }
     if (!Number.isFinite(loss)) {
       diverged = true;
       loss = Number.POSITIVE_INFINITY;
@@ -95,29 +119,44 @@ export async function trainRun(job, hooks = {}) {
           if (firstDeltas && t <= medianSteps) firstDeltas[(t - 1) * total + o] = d;
           if (!hist) continue;
           if (!(d > 0)) hist[0]++;
-          else hist[1 + Math.min(bins - 1, Math.max(0, Math.floor(((Math.log10(d) - min) / (max - min)) * bins)))]++;
+          else hist[1 + Math.min(bins - 1, Math.max(0, Math.floor(((log10(d) - min) / (max - min)) * bins)))]++;
         }
       }
-      if (hist) deltas.push(hist);
+      if (hist) {
+        deltas.push(hist);
+        hooks.onDeltas?.(t, hist);
+      }
     }
     if (t > job.steps - tail) tailLoss += loss / tail;
     // The curve: the mean minibatch loss of the last curveEvery steps (one batch alone is noisy).
     const every = job.curveEvery ?? 10;
     window += loss;
-    if (t === 1 && every > 1) curve.push([1, loss]);
+    if (t === 1 && every > 1) {
+      curve.push([1, loss]);
+      hooks.onCurve?.(curve.at(-1));
+    }
     if (t % every === 0) {
       curve.push([t, window / every]);
+      hooks.onCurve?.(curve.at(-1));
       window = 0;
     }
     hooks.onStep?.(t, loss, opt, params);
-    if (diverged) break;
+    if (diverged) {
+      // The curve ends in Infinity, at the point whose window holds step t: the figures tell a
+      // diverged run from one in progress, and every curve stays on the same steps.
+      if (curve.at(-1)?.[0] !== t) {
+        curve.push([Math.ceil(t / every) * every, loss]);
+        hooks.onCurve?.(curve.at(-1));
+      }
+      break;
+    }
   }
   const held = diverged ? null : evaluate(cfg, weights, heldOut(cfg, 128), ws);
   // The scale eps competes with: the median over all parameters of sqrt(v / (1 - b2^t)).
   let medianSqrtV = null;
   if (job.reportGradientScale) {
     const t = params[0].step,
-      bc = 1 - (job.betas ?? [0.9, 0.999])[1] ** t;
+      bc = 1 - powInt((job.betas ?? [0.9, 0.999])[1], t);
     const all = new Float32Array(total);
     let o = 0;
     for (const p of params) for (const x of p.expAvgSq) all[o++] = Math.sqrt(x / bc);
@@ -141,5 +180,6 @@ export async function trainRun(job, hooks = {}) {
     medianDelta,
     medianSqrtV,
     params: total,
+    ...relative,
   };
 }

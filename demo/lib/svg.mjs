@@ -1,8 +1,14 @@
 // A small SVG line chart (log or linear axes) for the demo's plots.
+import { linearTicks, logTicks } from './ticks.mjs';
+
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
-/** series: [{ label, points: [[x, y]], color?, dash? }]; bands: optional [{ color, lo: [[x,y]], hi: [[x,y]] }] */
+/**
+ * series: [{ label, points: [[x, y]], color?, dash?, width? }]; bands: optional [{ color, lo: [[x,y]], hi: [[x,y]] }].
+ * The axes fit the series and the bands' finite values, ends and ticks on round numbers (ticks.mjs);
+ * a band's hi that is null (a diverged seed) reaches the top of the plot.
+ */
 export function lineChart({
   title,
   xlabel,
@@ -19,23 +25,24 @@ export function lineChart({
     R = legendWidth,
     T = 40,
     B = 50;
+  const usable = ([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!ylog || y > 0);
   const pts = series
     .flatMap((s) => s.points)
     .concat(bands.flatMap((b) => [...b.lo, ...b.hi]))
-    .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!ylog || y > 0));
+    .filter(usable);
+  const axis = (vs, log) => (log ? logTicks : linearTicks)(Math.min(...vs), Math.max(...vs));
+  const xa = axis(
+    pts.map((p) => p[0]),
+    xlog,
+  );
+  const ya = axis(
+    pts.map((p) => p[1]),
+    ylog,
+  );
   const fx = xlog ? Math.log10 : (v) => v,
     fy = ylog ? Math.log10 : (v) => v;
-  let [x0, x1] = [Math.min(...pts.map((p) => fx(p[0]))), Math.max(...pts.map((p) => fx(p[0])))];
-  let [y0, y1] = [Math.min(...pts.map((p) => fy(p[1]))), Math.max(...pts.map((p) => fy(p[1])))];
-  if (ylog) {
-    y0 = Math.floor(y0);
-    y1 = Math.ceil(y1);
-  } else {
-    const pad = (y1 - y0) * 0.05 || 1;
-    y0 -= pad;
-    y1 += pad;
-  }
-  if (x1 === x0) x1 = x0 + 1;
+  const [x0, x1] = [fx(xa.min), fx(xa.max)];
+  const [y0, y1] = [fy(ya.min), fy(ya.max)];
   const X = (v) => L + ((fx(v) - x0) / (x1 - x0)) * (width - L - R);
   const Y = (v) => T + ((y1 - fy(v)) / (y1 - y0)) * (height - T - B);
   const out = [
@@ -43,18 +50,12 @@ export function lineChart({
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${L}" y="22" font-size="14" font-weight="bold">${esc(title)}</text>`,
   ];
-  const yticks = ylog
-    ? Array.from({ length: y1 - y0 + 1 }, (_, i) => 10 ** (y0 + i))
-    : Array.from({ length: 6 }, (_, i) => y0 + ((y1 - y0) * i) / 5);
-  for (const v of yticks)
+  for (const v of ya.ticks)
     out.push(
       `<line x1="${L}" x2="${width - R}" y1="${Y(v)}" y2="${Y(v)}" stroke="#e5e5e5"/>`,
       `<text x="${L - 6}" y="${Y(v) + 4}" text-anchor="end">${esc(+v.toPrecision(2))}</text>`,
     );
-  const xticks = xlog
-    ? Array.from({ length: Math.floor(x1) - Math.ceil(x0) + 1 }, (_, i) => 10 ** (Math.ceil(x0) + i))
-    : Array.from({ length: 6 }, (_, i) => x0 + ((x1 - x0) * i) / 5);
-  for (const v of xticks)
+  for (const v of xa.ticks)
     out.push(
       `<line x1="${X(v)}" x2="${X(v)}" y1="${T}" y2="${height - B}" stroke="#eee"/>`,
       `<text x="${X(v)}" y="${height - B + 16}" text-anchor="middle">${esc(+v.toPrecision(2))}</text>`,
@@ -64,14 +65,18 @@ export function lineChart({
     `<text transform="translate(16 ${(T + height - B) / 2}) rotate(-90)" text-anchor="middle">${esc(ylabel)}</text>`,
   );
   for (const b of bands) {
-    const poly = [...b.lo, ...[...b.hi].reverse()].map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ');
+    // Where every seed diverged there is no band; where some did, it reaches the top of the plot.
+    const keep = b.lo.map((p) => usable(p));
+    const lo = b.lo.filter((_, i) => keep[i]),
+      hi = b.hi.filter((_, i) => keep[i]).map(([x, y]) => [x, usable([x, y]) ? y : ya.max]);
+    const poly = [...lo, ...hi.reverse()].map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ');
     out.push(`<polygon points="${poly}" fill="${b.color}" fill-opacity="0.15" stroke="none"/>`);
   }
   series.forEach((s, k) => {
     const c = s.color ?? COLORS[k % COLORS.length];
     const good = s.points.filter(([_x, y]) => Number.isFinite(y) && (!ylog || y > 0));
     out.push(
-      `<polyline fill="none" stroke="${c}" stroke-width="2.2"${s.dash ? ' stroke-dasharray="6,4"' : ''} points="${good.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`,
+      `<polyline fill="none" stroke="${c}" stroke-width="${s.width ?? 2.2}"${s.dash ? ' stroke-dasharray="6,4"' : ''} points="${good.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ')}"/>`,
     );
     if (good.length <= 12)
       for (const [x, y] of good)

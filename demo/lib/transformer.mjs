@@ -11,7 +11,11 @@
 // buffer. `weights`/`grads` are arrays of typed arrays in `modelSpec` order, so they can be an
 // optimizer's live parameter views. The code is generic over the array type: with Float64Array
 // weights and a Float64Array workspace it runs in double precision (the gradient test uses that).
-// Deterministic: fixed loop orders, no Math.random (initialisation takes a seeded rng).
+// Deterministic: fixed loop orders, no Math.random (initialisation takes a seeded rng), and exp, log
+// and cos from fdlibm.mjs rather than Math.*, whose last bit differs between engines: the same
+// weights and batch give the same bits in Node and in a browser.
+
+import { cos, exp, log } from './fdlibm.mjs';
 
 export { mulberry32 } from './rng.mjs';
 
@@ -61,6 +65,7 @@ export function modelSpec(cfg) {
   };
   const zeros = (n) => () => new Float32Array(n);
   const ones = (n) => () => new Float32Array(n).fill(1);
+  // Math.sin/cos and ** here: not the same bits in every engine (the demo uses learned positions).
   const sinusoid = () => {
     const a = new Float32Array(T * d);
     for (let t = 0; t < T; t++)
@@ -333,7 +338,7 @@ function attention(q, k, v, P, out, B, T, d, H, causal, row) {
         }
         let z = 0;
         for (let j = 0; j < jmax; j++) {
-          const e = Math.exp(row[j] - mx);
+          const e = exp(row[j] - mx);
           row[j] = e;
           z += e;
         }
@@ -464,13 +469,13 @@ function forward(c, W, batch, ws) {
         }
       let z = 0;
       for (let j = 0; j < V; j++) {
-        const e = Math.exp(P[lo + j] - mx);
+        const e = exp(P[lo + j] - mx);
         ws.row[j] = e;
         z += e;
       }
       const y = targets[n];
       if (y >= 0) {
-        loss += Math.log(z) - (P[lo + y] - mx);
+        loss += log(z) - (P[lo + y] - mx);
         count++;
         if (arg === y) correct++;
         else allRight = false;
@@ -590,7 +595,7 @@ export function lossAndGrad(cfg, weights, grads, batch, ws) {
 function gauss(rng) {
   let u = rng();
   while (u <= 0) u = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+  return Math.sqrt(-2 * log(u)) * cos(2 * Math.PI * rng());
 }
 
 /** Total parameter count of a configuration. */
