@@ -20,7 +20,8 @@
 //    `npm install` commands (```sh blocks) name. Their versions are the ones package.json's
 //    devDependencies pin, when it lists them, so that a new release elsewhere cannot change a run.
 // 3. Links: every relative link of a Markdown file the tarball ships must point into the tarball
-//    (other Markdown files: into the repository), and a #fragment must name a heading of its target.
+//    (other Markdown files, and the screenshots in docs/img/, which are not shipped: into the
+//    repository), and a #fragment must name a heading of its target.
 //    README.md must not speak of issue numbers or of the machine the tests ran on.
 // Writes build/readme/last-run.json ({ summary: { passed, failed, skipped }, ... }) and exits 1 on any
 // failure. Without Chromium the browser programs are skipped loudly, and fail when CI=true.
@@ -193,9 +194,11 @@ for (const file of markdown) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
     const [p, frag] = target.split('#');
     const resolved = p ? path.normalize(path.join(path.dirname(where), decodeURI(p))) : where;
-    const exists = inTarball ? shipped.has(resolved) : fs.existsSync(path.join(ROOT, resolved));
+    // Images (the site's screenshots) are not shipped: npm does not show a tarball's images anyway.
+    const image = m[0].startsWith('!') && /^docs\/img\/[^/]+\.png$/.test(resolved);
+    const exists = inTarball && !image ? shipped.has(resolved) : fs.existsSync(path.join(ROOT, resolved));
     if (!exists) {
-      bad.push(`${target}: ${inTarball ? 'not in the tarball' : 'no such file'}`);
+      bad.push(`${target}: ${inTarball && !image ? 'not in the tarball' : 'no such file'}`);
       continue;
     }
     if (frag && resolved.endsWith('.md') && !anchorsOf(path.join(ROOT, resolved)).has(frag))
