@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { SMOKE_CASES } from '../test/runtimes/smoke.mjs';
 import { serve } from './serve.mjs';
 import { CHROMIUM, launchChromium } from './lib/chromium.mjs';
+import { ensureBuilt } from './lib/ensure-built.mjs';
 
 const started = performance.now();
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,17 +57,7 @@ function run(cmd, args, { cwd = ROOT, log } = {}) {
 }
 
 // --- the package, packed as for publishing -----------------------------------------------------
-if (!fs.existsSync(path.join(ROOT, 'dist/index.js'))) {
-  console.log('dist/ is missing: npm run build');
-  await run('npm', ['run', 'build']);
-} else {
-  const built = fs.statSync(path.join(ROOT, 'dist/index.js')).mtimeMs;
-  const newer = fs
-    .readdirSync(path.join(ROOT, 'src'), { recursive: true })
-    .filter((f) => /\.ts$/.test(f) && fs.statSync(path.join(ROOT, 'src', f)).mtimeMs > built);
-  if (newer.length)
-    console.log(`\n!!! dist/ is older than src/ (${newer.slice(0, 3).join(', ')}…): run npm run build first !!!\n`);
-}
+await ensureBuilt(ROOT, run);
 fs.rmSync(OUT, { recursive: true, force: true });
 fs.mkdirSync(OUT, { recursive: true });
 const all = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/golden/public.json'), 'utf8')).cases;

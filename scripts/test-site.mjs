@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CHROMIUM, launchChromium } from './lib/chromium.mjs';
 import { buildSite, ROOT, SITE, serveSite, siteUrl } from './serve-site.mjs';
+import { ensureBuilt } from './lib/ensure-built.mjs';
 
 const started = performance.now();
 const OUT = path.join(ROOT, 'build/site');
@@ -82,17 +83,7 @@ function run(cmd, args, { timeout = 120_000 } = {}) {
 }
 
 // --- the package, the site, the Node reference ---------------------------------------------------
-if (!fs.existsSync(path.join(ROOT, 'dist/index.js'))) {
-  console.log('dist/ is missing: npm run build');
-  await run('npm', ['run', 'build'], { timeout: 600_000 });
-} else {
-  const built = fs.statSync(path.join(ROOT, 'dist/index.js')).mtimeMs;
-  const newer = fs
-    .readdirSync(path.join(ROOT, 'src'), { recursive: true })
-    .filter((f) => /\.ts$/.test(f) && fs.statSync(path.join(ROOT, 'src', f)).mtimeMs > built);
-  if (newer.length)
-    console.log(`\n!!! dist/ is older than src/ (${newer.slice(0, 3).join(', ')}…): run npm run build first !!!\n`);
-}
+await ensureBuilt(ROOT, run, { timeout: 600_000 });
 
 /** The Node demo's numbers for PAPER: { setup, finalLosses, criteria } or { error }. */
 async function nodeReference() {
