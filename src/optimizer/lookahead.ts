@@ -143,7 +143,7 @@ export class Lookahead {
   }
 
   /** Restores a checkpoint from Lookahead.saveState; checks everything first, changes nothing on error. */
-  loadState(bytes: Uint8Array): void {
+  loadState(bytes: Uint8Array | ArrayBuffer): void {
     this.hooks.loadState(bytes, ({ lookahead }) => this.check(lookahead ?? undefined, 'loadState'));
   }
 

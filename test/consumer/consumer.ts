@@ -164,6 +164,7 @@ export async function core(): Promise<void> {
   la.loadStateDict(laState);
   const laBytes: Bytes = la.saveState({ includeParams: false });
   la.loadState(laBytes);
+  la.loadState(laBytes.buffer);
   const plain: Uint8Array = laBytes; // and a Bytes is a Uint8Array
   const laFacts: [RAdam, number, number, number] = [la.optimizer, la.k, la.alpha, la.stepsSinceSync];
 
