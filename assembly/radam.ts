@@ -1,4 +1,5 @@
-// The fused RAdam update: one pass per element over p, g, m, v (and vmax, and the EMA), float32 only.
+// The fused RAdam update: one pass per element over p, g, m, v (and vmax, and the EMA); the float32
+// state's loops here, the bfloat16 state's in assembly/bf16.ts, both from assembly/update.ts.
 // One source for both builds: with `--enable simd`, ASC_FEATURE_SIMD is true and the loops run on
 // f32x4 (unrolled 4x: 16 elements per iteration) with a scalar tail; without it only the scalar
 // loop is compiled. Every lane does the same float32 operations in the same order as the scalar
@@ -7,8 +8,13 @@ import {
   ENTRY_BYTES, E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SIZE, E_FLAGS,
   E_GRAD_SCALE, E_L2_WEIGHT_DECAY, E_DECOUPLED_DECAY_FACTOR, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2,
   E_EPS, E_STEP_SIZE, E_EMA, E_EMA_DECAY, E_ONE_MINUS_EMA_DECAY, E_CLIP_VALUE, MODE_MASK, MODE_MOMENTUM,
-  MODE_ADAPTIVE, MODE_SECOND_MOMENT, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS, FLAG_EMA,
+  MODE_ADAPTIVE, MODE_SECOND_MOMENT, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS, FLAG_EMA, FLAG_BF16,
 } from '../src/pipeline/layout';
+import {
+  Off, On, Skip, Momentum, SecondMoment, Adaptive, on, gradient1, gradient4, firstMoment1, firstMoment4,
+  secondMoment1, secondMoment4, flush1, flush4, ema1, ema4, paramUpdate1, paramUpdate4,
+} from './update';
+import { run16 } from './bf16';
 
 /** Steps `count` tensors described by the table at `table` (see src/pipeline/layout.ts). */
 export function step(table: usize, count: i32): void {
@@ -19,6 +25,12 @@ function stepEntry(e: usize): void {
   const n = load<i32>(e, E_SIZE);
   if (n <= 0) return;
   const flags = load<i32>(e, E_FLAGS);
+  // The bfloat16 state's loops (assembly/bf16.ts) are a family of their own: other loads and stores.
+  if (flags & FLAG_BF16) byMode<On>(e, n, flags); else byMode<Off>(e, n, flags);
+}
+
+// @ts-ignore: decorator
+@inline function byMode<HALF>(e: usize, n: i32, flags: i32): void {
   const mode = flags & MODE_MASK;
   const ams = (flags & FLAG_AMSGRAD) != 0;
   const coupled = (flags & FLAG_COUPLED_DECAY) != 0;
@@ -31,13 +43,13 @@ function stepEntry(e: usize): void {
   // c = +Infinity it is exact identity, and two min/max per vector cost nothing in a loop bound by
   // divide and square root.
   if (mode == MODE_ADAPTIVE) {
-    if (ema) byFlush<Adaptive, On>(e, n, flush, ams, coupled); else byFlush<Adaptive, Off>(e, n, flush, ams, coupled);
+    if (ema) byFlush<Adaptive, On, HALF>(e, n, flush, ams, coupled); else byFlush<Adaptive, Off, HALF>(e, n, flush, ams, coupled);
   } else {
     // The first few steps only (below the threshold): the EMA follows in a pass of its own, with
     // the same operations, rather than doubling these loops' code.
-    if (mode == MODE_MOMENTUM) byFlush<Momentum, Off>(e, n, flush, ams, coupled);
-    else if (mode == MODE_SECOND_MOMENT) byFlush<SecondMoment, Off>(e, n, flush, ams, coupled);
-    else byFlush<Skip, Off>(e, n, flush, ams, coupled);
+    if (mode == MODE_MOMENTUM) byFlush<Momentum, Off, HALF>(e, n, flush, ams, coupled);
+    else if (mode == MODE_SECOND_MOMENT) byFlush<SecondMoment, Off, HALF>(e, n, flush, ams, coupled);
+    else byFlush<Skip, Off, HALF>(e, n, flush, ams, coupled);
     if (ema) emaPass(e, n);
   }
 }
@@ -52,40 +64,31 @@ function emaPass(e: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     const ved = f32x4.splat(ed), vom = f32x4.splat(ec);
     for (; i + 4 <= n; i += 4) {
-      v128.store(a, f32x4.add(f32x4.mul(v128.load(a), ved), f32x4.mul(v128.load(p), vom)));
+      v128.store(a, ema4(v128.load(a), v128.load(p), ved, vom));
       p += 16; a += 16;
     }
   }
   for (; i < n; i++) {
-    store<f32>(a, load<f32>(a) * ed + load<f32>(p) * ec);
+    store<f32>(a, ema1(load<f32>(a), load<f32>(p), ed, ec));
     p += 4; a += 4;
   }
 }
 
 // @ts-ignore: decorator
-@inline function byFlush<MODE, EMA>(e: usize, n: i32, flush: bool, ams: bool, coupled: bool): void {
-  if (flush) byOptions<MODE, On, EMA>(e, n, ams, coupled); else byOptions<MODE, Off, EMA>(e, n, ams, coupled);
+@inline function byFlush<MODE, EMA, HALF>(e: usize, n: i32, flush: bool, ams: bool, coupled: bool): void {
+  if (flush) byOptions<MODE, On, EMA, HALF>(e, n, ams, coupled); else byOptions<MODE, Off, EMA, HALF>(e, n, ams, coupled);
 }
 
 // @ts-ignore: decorator
-@inline function byOptions<MODE, FLUSH, EMA>(e: usize, n: i32, ams: bool, coupled: bool): void {
-  if (ams) { if (coupled) run<On, On, MODE, FLUSH, EMA>(e, n); else run<On, Off, MODE, FLUSH, EMA>(e, n); }
-  else { if (coupled) run<Off, On, MODE, FLUSH, EMA>(e, n); else run<Off, Off, MODE, FLUSH, EMA>(e, n); }
+@inline function byOptions<MODE, FLUSH, EMA, HALF>(e: usize, n: i32, ams: bool, coupled: bool): void {
+  if (ams) { if (coupled) loop<On, On, MODE, FLUSH, EMA, HALF>(e, n); else loop<On, Off, MODE, FLUSH, EMA, HALF>(e, n); }
+  else { if (coupled) loop<Off, On, MODE, FLUSH, EMA, HALF>(e, n); else loop<Off, Off, MODE, FLUSH, EMA, HALF>(e, n); }
 }
 
-const EXPONENT: u32 = 0x7f800000;
-
-// Compile-time switches, told apart by size: `if (sizeof<T>() == ...)` is resolved by asc, which
-// then compiles only the branch taken.
-// Exported (with elem and vec) for bench/unroll/variants.ts, which times unrolled copies of the loop.
-export type Off = u8;
-export type On = u16;
-type Skip = u8;
-type Momentum = u16;
-type SecondMoment = u64; // only v is written
-export type Adaptive = u32;
 // @ts-ignore: decorator
-@inline function on<T>(): bool { return sizeof<T>() == sizeof<On>(); }
+@inline function loop<AMS, COUPLED, MODE, FLUSH, EMA, HALF>(e: usize, n: i32): void {
+  if (on<HALF>()) run16<AMS, COUPLED, MODE, FLUSH, EMA>(e, n); else run<AMS, COUPLED, MODE, FLUSH, EMA>(e, n);
+}
 
 // @ts-ignore: decorator
 @inline function run<AMS, COUPLED, MODE, FLUSH, EMA>(e: usize, n: i32): void {
@@ -136,36 +139,21 @@ export type Adaptive = u32;
   }
 }
 
-// The element update. src/backends/js.ts mirrors this sequence with Math.fround at each operation.
-// The clamp is written as the selects f32x4.pmin/pmax compute, so that a NaN passes through it
-// (the non-finite guard and torch both see it) and both builds agree on every input.
+// The element update, composed from assembly/update.ts; src/backends/js.ts mirrors it.
 // @ts-ignore: decorator
 @inline export function elem<AMS, COUPLED, MODE, FLUSH, EMA>(
   p: usize, g: usize, m: usize, v: usize, vm: usize, a: usize,
   gs: f32, cv: f32, wd: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32, ed: f32, ec: f32,
 ): void {
-  let gi = load<f32>(g) * gs;
-  gi = select<f32>(cv, gi, cv < gi);
-  gi = select<f32>(-cv, gi, gi < -cv);
   const pi = load<f32>(p) * pd;
-  if (on<COUPLED>()) gi = gi + wd * pi;
-  let mi = load<f32>(m) * b1 + gi * c1;
-  // torch's addcmul_(g, g, value=1-b2) computes ((1-b2)*g)*g: (g*g) first would overflow float32
-  // for |g| > 1.8e19 where torch keeps v finite.
-  let vi = load<f32>(v) * b2 + (c2 * gi) * gi;
-  if (on<FLUSH>()) {
-    // Zero exponent bits: zero or subnormal, stored as +0 (NaN and Inf have all exponent bits set).
-    if ((reinterpret<u32>(mi) & EXPONENT) == 0) mi = 0;
-    if ((reinterpret<u32>(vi) & EXPONENT) == 0) vi = 0;
-  }
+  const gi = gradient1<COUPLED>(load<f32>(g), pi, gs, cv, wd);
+  let mi = firstMoment1(load<f32>(m), gi, b1, c1);
+  let vi = secondMoment1(load<f32>(v), gi, b2, c2);
+  if (on<FLUSH>()) { mi = flush1(mi); vi = flush1(vi); }
   if (sizeof<MODE>() != sizeof<SecondMoment>()) store<f32>(m, mi);
   store<f32>(v, vi);
   if (on<AMS>()) { vi = max<f32>(load<f32>(vm), vi); store<f32>(vm, vi); }
-  let pn: f32;
-  if (sizeof<MODE>() == sizeof<Adaptive>()) { pn = pi - (mi * st) / (sqrt<f32>(vi) + eps); store<f32>(p, pn); }
-  else if (sizeof<MODE>() == sizeof<Momentum>()) { pn = pi - mi * st; store<f32>(p, pn); }
-  else pn = load<f32>(p); // no step: the param is untouched
-  if (on<EMA>()) store<f32>(a, load<f32>(a) * ed + pn * ec);
+  paramUpdate1<MODE, EMA>(p, a, pi, mi, vi, st, eps, ed, ec);
 }
 
 // The same update on four lanes, at byte offset `o` from each pointer.
@@ -175,28 +163,13 @@ export type Adaptive = u32;
   gs: v128, cv: v128, ncv: v128, wd: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
   ed: v128, ec: v128,
 ): void {
-  let gi = f32x4.mul(v128.load(g + o), gs);
-  gi = f32x4.pmax(f32x4.pmin(gi, cv), ncv);
   const pi = f32x4.mul(v128.load(p + o), pd);
-  if (on<COUPLED>()) gi = f32x4.add(gi, f32x4.mul(wd, pi));
-  let mi = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gi, c1));
-  let vi = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(c2, gi), gi));
-  if (on<FLUSH>()) {
-    // An integer test of the exponent bits: measured cheaper than abs + f32x4.lt.
-    const exponent = i32x4.splat(EXPONENT), zero = i32x4.splat(0);
-    mi = v128.andnot(mi, i32x4.eq(v128.and(mi, exponent), zero));
-    vi = v128.andnot(vi, i32x4.eq(v128.and(vi, exponent), zero));
-  }
+  const gi = gradient4<COUPLED>(v128.load(g + o), pi, gs, cv, ncv, wd);
+  let mi = firstMoment4(v128.load(m + o), gi, b1, c1);
+  let vi = secondMoment4(v128.load(v + o), gi, b2, c2);
+  if (on<FLUSH>()) { mi = flush4(mi); vi = flush4(vi); }
   if (sizeof<MODE>() != sizeof<SecondMoment>()) v128.store(m + o, mi);
   v128.store(v + o, vi);
   if (on<AMS>()) { vi = f32x4.max(v128.load(vm + o), vi); v128.store(vm + o, vi); }
-  let pn: v128;
-  if (sizeof<MODE>() == sizeof<Adaptive>()) {
-    pn = f32x4.sub(pi, f32x4.div(f32x4.mul(mi, st), f32x4.add(f32x4.sqrt(vi), eps)));
-    v128.store(p + o, pn);
-  } else if (sizeof<MODE>() == sizeof<Momentum>()) {
-    pn = f32x4.sub(pi, f32x4.mul(mi, st));
-    v128.store(p + o, pn);
-  } else pn = v128.load(p + o);
-  if (on<EMA>()) v128.store(a + o, f32x4.add(f32x4.mul(v128.load(a + o), ed), f32x4.mul(pn, ec)));
+  paramUpdate4<MODE, EMA>(p, a, o, pi, mi, vi, st, eps, ed, ec);
 }

@@ -13,7 +13,8 @@
 // Compile (bench/kernel.mjs does this itself when the .wasm is missing or older than this file or
 // assembly/radam.ts):
 //   npx asc bench/unroll/variants.ts --enable simd --runtime stub --noAssert --use abort= -O3 --outFile bench/unroll/variants.wasm
-import { Adaptive, Off, elem as kernelElem, vec as kernelVec } from '../../assembly/radam';
+import { elem as kernelElem, vec as kernelVec } from '../../assembly/radam';
+import { Adaptive, Off } from '../../assembly/update';
 
 /** First byte past static data: the bench allocates its arrays from here. */
 export function heapBase(): usize {

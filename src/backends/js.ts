@@ -37,7 +37,11 @@ import {
   FLAG_FLUSH_SUBNORMALS,
   FLAG_EMA,
   FLAG_PENDING,
+  FLAG_BF16,
+  E_SR_KEY,
+  E_INDEX,
 } from '../pipeline/layout.js';
+import { roundNearest, roundStochastic, srBits, widen } from '../math/bf16.js';
 import type { Kernel } from './kernel.js';
 
 const fr = Math.fround;
@@ -46,6 +50,7 @@ const FLT_MIN = 2 ** -126;
 function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
   const i32 = new Int32Array(buffer);
   const f32 = new Float32Array(buffer);
+  const u16 = new Uint16Array(buffer);
   for (let k = 0; k < count; k++) {
     const e = (table + k * ENTRY_BYTES) >>> 2;
     const n = i32[e + E_SIZE / 4];
@@ -63,9 +68,14 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
       ncv = -cv;
     const p = i32[e + E_PARAM / 4] >>> 2,
       g = i32[e + E_GRAD / 4] >>> 2;
-    const m = i32[e + E_EXP_AVG / 4] >>> 2,
-      v = i32[e + E_EXP_AVG_SQ / 4] >>> 2;
-    const vm = i32[e + E_MAX_EXP_AVG_SQ / 4] >>> 2;
+    // With bfloat16 state (assembly/bf16.ts) m, v and vm index 16-bit words.
+    const half = (flags & FLAG_BF16) !== 0;
+    const shift = half ? 1 : 2;
+    const m = i32[e + E_EXP_AVG / 4] >>> shift,
+      v = i32[e + E_EXP_AVG_SQ / 4] >>> shift;
+    const vm = i32[e + E_MAX_EXP_AVG_SQ / 4] >>> shift;
+    const key = i32[e + E_SR_KEY / 4] >>> 0,
+      first = i32[e + E_INDEX / 4] >>> 0;
     const gs = f32[e + E_GRAD_SCALE / 4],
       wd = f32[e + E_L2_WEIGHT_DECAY / 4],
       pd = f32[e + E_DECOUPLED_DECAY_FACTOR / 4];
@@ -81,16 +91,27 @@ function jsStep(buffer: ArrayBuffer, table: number, count: number): void {
       gi = Math.max(Math.min(gi, cv), ncv);
       const pi = fr(f32[p + i] * pd);
       if (coupled) gi = fr(gi + fr(wd * pi));
-      let mi = fr(fr(f32[m + i] * b1) + fr(gi * c1));
-      let vi = fr(fr(f32[v + i] * b2) + fr(fr(c2 * gi) * gi)); // torch's addcmul_ order
+      let mi = fr(fr((half ? widen(u16[m + i]) : f32[m + i]) * b1) + fr(gi * c1));
+      let vi = fr(fr((half ? widen(u16[v + i]) : f32[v + i]) * b2) + fr(fr(c2 * gi) * gi)); // torch's addcmul_ order
       // For a float32, zero exponent bits (zero or subnormal) <=> |x| < 2^-126.
       if (flush && Math.abs(mi) < FLT_MIN) mi = 0;
       if (flush && Math.abs(vi) < FLT_MIN) vi = 0;
-      if (mode !== MODE_SECOND_MOMENT) f32[m + i] = mi;
-      f32[v + i] = vi;
-      if (ams) {
-        vi = Math.max(f32[vm + i], vi);
-        f32[vm + i] = vi;
+      if (half) {
+        // m to nearest even; v and vmax stochastically, with the same bits (assembly/bf16.ts).
+        const r = srBits(key, first + i);
+        if (mode !== MODE_SECOND_MOMENT) u16[m + i] = roundNearest(mi);
+        u16[v + i] = roundStochastic(vi, r);
+        if (ams) {
+          vi = Math.max(widen(u16[vm + i]), vi);
+          u16[vm + i] = roundStochastic(vi, r);
+        }
+      } else {
+        if (mode !== MODE_SECOND_MOMENT) f32[m + i] = mi;
+        f32[v + i] = vi;
+        if (ams) {
+          vi = Math.max(f32[vm + i], vi);
+          f32[vm + i] = vi;
+        }
       }
       let pn: number;
       if (mode === MODE_ADAPTIVE) f32[p + i] = pn = fr(pi - fr(fr(mi * st) / fr(fr(Math.sqrt(vi)) + eps)));

@@ -25,6 +25,8 @@ export interface EntryScalars {
   oneMinusEmaDecay: number;
   /** The clamp on the scaled gradient; Infinity: none. */
   clipValue: number;
+  /** With bfloat16 state: the step's stochastic-rounding key (u32; src/math/bf16.ts srKey), set by the step pipeline. */
+  srKey: number;
 }
 
 export const emptyEntryScalars = (): EntryScalars => ({
@@ -41,6 +43,7 @@ export const emptyEntryScalars = (): EntryScalars => ({
   emaDecay: 1,
   oneMinusEmaDecay: 0,
   clipValue: Number.POSITIVE_INFINITY,
+  srKey: 0,
 });
 
 /**

@@ -204,11 +204,34 @@ export interface RAdamOptions extends GroupOptions, StepOptions {
   /** `'simd'`, `'scalar'` or `'js'` (the same bits), or `'auto'`: the first that runs here. Default `'auto'`. */
   backend?: BackendChoice;
   /**
+   * How m, v (and vmax) are stored: `'float32'` (torch's bits) or `'bfloat16'`: 12 bytes per param
+   * instead of 16, m rounded to nearest even, v with stochastic rounding (README, "Memory").
+   * Default `'float32'`.
+   */
+  stateDtype?: StateDtype;
+  /** The seed of bfloat16 state's stochastic rounding: an integer, 0 to 2^32 − 1; saved with the state. Default `0`. */
+  stateSeed?: number;
+  /**
    * Threads for the step (the calling thread included), over shared memory with the simd kernel: at
    * most the hardware's threads, or `'auto'`: up to 4, one per core, where shared memory is
    * available (browsers: cross-origin isolated), else 1. Default `1`.
    */
   threads?: number | 'auto';
+}
+
+/** The state's element type in linear memory. */
+export type StateDtype = 'float32' | 'bfloat16';
+
+export function validateStateDtype(x: unknown): StateDtype {
+  if (x === undefined) return 'float32';
+  if (x === 'float32' || x === 'bfloat16') return x;
+  throw new TypeError(`Invalid stateDtype: ${formatValue(x)} (expected 'float32' or 'bfloat16')`);
+}
+
+export function validateStateSeed(x: unknown): number {
+  if (x === undefined) return 0;
+  if (Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) <= 0xffffffff) return x as number;
+  throw new RangeError(`Invalid stateSeed: ${formatValue(x)} (expected an integer from 0 to 4294967295)`);
 }
 
 function validateThreads(x: unknown): number | 'auto' {
@@ -277,11 +300,21 @@ export function resolveCreateOptions(options: RAdamOptions | undefined, base: Hy
     for (const k of STEP_OPTION_KEYS) if (k in options) guards[k] = options[k];
   return {
     choice: validateBackend(options?.backend),
-    hp: resolveGroupOptions(options, base, ['backend', 'threads', 'ema', 'accumulate', ...STEP_OPTION_KEYS]),
+    hp: resolveGroupOptions(options, base, [
+      'backend',
+      'threads',
+      'ema',
+      'accumulate',
+      'stateDtype',
+      'stateSeed',
+      ...STEP_OPTION_KEYS,
+    ]),
     guards: validateStepOptions(options !== null && typeof options === 'object' ? guards : undefined, 'RAdam'),
     threads: validateThreads(options?.threads),
     ema: validateEma(options?.ema),
     accumulate: validateAccumulate(options?.accumulate),
+    stateDtype: validateStateDtype(options?.stateDtype),
+    stateSeed: validateStateSeed(options?.stateSeed),
   };
 }
 

@@ -37,17 +37,31 @@ export class Param {
   get grad(): Float32Array {
     return this.view(P_GRAD)!;
   }
-  /** First moment (torch's exp_avg). */
+  /**
+   * First moment (torch's exp_avg): a live view with float32 state; with `stateDtype: 'bfloat16'`
+   * a float32 copy taken now (exact), which writing to does not change the state (see `stateWords`).
+   */
   get expAvg(): Float32Array {
-    return this.view(P_EXP_AVG)!;
+    return this.state(P_EXP_AVG)!;
   }
-  /** Second moment (torch's exp_avg_sq). */
+  /** Second moment (torch's exp_avg_sq): a live view, or with bfloat16 state a float32 copy, as `expAvg`. */
   get expAvgSq(): Float32Array {
-    return this.view(P_EXP_AVG_SQ)!;
+    return this.state(P_EXP_AVG_SQ)!;
   }
-  /** Running maximum of the second moment with amsgrad, else null. */
+  /** Running maximum of the second moment with amsgrad, else null: a live view, or with bfloat16 state a float32 copy. */
   get maxExpAvgSq(): Float32Array | null {
-    return this.view(P_MAX_EXP_AVG_SQ);
+    return this.state(P_MAX_EXP_AVG_SQ);
+  }
+  /**
+   * With `stateDtype: 'bfloat16'`: a live view of a moment's raw bfloat16 words (the high 16 bits
+   * of a float32: `word << 16` is its float32 bit pattern); null with float32 state, or for
+   * `'maxExpAvgSq'` without amsgrad. Like every view, re-read it after the memory grew.
+   */
+  stateWords(name: 'expAvg' | 'expAvgSq' | 'maxExpAvgSq'): Uint16Array | null {
+    const k = { expAvg: P_EXP_AVG, expAvgSq: P_EXP_AVG_SQ, maxExpAvgSq: P_MAX_EXP_AVG_SQ }[name];
+    if (k === undefined)
+      throw new TypeError(`stateWords: unknown state ${JSON.stringify(name)} (expected 'expAvg', 'expAvgSq' or 'maxExpAvgSq')`);
+    return this.group.optimizer._words(this._slot, k);
   }
   /** The exponential moving average of the values with the `ema` option, else null. */
   get ema(): Float32Array | null {
@@ -56,6 +70,10 @@ export class Param {
 
   private view(k: number): Float32Array | null {
     return this.group.optimizer._view(this._slot, k);
+  }
+
+  private state(k: number): Float32Array | null {
+    return this.group.optimizer._state(this._slot, k);
   }
 }
 

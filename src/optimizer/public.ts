@@ -13,6 +13,7 @@ export type {
   GroupOptions,
   RAdamOptions,
   Hyperparameters,
+  StateDtype,
   StepOptions,
 } from './options.js';
 export { rectification, stepScalars, FLUSH_INTERVAL } from '../math/scalars.js';

@@ -24,6 +24,7 @@ import {
   type Hyperparameters,
   type RAdamOptions,
   type ResolvedOptions,
+  type StateDtype,
   type StepOptions,
 } from './options.js';
 import { Param, ParamGroup, type ParamInit } from './param.js';
@@ -56,10 +57,14 @@ export class RAdam {
       throw new TypeError(
         `${new.target.name}: create an optimizer with \`await ${new.target.name}.create(options)\` (or ${new.target.name}.createSync after await ${new.target.name}.ready()), not with new`,
       );
-    const table = new StepTable(kernel);
+    const table = new StepTable(kernel, o.stateDtype);
     const groups: GroupRecord[] = [];
-    const { ema, accumulate, guards } = o;
-    this.parts = { table, groups, stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards }) };
+    const { ema, accumulate, guards, stateSeed } = o;
+    this.parts = {
+      table,
+      groups,
+      stepper: new Stepper(kernel, table, groups, { pool, ema, accumulate, guards, stateSeed }),
+    };
     this.addGroupRecord(o.hp);
     registerHooks(
       this,
@@ -114,6 +119,15 @@ export class RAdam {
   /** All params, numbered through the groups in order (the numbering of stateDict). */
   get params(): readonly Param[] {
     return this._check()._groups.flatMap((g) => g._params);
+  }
+
+  /** How the moments are stored (the `stateDtype` option): `'float32'` or `'bfloat16'`. */
+  get stateDtype(): StateDtype {
+    return this._check().parts.table.stateDtype;
+  }
+  /** The seed of bfloat16 state's stochastic rounding (the `stateSeed` option, or the one a loaded state carried). */
+  get stateSeed(): number {
+    return this._check().parts.stepper.stateSeed;
   }
 
   /** Bytes of linear memory in use (params, gradients, state and the step table). */
@@ -304,6 +318,17 @@ export class RAdam {
   /** @internal a live view of one of a param's arrays (P_*) */
   _view(slot: Slot, k: number): Float32Array | null {
     return this._check().parts.table.view(slot, k);
+  }
+
+  /** @internal a state array (P_*) as float32: the live view, or with bfloat16 state a widened copy */
+  _state(slot: Slot, k: number): Float32Array | null {
+    const { table } = this._check().parts;
+    return table.bf16 ? table.readState(slot, k) : table.view(slot, k);
+  }
+
+  /** @internal a state array's bfloat16 words (a live view), or null */
+  _words(slot: Slot, k: number): Uint16Array | null {
+    return this._check().parts.table.words(slot, k);
   }
 
   /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */

@@ -6,7 +6,7 @@
 // the count and flags i32; scalars are f32, computed in float64 once per step by
 // src/math/entry-scalars.ts and rounded to float32 when src/pipeline/table.ts writes them.
 
-export const ENTRY_BYTES = 96;
+export const ENTRY_BYTES = 112;
 // i32 fields (byte offsets)
 export const E_PARAM = 0; // p
 export const E_GRAD = 4; // g
@@ -32,6 +32,12 @@ export const E_EMA = 80; // u32: the weights' exponential moving average, or 0
 export const E_EMA_DECAY = 84; // f32: this step's EMA decay d (FLAG_EMA)
 export const E_ONE_MINUS_EMA_DECAY = 88; // f32: 1 - d
 export const E_CLIP_VALUE = 92; // f32: the scaled gradient is clamped to [-c, c]; +Infinity: no clamp
+// With FLAG_BF16: this step's stochastic-rounding key (u32, src/math/bf16.ts srKey(seed, t)) and
+// the global index of the entry's first element (u32): element i's random bits are
+// hash(key, index + i), the same whatever range of the tensor a thread steps.
+export const E_SR_KEY = 96;
+export const E_INDEX = 100;
+// 104..111: unused (entries stay 16-byte multiples)
 
 // flags
 export const MODE_MASK = 3;
@@ -46,6 +52,9 @@ export const FLAG_EMA = 32; // after the update: ema = d*ema + (1-d)*p
 // The accumulator holds this window's earlier gradients: the guards read acc + g and accumulate
 // adds g (without it, accumulate copies g).
 export const FLAG_PENDING = 64;
+// m, v and vmax are bfloat16 words (2 bytes per element): widened to float32 for the update, then
+// stored with round-to-nearest-even (m) and stochastic rounding (v, vmax).
+export const FLAG_BF16 = 128;
 
 // A tensor's arrays, by index (src/pipeline/table.ts's Slot.ptrs; 0: the array is absent). Each has its
 // pointer field in the entry: ENTRY_POINTERS in src/pipeline/table.ts.

@@ -8,6 +8,7 @@
 // gradient scale: the table's gradient pointers point at the accumulators for that one kernel call.
 import type { Kernel } from '../backends/kernel.js';
 import { emptyEntryScalars, entryScalars } from '../math/entry-scalars.js';
+import { srKey } from '../math/bf16.js';
 import { FLAG_PENDING, P_ACCUM, P_GRAD } from './layout.js';
 import { validateStepOptions, type EmaOptions, type Hyperparameters, type StepOptions } from '../optimizer/options.js';
 import type { StepTable, Slot } from './table.js';
@@ -69,6 +70,8 @@ export interface StepperOptions {
   readonly ema: Required<EmaOptions> | null;
   readonly accumulate: number;
   readonly guards: StepOptions;
+  /** The stochastic-rounding seed of bfloat16 state (u32). */
+  readonly stateSeed: number;
 }
 
 /** The messages of an optimizer that can no longer be used, or not yet. */
@@ -91,6 +94,8 @@ export class Stepper {
   readonly accumulate: number;
   /** Gradients accumulated in the current window (0 .. accumulate - 1). */
   window = 0;
+  /** The stochastic-rounding seed of bfloat16 state (a state dict may set it). */
+  stateSeed: number;
   /** swapEma() put the averages in the params: stepping is refused until it is undone. */
   emaSwapped = false;
   private lastStepEnd = -Infinity;
@@ -105,6 +110,7 @@ export class Stepper {
     this.pool = options.pool;
     this.ema = options.ema;
     this.accumulate = options.accumulate;
+    this.stateSeed = options.stateSeed;
     this.guards = {
       skipNonFinite: options.guards.skipNonFinite ?? false,
       maxGradNorm: options.guards.maxGradNorm ?? null,
@@ -203,6 +209,7 @@ export class Stepper {
           if (!Number.isSafeInteger(t))
             throw new RangeError(`step: group ${g} has taken ${slot.steps} steps, the most a step count can hold`);
           entryScalars(t, hp, s, this.ema);
+          if (this.table.bf16) s.srKey = srKey(this.stateSeed, t);
           if (!Number.isFinite(Math.fround(s.stepSize)))
             throw new RangeError(
               `step: the step size of group ${g} at step ${t} overflows float32 (lr ${hp.lr}, step size ${s.stepSize})`,

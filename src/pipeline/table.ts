@@ -30,15 +30,26 @@ import {
   E_EMA_DECAY,
   E_ONE_MINUS_EMA_DECAY,
   E_CLIP_VALUE,
+  E_SR_KEY,
+  E_INDEX,
+  FLAG_BF16,
+  P_EXP_AVG,
+  P_EXP_AVG_SQ,
+  P_MAX_EXP_AVG_SQ,
   P_SLOW,
   P_COUNT,
 } from './layout.js';
+import { fromBf16, toBf16 } from '../math/bf16.js';
+import type { StateDtype } from '../optimizer/options.js';
 
 /** The entry field of each array index P_* (layout.ts). */
 const ENTRY_POINTERS = [E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_SLOW, E_ACCUM, E_EMA];
 /** The arrays that move to a thread's range in a sub-table (the slow weights are not stepped there). */
 const RANGE_POINTERS = ENTRY_POINTERS.filter((f) => f !== E_SLOW);
 const WORDS = ENTRY_BYTES / 4;
+/** The arrays that hold bfloat16 words with stateDtype 'bfloat16'. */
+const STATE_ARRAYS: readonly number[] = [P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ];
+const STATE_POINTERS: readonly number[] = STATE_ARRAYS.map((k) => ENTRY_POINTERS[k]);
 
 /** One tensor: its arrays in linear memory and its entry in the table. */
 export interface Slot {
@@ -53,8 +64,10 @@ export interface Slot {
   steps: number;
   /** Its accumulator holds gradients of the current accumulation window. */
   pending: boolean;
-  views: (Float32Array | null)[];
+  views: (Float32Array | Uint16Array | null)[];
   generation: number;
+  /** The global index of its first element (stochastic rounding's hash input): tensors start at multiples of 16. */
+  readonly first: number;
 }
 
 export class StepTable {
@@ -66,6 +79,7 @@ export class StepTable {
   private capacity = 0;
   private subTables = 0; // per-thread tables for a split step
   private subCapacity = 0;
+  private nextIndex = 0; // the global index of the next tensor's first element
   private cache = {
     generation: -1,
     base: -1,
@@ -75,9 +89,21 @@ export class StepTable {
     f64: new Float64Array(0),
   };
 
-  constructor(readonly kernel: Kernel) {
+  /** m, v and vmax are bfloat16 words (FLAG_BF16 in every entry). */
+  readonly bf16: boolean;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly stateDtype: StateDtype = 'float32',
+  ) {
+    this.bf16 = stateDtype === 'bfloat16';
     this.arena = new Arena(kernel.memory, kernel.heapBase);
     this.grow(16);
+  }
+
+  /** Bytes per element of array `k` (P_*). */
+  elementBytes(k: number): number {
+    return this.bf16 && STATE_ARRAYS.includes(k) ? 2 : 4;
   }
 
   /**
@@ -85,14 +111,14 @@ export class StepTable {
    * runs `fill` on it; all or nothing: if anything throws, fill included, the slot is gone again.
    */
   add(size: number, arrays: readonly number[], fill: (slot: Slot) => void = () => {}): Slot {
-    const stride = alignUp(size * 4);
+    const bytes = arrays.map((k) => alignUp(size * this.elementBytes(k)));
     const mark = this.arena.used,
       base = this.base,
       capacity = this.capacity;
     let start: number;
     try {
       if (this.slots.length === this.capacity) this.grow(this.capacity * 2);
-      start = this.arena.alloc(stride * arrays.length);
+      start = this.arena.alloc(bytes.reduce((a, b) => a + b, 0));
     } catch (e) {
       // Out of memory: undo a table growth (the old table is intact: grow copies).
       this.arena.release(mark);
@@ -100,9 +126,8 @@ export class StepTable {
       this.capacity = capacity;
       throw e;
     }
-    const ptrs = Array.from({ length: P_COUNT }, (_, k) =>
-      arrays.includes(k) ? start + arrays.indexOf(k) * stride : 0,
-    );
+    const offsets = bytes.map((_, j) => bytes.slice(0, j).reduce((a, b) => a + b, 0));
+    const ptrs = Array.from({ length: P_COUNT }, (_, k) => (arrays.includes(k) ? start + offsets[arrays.indexOf(k)] : 0));
     const slot: Slot = {
       owner: {},
       size,
@@ -112,13 +137,18 @@ export class StepTable {
       pending: false,
       views: [],
       generation: -1,
+      first: this.nextIndex,
     };
     this.slots.push(slot);
     try {
       ptrs.forEach((_, k) => this.writePointer(slot, k));
-      this.entries().i32[slot.index * WORDS + E_SIZE / 4] = size;
+      const { i32 } = this.entries();
+      i32[slot.index * WORDS + E_SIZE / 4] = size;
+      i32[slot.index * WORDS + E_INDEX / 4] = slot.first;
+      this.nextIndex += alignUp(size, 16);
       fill(slot);
     } catch (e) {
+      this.nextIndex = slot.first;
       this.slots.pop();
       this.arena.release(mark);
       this.base = base;
@@ -147,14 +177,47 @@ export class StepTable {
     return missing;
   }
 
-  /** A live view of one of a slot's arrays (P_*), or null; re-created after the memory grew. */
+  /**
+   * A live view of one of a slot's float32 arrays (P_*), or null; re-created after the memory grew.
+   * The state arrays of a bfloat16 table are not float32: `words`, `readState` and `writeState` serve them.
+   */
   view(slot: Slot, k: number): Float32Array | null {
+    if (this.bf16 && STATE_ARRAYS.includes(k)) throw new Error(`internal: array ${k} holds bfloat16 words`);
+    return this.views(slot)[k] as Float32Array | null;
+  }
+
+  /** A live view of a bfloat16 state array's words (P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ), or null (absent, or float32 state). */
+  words(slot: Slot, k: number): Uint16Array | null {
+    return this.bf16 && STATE_ARRAYS.includes(k) ? (this.views(slot)[k] as Uint16Array | null) : null;
+  }
+
+  /** A copy of array k as float32 values (bfloat16 words widened: exact), or null when absent. */
+  readState(slot: Slot, k: number): Float32Array | null {
+    const w = this.words(slot, k);
+    if (w) return fromBf16(w);
+    return this.view(slot, k)?.slice() ?? null;
+  }
+
+  /** Sets array k from float32 values (to a bfloat16 array: rounded to nearest even). */
+  writeState(slot: Slot, k: number, a: Float32Array): void {
+    const w = this.words(slot, k);
+    if (w) toBf16(a, w);
+    else this.view(slot, k)!.set(a);
+  }
+
+  private views(slot: Slot): (Float32Array | Uint16Array | null)[] {
     if (slot.generation !== this.arena.generation) {
       const buffer = this.kernel.memory.buffer;
-      slot.views = slot.ptrs.map((ptr) => (ptr ? new Float32Array(buffer, ptr, slot.size) : null));
+      slot.views = slot.ptrs.map((ptr, k) =>
+        !ptr
+          ? null
+          : this.elementBytes(k) === 2
+            ? new Uint16Array(buffer, ptr, slot.size)
+            : new Float32Array(buffer, ptr, slot.size),
+      );
       slot.generation = this.arena.generation;
     }
-    return slot.views[k];
+    return slot.views;
   }
 
   /** Writes an entry's scalars and flags (with `flags` added), and its size (0: the kernels skip it). */
@@ -162,7 +225,8 @@ export class StepTable {
     const { i32, f32 } = this.entries();
     const e = slot.index * WORDS;
     i32[e + E_SIZE / 4] = size;
-    i32[e + E_FLAGS / 4] = s.flags | flags;
+    i32[e + E_FLAGS / 4] = s.flags | flags | (this.bf16 ? FLAG_BF16 : 0);
+    i32[e + E_SR_KEY / 4] = s.srKey;
     f32[e + E_GRAD_SCALE / 4] = s.gradScale;
     f32[e + E_L2_WEIGHT_DECAY / 4] = s.weightDecay;
     f32[e + E_DECOUPLED_DECAY_FACTOR / 4] = s.paramDecay;
@@ -238,8 +302,10 @@ export class StepTable {
         bytes.copyWithin(dst, src, src + ENTRY_BYTES);
         const e = dst >>> 2;
         for (const f of RANGE_POINTERS) {
-          if (words[e + f / 4] !== 0) words[e + f / 4] = ((words[e + f / 4] >>> 0) + start * 4) | 0;
+          const size = this.bf16 && STATE_POINTERS.includes(f) ? 2 : 4;
+          if (words[e + f / 4] !== 0) words[e + f / 4] = ((words[e + f / 4] >>> 0) + start * size) | 0;
         }
+        words[e + E_INDEX / 4] = ((words[e + E_INDEX / 4] >>> 0) + start) | 0;
         words[e + E_SIZE / 4] = end - start;
         words[e + E_SLOW / 4] = 0;
         job.count++;

@@ -1,6 +1,12 @@
 // State I/O as plain data: stateDict and loadStateDict (torch's layout), checked completely
 // before anything changes. The binary checkpoint (src/state/checkpoint.ts) is built on them.
-import { DEFAULTS, resolveGroupOptions, validateEma, type Hyperparameters } from '../optimizer/options.js';
+import {
+  DEFAULTS,
+  resolveGroupOptions,
+  validateEma,
+  validateStateSeed,
+  type Hyperparameters,
+} from '../optimizer/options.js';
 import { formatValue } from '../util/format-value.js';
 import { isTypedArray } from '../optimizer/validate.js';
 import { P_ACCUM, P_EMA, P_EXP_AVG, P_EXP_AVG_SQ, P_MAX_EXP_AVG_SQ } from '../pipeline/layout.js';
@@ -44,6 +50,14 @@ export interface RAdamStateDict {
     decay: number;
     /** TensorFlow's warmup rule (the `ema` option's). */
     warmup: boolean;
+  };
+  /**
+   * With `stateDtype: 'bfloat16'`: the mode the moments were kept in (they are float32 here, widened
+   * exactly), and the stochastic-rounding seed, which a bfloat16 optimizer loading the dict adopts.
+   */
+  bfloat16?: {
+    /** The stochastic-rounding seed (the `stateSeed` option). */
+    seed: number;
   };
   /** With accumulate > 1: gradients per applied step, and those accumulated so far. */
   accumulate?: {
@@ -113,8 +127,8 @@ export function stateDict({ groups, table, stepper }: OptimizerParts): RAdamStat
     g.slots.map((slot) => {
       const s: Record<string, unknown> = { step: slot.steps };
       for (const [name, k] of MOMENTS) {
-        const a = table.view(slot, k);
-        if (a) s[name] = a.slice();
+        const a = table.readState(slot, k); // bfloat16 state widened: exact
+        if (a) s[name] = a;
       }
       if (slot.pending) s.accum = table.view(slot, P_ACCUM)!.slice();
       return jsonSafe(s) as unknown as ParamState;
@@ -122,6 +136,7 @@ export function stateDict({ groups, table, stepper }: OptimizerParts): RAdamStat
   );
   const sd: RAdamStateDict = { format: 'radam-wasm', version: 1, groups: out, state };
   if (stepper.ema) sd.ema = { ...stepper.ema };
+  if (table.bf16) sd.bfloat16 = { seed: stepper.stateSeed };
   if (stepper.accumulate > 1) sd.accumulate = { k: stepper.accumulate, accumulated: stepper.window };
   return sd;
 }
@@ -157,12 +172,23 @@ function checkExtras(sd: RAdamStateDict, stepper: Stepper, where: string) {
     );
   if (k > 1 && acc.k > 1 && acc.k !== k)
     throw new RangeError(`${where}: saved with accumulate ${acc.k}, this optimizer has accumulate ${k}`);
-  return { ema, accumulated: acc.accumulated };
+  let seed: number | null = null;
+  if (sd.bfloat16 !== undefined) {
+    const b = sd.bfloat16 as unknown;
+    if (b === null || typeof b !== 'object') throw new TypeError(`${where}: invalid "bfloat16" ${formatValue(b)}`);
+    try {
+      seed = validateStateSeed((b as { seed?: unknown }).seed);
+    } catch (e) {
+      throw new RangeError(`${where}: "bfloat16": ${(e as Error).message}`);
+    }
+  }
+  return { ema, accumulated: acc.accumulated, seed };
 }
 
 /**
  * Checks a whole state dict against the optimizer's groups and params and converts it; returns
- * what applies it. Throws, saying what differs, before anything changes. A group that lacks an
+ * what applies it. Moments load into bfloat16 state rounded to nearest even (exact when they came
+ * from bfloat16 state). Throws, saying what differs, before anything changes. A group that lacks an
  * option key (a save from before that option existed) gets the option's default.
  */
 export function checkStateDict(sd: RAdamStateDict, parts: OptimizerParts, where = 'loadStateDict'): () => void {
@@ -234,7 +260,7 @@ export function checkStateDict(sd: RAdamStateDict, parts: OptimizerParts, where 
     if (!Number.isSafeInteger(s.step) || s.step < 0) {
       throw new RangeError(`${what} has step ${formatValue(s.step)} (expected a non-negative integer)`);
     }
-    const arrays = MOMENTS.filter(([, k]) => table.view(slot, k)).map(([name, k]): [number, Float32Array] => {
+    const arrays = MOMENTS.filter(([, k]) => slot.ptrs[k] !== 0).map(([name, k]): [number, Float32Array] => {
       const a = s[name] as unknown;
       if (a === undefined) throw new TypeError(`${what} is missing "${name}"`);
       return [k, float32Array(a, slot.size, `${what}: "${name}"`)];
@@ -254,9 +280,11 @@ export function checkStateDict(sd: RAdamStateDict, parts: OptimizerParts, where 
     slots.forEach(({ slot }, i) => {
       slot.steps = states[i].step;
       slot.pending = states[i].pending;
-      for (const [k, a] of states[i].arrays) table.view(slot, k)!.set(a);
+      for (const [k, a] of states[i].arrays) table.writeState(slot, k, a); // to bfloat16: nearest even
     });
     if (extras.ema) stepper.ema = extras.ema;
+    // A float32 optimizer keeps no seed; a dict saved with float32 state leaves the seed as it is.
+    if (extras.seed !== null && table.bf16) stepper.stateSeed = extras.seed;
     stepper.window = extras.accumulated;
   };
 }

@@ -1,0 +1,183 @@
+// The update with bfloat16 state (FLAG_BF16): m, v and vmax are 16-bit words, widened to float32
+// (a shift), updated with assembly/update.ts's float32 rule, the param stepped from the float32
+// values, then stored: m rounded to nearest even, v and vmax with stochastic rounding. The random
+// bits are a hash of (the step's key, the element's global index): no generator state, so every
+// backend, thread split and resumed run draws the same bits. src/math/bf16.ts is the JS twin
+// (used by src/backends/js.ts); the SIMD loop handles 8 elements (one i16x8 per state array).
+import {
+  E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_GRAD_SCALE, E_L2_WEIGHT_DECAY,
+  E_DECOUPLED_DECAY_FACTOR, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE, E_EMA,
+  E_EMA_DECAY, E_ONE_MINUS_EMA_DECAY, E_CLIP_VALUE, E_SR_KEY, E_INDEX,
+} from '../src/pipeline/layout';
+import {
+  SecondMoment, on, gradient1, gradient4, firstMoment1, firstMoment4, secondMoment1, secondMoment4, flush1, flush4,
+  paramUpdate1, paramUpdate4,
+} from './update';
+
+// ---- the conversions and the hash, one element at a time
+
+// @ts-ignore: decorator
+@inline function widen1(w: u16): f32 { return reinterpret<f32>(<u32>w << 16); }
+
+/** Round to nearest, ties to even; NaN: 0xffff. Past the largest finite bfloat16: ±Infinity. */
+// @ts-ignore: decorator
+@inline function nearest1(x: f32): u16 {
+  const b = reinterpret<u32>(x);
+  return x != x ? <u16>0xffff : <u16>((b + 0x7fff + ((b >> 16) & 1)) >> 16);
+}
+
+/** Stochastic rounding with the random bits r (0 .. 0xffff): unbiased. NaN: 0xffff. */
+// @ts-ignore: decorator
+@inline function stochastic1(x: f32, r: u32): u16 {
+  return x != x ? <u16>0xffff : <u16>((reinterpret<u32>(x) + r) >> 16);
+}
+
+// @ts-ignore: decorator
+@inline function fmix1(h: u32): u32 {
+  h ^= h >> 16; h *= 0x85ebca6b; h ^= h >> 13; h *= 0xc2b2ae35; h ^= h >> 16;
+  return h;
+}
+
+/** The random bits of global index `x`: one hash per pair (x, x ^ 4), its low half for bit 2 clear. */
+// @ts-ignore: decorator
+@inline function bits1(key: u32, x: u32): u32 {
+  const h = fmix1(key + (x & ~4));
+  return x & 4 ? h >> 16 : h & 0xffff;
+}
+
+// ---- the same on vectors
+
+// @ts-ignore: decorator
+@inline function fmix4(h: v128): v128 {
+  h = v128.xor(h, i32x4.shr_u(h, 16));
+  h = i32x4.mul(h, i32x4.splat(0x85ebca6b));
+  h = v128.xor(h, i32x4.shr_u(h, 13));
+  h = i32x4.mul(h, i32x4.splat(0xc2b2ae35));
+  return v128.xor(h, i32x4.shr_u(h, 16));
+}
+
+// Interleaving the words with zeros puts each in the high half of its lane: the widening is one
+// unpack (punpcklwd / punpckhwd on x64).
+// @ts-ignore: decorator
+@inline function widenLow(w: v128): v128 {
+  return i8x16.shuffle(i32x4.splat(0), w, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+}
+// @ts-ignore: decorator
+@inline function widenHigh(w: v128): v128 {
+  return i8x16.shuffle(i32x4.splat(0), w, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+}
+/** The high halves of two vectors of rounded float32 bits, as eight words. */
+// @ts-ignore: decorator
+@inline function narrow(lo: v128, hi: v128): v128 {
+  return i8x16.shuffle(lo, hi, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
+}
+// The roundings leave the bfloat16 in the high half of each lane (narrow keeps it); NaN lanes are
+// ORed with all ones: 0xffff, as nearest1 and stochastic1 store.
+// @ts-ignore: decorator
+@inline function nearest4(x: v128): v128 {
+  const odd = v128.and(i32x4.shr_u(x, 16), i32x4.splat(1));
+  const r = i32x4.add(i32x4.add(x, i32x4.splat(0x7fff)), odd);
+  return v128.or(r, f32x4.ne(x, x));
+}
+// @ts-ignore: decorator
+@inline function stochastic4(x: v128, r: v128): v128 {
+  return v128.or(i32x4.add(x, r), f32x4.ne(x, x));
+}
+
+// ---- the loops
+
+// @ts-ignore: decorator
+@inline function elem16<AMS, COUPLED, MODE, FLUSH, EMA>(
+  p: usize, g: usize, m: usize, v: usize, vm: usize, a: usize, r: u32,
+  gs: f32, cv: f32, wd: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32, ed: f32, ec: f32,
+): void {
+  const pi = load<f32>(p) * pd;
+  const gi = gradient1<COUPLED>(load<f32>(g), pi, gs, cv, wd);
+  let mi = firstMoment1(widen1(load<u16>(m)), gi, b1, c1);
+  let vi = secondMoment1(widen1(load<u16>(v)), gi, b2, c2);
+  if (on<FLUSH>()) { mi = flush1(mi); vi = flush1(vi); }
+  if (sizeof<MODE>() != sizeof<SecondMoment>()) store<u16>(m, nearest1(mi));
+  store<u16>(v, stochastic1(vi, r));
+  // The running maximum rounds with v's bits: when v is the maximum both store the same word, and
+  // a maximum that v did not reach is stored unchanged (it is a bfloat16 already).
+  if (on<AMS>()) { vi = max<f32>(widen1(load<u16>(vm)), vi); store<u16>(vm, stochastic1(vi, r)); }
+  paramUpdate1<MODE, EMA>(p, a, pi, mi, vi, st, eps, ed, ec);
+}
+
+// Eight elements from a global index that is a multiple of 8: p, g, a at byte offset o, the state
+// at o / 2; `h` holds the four hash inputs key + index + (0, 1, 2, 3).
+// @ts-ignore: decorator
+@inline function vec16<AMS, COUPLED, MODE, FLUSH, EMA>(
+  p: usize, g: usize, m: usize, v: usize, vm: usize, a: usize, o: usize, h: v128,
+  gs: v128, cv: v128, ncv: v128, wd: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
+  ed: v128, ec: v128,
+): void {
+  const o2 = o >> 1;
+  const hash = fmix4(h);
+  const r0 = v128.and(hash, i32x4.splat(0xffff)), r1 = i32x4.shr_u(hash, 16);
+  const p0 = f32x4.mul(v128.load(p + o), pd), p1 = f32x4.mul(v128.load(p + o + 16), pd);
+  const g0 = gradient4<COUPLED>(v128.load(g + o), p0, gs, cv, ncv, wd);
+  const g1 = gradient4<COUPLED>(v128.load(g + o + 16), p1, gs, cv, ncv, wd);
+  const mw = v128.load(m + o2), vw = v128.load(v + o2);
+  let m0 = firstMoment4(widenLow(mw), g0, b1, c1), m1 = firstMoment4(widenHigh(mw), g1, b1, c1);
+  let v0 = secondMoment4(widenLow(vw), g0, b2, c2), v1 = secondMoment4(widenHigh(vw), g1, b2, c2);
+  if (on<FLUSH>()) { m0 = flush4(m0); m1 = flush4(m1); v0 = flush4(v0); v1 = flush4(v1); }
+  if (sizeof<MODE>() != sizeof<SecondMoment>()) v128.store(m + o2, narrow(nearest4(m0), nearest4(m1)));
+  v128.store(v + o2, narrow(stochastic4(v0, r0), stochastic4(v1, r1)));
+  if (on<AMS>()) {
+    const w = v128.load(vm + o2);
+    v0 = f32x4.max(widenLow(w), v0);
+    v1 = f32x4.max(widenHigh(w), v1);
+    v128.store(vm + o2, narrow(stochastic4(v0, r0), stochastic4(v1, r1)));
+  }
+  paramUpdate4<MODE, EMA>(p, a, o, p0, m0, v0, st, eps, ed, ec);
+  paramUpdate4<MODE, EMA>(p, a, o + 16, p1, m1, v1, st, eps, ed, ec);
+}
+
+// @ts-ignore: decorator
+@inline export function run16<AMS, COUPLED, MODE, FLUSH, EMA>(e: usize, n: i32): void {
+  let p = <usize>load<u32>(e, E_PARAM);
+  let g = <usize>load<u32>(e, E_GRAD);
+  let m = <usize>load<u32>(e, E_EXP_AVG);
+  let v = <usize>load<u32>(e, E_EXP_AVG_SQ);
+  let vm = <usize>load<u32>(e, E_MAX_EXP_AVG_SQ);
+  let a = <usize>load<u32>(e, E_EMA);
+  const key = load<u32>(e, E_SR_KEY);
+  let x = load<u32>(e, E_INDEX); // the global index of element i
+  const gs = load<f32>(e, E_GRAD_SCALE);
+  const cv = load<f32>(e, E_CLIP_VALUE);
+  const wd = load<f32>(e, E_L2_WEIGHT_DECAY);
+  const pd = load<f32>(e, E_DECOUPLED_DECAY_FACTOR);
+  const b1 = load<f32>(e, E_BETA1);
+  const c1 = load<f32>(e, E_ONE_MINUS_BETA1);
+  const b2 = load<f32>(e, E_BETA2);
+  const c2 = load<f32>(e, E_ONE_MINUS_BETA2);
+  const eps = load<f32>(e, E_EPS);
+  const st = load<f32>(e, E_STEP_SIZE);
+  const ed = load<f32>(e, E_EMA_DECAY);
+  const ec = load<f32>(e, E_ONE_MINUS_EMA_DECAY);
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // One element at a time up to a global index that is a multiple of 8 (a thread's range may
+    // start anywhere): the vectors' hash lanes then line up with bits1's pairs.
+    for (; i < n && (x & 7) != 0; i++) {
+      elem16<AMS, COUPLED, MODE, FLUSH, EMA>(p, g, m, v, vm, a, bits1(key, x), gs, cv, wd, pd, b1, c1, b2, c2, eps, st, ed, ec);
+      p += 4; g += 4; m += 2; v += 2; vm += 2; a += 4; x++;
+    }
+    const vgs = f32x4.splat(gs), vcv = f32x4.splat(cv), vncv = f32x4.splat(-cv);
+    const vwd = f32x4.splat(wd), vpd = f32x4.splat(pd);
+    const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
+    const veps = f32x4.splat(eps), vst = f32x4.splat(st), ved = f32x4.splat(ed), vec = f32x4.splat(ec);
+    let h = i32x4.add(i32x4.splat(key + x), i32x4(0, 1, 2, 3));
+    const eight = i32x4.splat(8);
+    for (; i + 8 <= n; i += 8) {
+      vec16<AMS, COUPLED, MODE, FLUSH, EMA>(p, g, m, v, vm, a, 0, h, vgs, vcv, vncv, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, ved, vec);
+      p += 32; g += 32; m += 16; v += 16; vm += 16; a += 32; x += 8;
+      h = i32x4.add(h, eight);
+    }
+  }
+  for (; i < n; i++) {
+    elem16<AMS, COUPLED, MODE, FLUSH, EMA>(p, g, m, v, vm, a, bits1(key, x), gs, cv, wd, pd, b1, c1, b2, c2, eps, st, ed, ec);
+    p += 4; g += 4; m += 2; v += 2; vm += 2; a += 4; x++;
+  }
+}
