@@ -5,8 +5,9 @@
 // the memory-bandwidth roofline, at N = 4,096 ... 16,777,216 elements; then 200 mixed tensors vs
 // one tensor, the subnormal state with and without flushSubnormals, the guards and step options at
 // 1M elements (skipNonFinite, maxGradNorm, Lookahead, ema, clipValue, accumulate, all at once), the
-// threads, and model.fit time per epoch with radam-wasm/tfjs's RAdamOptimizer vs tf.train.adam
-// (bench/fit.mjs).
+// threads, model.fit time per epoch with radam-wasm/tfjs's RAdamOptimizer vs tf.train.adam
+// (bench/fit.mjs), and float32 vs bfloat16 moment state on 1 and 2 threads with their rooflines
+// (bench/bf16/section.mjs).
 //
 // Harness: benchmark.js measures each case (its samples are seconds per step). Cases are sampled in
 // rounds, one benchmark.js run of every case per round with the order rotated, so that a noisy
@@ -37,13 +38,14 @@ import { plainJs } from './impls/plain-js.mjs';
 import { tfjsAdam, tfjsRAdam, tfjsReady } from './impls/tfjs.mjs';
 import { roofline } from './impls/roofline.mjs';
 import { fitBench } from './fit.mjs';
+import { bf16Section, bf16Tables } from './bf16/section.mjs';
 import { Lookahead, RAdam } from '../dist/index.js';
 // The simd kernel this process runs (dist/ may be rebuilt from a working tree that differs from HEAD).
 import { WASM_BASE64 as SIMD_BASE64 } from '../dist/generated/simd-bytes.js';
 import { createHash } from 'node:crypto';
 
 const QUICK = process.argv.includes('--quick');
-// --only a,b: run only these sections (sizes, tensors, subnormals, guards, threads, fit).
+// --only a,b: run only these sections (sizes, tensors, subnormals, guards, threads, fit, bf16).
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null;
 const wanted = (section) => !ONLY || ONLY.includes(section);
 // --out NAME: write bench/results/NAME.json instead (a name, not a path), e.g. one file per run of
@@ -331,6 +333,9 @@ const guard = wanted('guards') ? await guards() : undefined;
 const threads = wanted('threads') ? await threadsSection() : undefined;
 // --quick leaves out the model.fit section (minutes of tfjs training): `node bench/fit.mjs --quick` runs it alone.
 const fit = QUICK || !wanted('fit') ? undefined : await fitBench({ log });
+const bf16 = wanted('bf16')
+  ? await bf16Section({ quick: QUICK, log, measure, harness: { rounds, options: benchOptions } })
+  : undefined;
 const pkg = (name) =>
   JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 const meta = {
@@ -358,7 +363,8 @@ const meta = {
   },
 };
 writeResults(
-  { meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit },
+  { meta, sizes, tensors, subnormals: sub, guards: guard, threads, fit, bf16 },
   OUT ?? (QUICK ? 'quick' : ONLY ? ONLY.join('-') : 'latest'),
 );
 if (guard) printGuardsExtra(guard);
+if (bf16) console.log(`\n${bf16Tables(bf16)}`);

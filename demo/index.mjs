@@ -1,5 +1,5 @@
-// npm run demo [-- --full] [-- --update-readme]
-// node demo/index.mjs [--steps N] [--seeds 1,2] [--lr X] [--lrs a,b,c] [--json file]
+// npm run demo [-- --full] [-- --update-readme] [-- --state bfloat16]
+// node demo/index.mjs [--steps N] [--seeds 1,2] [--lr X] [--lrs a,b,c] [--json file] [--state bfloat16]
 //
 // The RAdam paper (Liu et al. 2019) reproduced on your machine, with this library's kernel: a small
 // Post-LN Transformer (demo/lib/transformer.mjs, forward and backward by hand) on a task generated
@@ -11,6 +11,8 @@
 // --steps, --seeds, --lr and --lrs change the setup as the paper page's controls do
 // (demo/lib/experiment.mjs); then only the table is printed, and --json writes { setup,
 // finalLosses, criteria } to a file: the page's numbers for the same settings, to compare.
+// --state bfloat16 runs every arm with bfloat16 optimizer state (stateDtype) and writes its
+// results.json and figures to demo/out/bf16/ instead, so demo/out/ keeps the float32 run.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +32,7 @@ import {
   curveBands,
   reportLines,
   setupOf,
+  STATE_DTYPES,
   summarize,
 } from './lib/experiment.mjs';
 import { DELTA_BINS } from './lib/paper.mjs';
@@ -46,6 +49,7 @@ const { values: args } = parseArgs({
     lr: { type: 'string' },
     lrs: { type: 'string' },
     json: { type: 'string' },
+    state: { type: 'string' },
   },
 });
 const numbers = (flag) => {
@@ -58,19 +62,27 @@ const FULL = !!args.full;
 const UPDATE_README = !!args['update-readme'];
 const CUSTOM = ['steps', 'seeds', 'lr', 'lrs', 'json'].some((k) => args[k] !== undefined);
 if (CUSTOM && UPDATE_README) throw new RangeError('demo/index.mjs: --update-readme records the default run only');
+if (args.state !== undefined && !STATE_DTYPES.includes(args.state))
+  throw new RangeError(`demo/index.mjs: --state takes ${STATE_DTYPES.join(' or ')}, got '${args.state}'`);
+const BF16 = args.state === 'bfloat16';
+if (BF16 && UPDATE_README) throw new RangeError('demo/index.mjs: --update-readme records the float32 run only');
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const OUT = path.join(HERE, 'out');
+// The bfloat16 run has its own directory: demo/out/ stays the float32 run's, as committed.
+const OUT = path.join(HERE, 'out', ...(BF16 ? ['bf16'] : []));
+const OUT_NAME = BF16 ? 'demo/out/bf16/' : 'demo/out/';
+const STATE_NOTE = BF16 ? ', bfloat16 state' : ''; // in the figures' titles
 const SETUP = setupOf(FULL ? FULL_SETUP : DEFAULT_SETUP, {
   steps: numbers('steps')?.[0],
   seeds: numbers('seeds'),
   lr: numbers('lr')?.[0],
   lrs: numbers('lrs'),
+  stateDtype: args.state,
 });
 const jobs = jobsOf(SETUP);
 
 const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 4));
 console.log(
-  `${jobs.length} training runs of a ${SETUP.model.layers}-layer Post-LN Transformer (d_model ${SETUP.model.dModel}, ${SETUP.task.task} of ${SETUP.task.seqLen} tokens), ${SETUP.steps} steps each, on ${threads} threads`,
+  `${jobs.length} training runs of a ${SETUP.model.layers}-layer Post-LN Transformer (d_model ${SETUP.model.dModel}, ${SETUP.task.task} of ${SETUP.task.seqLen} tokens), ${SETUP.steps} steps each, on ${threads} threads${BF16 ? ', bfloat16 optimizer state' : ''}`,
 );
 const t0 = Date.now();
 const results = await runJobs(path.join(HERE, 'worker.mjs'), jobs, { threads, onResult: progressBar(jobs.length) });
@@ -99,7 +111,7 @@ const styleOf = (arm) => (arm === 'adam' ? { width: 4 } : arm === 'adam-eps-pape
 fs.writeFileSync(
   path.join(OUT, 'curves.svg'),
   lineChart({
-    title: `(a) Training loss over steps, lr ${SETUP.lr} (median of ${SETUP.seeds.length} seeds; band: min-max)`,
+    title: `(a) Training loss over steps, lr ${SETUP.lr}${STATE_NOTE} (median of ${SETUP.seeds.length} seeds; band: min-max)`,
     xlabel: 'step',
     ylabel: 'training loss (cross-entropy)',
     ylog: true,
@@ -113,7 +125,7 @@ const { min, max, bins } = DELTA_BINS;
 fs.writeFileSync(
   path.join(OUT, 'update-histograms.svg'),
   heatmaps({
-    title: `(b) Histogram of log10 |Δθ| over all ${results[0].params} parameters, per step (steps 1-${SETUP.deltaSteps}, lr ${SETUP.lr}, ${SETUP.seeds.length} seeds)`,
+    title: `(b) Histogram of log10 |Δθ| over all ${results[0].params} parameters, per step (steps 1-${SETUP.deltaSteps}, lr ${SETUP.lr}, ${SETUP.seeds.length} seeds${STATE_NOTE})`,
     xlabel: 'step',
     ylabel: 'log10 |Δθ|  (bottom row: no change)',
     panels: HIST.map((arm) => {
@@ -135,7 +147,7 @@ const pointsOf = (d, ys) => d.lrs.map((lr, i) => [lr, ys[i] ?? Number.NaN]);
 fs.writeFileSync(
   path.join(OUT, 'lr-robustness.svg'),
   lineChart({
-    title: `(c) Final training loss vs learning rate (median of ${SETUP.seeds.length} seeds; band: min-max)`,
+    title: `(c) Final training loss vs learning rate${STATE_NOTE} (median of ${SETUP.seeds.length} seeds; band: min-max)`,
     xlabel: 'learning rate',
     ylabel: 'final training loss',
     xlog: true,
@@ -154,7 +166,7 @@ fs.writeFileSync(
     })),
   }),
 );
-writeRectifier();
+if (!BF16) writeRectifier(); // it does not depend on the state: demo/out/rectifier.svg
 
 // --- results.json (no dates or timings: byte-identical from run to run) -------------------------------
 const ordered = [...results].sort((a, b) => a.arm.localeCompare(b.arm) || a.lr - b.lr || a.seed - b.seed);
@@ -189,7 +201,7 @@ fs.writeFileSync(
   )}\n`,
 );
 console.log(
-  `\nwrote demo/out/curves.svg, update-histograms.svg, lr-robustness.svg, rectifier.svg, results.json (${seconds.toFixed(0)} s of training)`,
+  `\nwrote ${OUT_NAME}curves.svg, update-histograms.svg, lr-robustness.svg, ${BF16 ? '' : 'rectifier.svg, '}results.json (${seconds.toFixed(0)} s of training)`,
 );
 
 if (UPDATE_README) {

@@ -54,8 +54,8 @@ describe.each(BACKENDS)('saveState / loadState (%s)', (backend) => {
       b[i] ^= 0x40;
       return b;
     };
-    const version2 = good.slice();
-    new DataView(version2.buffer).setUint16(4, 2, true);
+    const version3 = good.slice();
+    new DataView(version3.buffer).setUint16(4, 3, true);
     const other = await RAdam.create({ backend, amsgrad: true });
     other.addParam(5);
     const cases: [Uint8Array, RegExp][] = [
@@ -64,7 +64,7 @@ describe.each(BACKENDS)('saveState / loadState (%s)', (backend) => {
       [good.subarray(0, 2000), /truncated \(2000 bytes, expected \d+\)/],
       [good.subarray(0, good.length - 1), /truncated/],
       [flip(0), /not a radam-wasm checkpoint/],
-      [version2, /checkpoint version 2, this radam-wasm reads version 1/],
+      [version3, /checkpoint version 3, this radam-wasm reads versions 1 and 2/],
       [flip(good.length - 100), /corrupt checkpoint \(checksum mismatch\)/],
       [flip(20), /corrupt checkpoint/],
       [other.saveState(), /state dict has state for 1 params, this optimizer has 8/],

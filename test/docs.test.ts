@@ -38,7 +38,14 @@ describe("README.md's option table", () => {
     expect(sections.map((s) => s.name)).toEqual(['GroupOptions', 'StepOptions', 'RAdamOptions']);
     expect(section('GroupOptions').options.map((o) => o.name)).toEqual(OPTION_KEYS);
     expect(section('StepOptions').options.map((o) => o.name)).toEqual(['skipNonFinite', 'maxGradNorm']);
-    expect(section('RAdamOptions').options.map((o) => o.name)).toEqual(['ema', 'accumulate', 'backend', 'threads']);
+    expect(section('RAdamOptions').options.map((o) => o.name)).toEqual([
+      'ema',
+      'accumulate',
+      'backend',
+      'stateDtype',
+      'stateSeed',
+      'threads',
+    ]);
     for (const s of sections) {
       expect(s.summary.length, s.name).toBeGreaterThan(20);
       for (const o of s.options) expect(o.meaning.length, o.name).toBeGreaterThan(10);
@@ -61,6 +68,8 @@ describe("README.md's option table", () => {
       ema: created.ema,
       accumulate: created.accumulate,
       backend: created.choice,
+      stateDtype: created.stateDtype,
+      stateSeed: created.stateSeed,
       threads: created.threads,
     };
     const documented = Object.fromEntries(sections.flatMap((s) => s.options.map((o) => [o.name, literal(o.default)])));

@@ -421,7 +421,7 @@ describe('RAdamOptimizer config: accumulate, ema, clipValue', () => {
     [{ ema: { decay: 0.9, warmup: 'yes' } }, /Invalid ema warmup: "yes" \(expected true or false\)/],
     [{ clipValue: 0 }, /Invalid clipValue: 0 \(expected a positive finite number, or null for no clamp\)/],
     [{ clipValue: Number.NaN }, /Invalid clipValue: NaN/],
-    [{ useEma: true }, /unknown config key "useEma" \(known: .*accumulate, ema, backend\)/],
+    [{ useEma: true }, /unknown config key "useEma" \(known: .*accumulate, ema, stateDtype, stateSeed, backend\)/],
   ])('refuses %o with a message naming the value (constructor, create, fromConfig)', async (config, message) => {
     expect(() => new RAdamOptimizer(config as never)).toThrow(message);
     await expect(RAdamOptimizer.create(config as never)).rejects.toThrow(message);

@@ -18,13 +18,24 @@ export const label = (arm) => ARMS[arm].label;
 
 const positive = (x) => typeof x === 'number' && Number.isFinite(x) && x > 0;
 
+/** The optimizers' state dtypes (the library's `stateDtype` option). */
+export const STATE_DTYPES = ['float32', 'bfloat16'];
+
 /**
- * `base` (demo/setup.mjs) with what a user changes: { steps, seeds, lr, lrs }, each optional. The
- * warmup and Adam-2k's K keep their share of the steps; SGD's grid follows lrs (SGD_SCALE x).
+ * `base` (demo/setup.mjs) with what a user changes: { steps, seeds, lr, lrs, stateDtype }, each
+ * optional. The warmup and Adam-2k's K keep their share of the steps; SGD's grid follows lrs
+ * (SGD_SCALE x). stateDtype 'bfloat16' sets every arm's optimizer state to bfloat16; 'float32',
+ * the default, leaves no key (the default setup, jobs and results.json stay as they were).
  * Throws a RangeError naming the option and the bad value; `base` is never modified.
  */
-export function setupOf(base, { steps, seeds, lr, lrs } = {}) {
+export function setupOf(base, { steps, seeds, lr, lrs, stateDtype } = {}) {
   const s = { ...base };
+  if (stateDtype !== undefined) {
+    if (!STATE_DTYPES.includes(stateDtype))
+      throw new RangeError(`setupOf: stateDtype must be one of ${STATE_DTYPES.join(', ')}, got ${stateDtype}`);
+    if (stateDtype === 'float32') delete s.stateDtype;
+    else s.stateDtype = stateDtype;
+  }
   if (steps !== undefined) {
     if (!Number.isInteger(steps) || steps < 1 || steps > 100_000)
       throw new RangeError(`setupOf: steps must be an integer in [1, 100000], got ${steps}`);
@@ -68,6 +79,7 @@ export function jobsOf(setup) {
     curveEvery: setup.curveEvery,
     adamEpsRatio: setup.adamEpsRatio,
     paperEps: setup.paperEps,
+    ...(setup.stateDtype ? { stateDtype: setup.stateDtype } : {}),
   };
   const jobs = [];
   for (const seed of setup.seeds) {

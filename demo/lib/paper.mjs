@@ -50,7 +50,7 @@ export function medianAbs(grads, total) {
 
 /**
  * job: { arm, lr, seed, steps, batch, model, task, betas, warmupSteps, secondMomentSteps,
- *        curveEvery, deltaSteps (0: none), medianDeltaSteps, adamEpsRatio, paperEps }
+ *        curveEvery, deltaSteps (0: none), medianDeltaSteps, adamEpsRatio, paperEps, stateDtype? }
  * hooks: onStep(t, loss, opt, params), onCurve([t, loss]) per curve point, onDeltas(t, histogram)
  * for each of the first deltaSteps steps: what the page draws as the run goes.
  * Returns { arm, lr, seed, loss (mean training loss of the last `tail` steps), heldOut, curve,
@@ -64,7 +64,9 @@ export async function trainRun(job, hooks = {}) {
   const dataRng = mulberry32(job.seed * 7919 + 1);
   const arm = ARMS[job.arm];
   if (!arm) throw new RangeError(`unknown arm ${job.arm}`);
-  const opt = await arm.make({ lr: job.lr, betas: job.betas ?? [0.9, 0.999], backend: job.backend ?? 'auto' }, job);
+  const options = { lr: job.lr, betas: job.betas ?? [0.9, 0.999], backend: job.backend ?? 'auto' };
+  if (job.stateDtype) options.stateDtype = job.stateDtype; // 'bfloat16': m, v in 2 bytes each (default float32)
+  const opt = await arm.make(options, job);
   const params = spec.map((t) => opt.addParam(t.init(initRng)));
   const weights = params.map((p) => p.data); // after every addParam: memory growth detaches views
   const grads = params.map((p) => p.grad);

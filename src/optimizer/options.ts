@@ -242,6 +242,7 @@ function validateThreads(x: unknown): number | 'auto' {
 }
 
 const STEP_OPTION_KEYS = ['skipNonFinite', 'maxGradNorm'] as const;
+const CREATE_ONLY_KEYS = ['backend', 'threads', 'ema', 'accumulate', 'stateDtype', 'stateSeed'] as const;
 
 /** Validates the `ema` option: null (none) or its normalised options. */
 export function validateEma(x: unknown): Required<EmaOptions> | null {
@@ -300,15 +301,7 @@ export function resolveCreateOptions(options: RAdamOptions | undefined, base: Hy
     for (const k of STEP_OPTION_KEYS) if (k in options) guards[k] = options[k];
   return {
     choice: validateBackend(options?.backend),
-    hp: resolveGroupOptions(options, base, [
-      'backend',
-      'threads',
-      'ema',
-      'accumulate',
-      'stateDtype',
-      'stateSeed',
-      ...STEP_OPTION_KEYS,
-    ]),
+    hp: resolveGroupOptions(options, base, [...CREATE_ONLY_KEYS, ...STEP_OPTION_KEYS]),
     guards: validateStepOptions(options !== null && typeof options === 'object' ? guards : undefined, 'RAdam'),
     threads: validateThreads(options?.threads),
     ema: validateEma(options?.ema),

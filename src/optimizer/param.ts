@@ -6,6 +6,9 @@ import type { GroupRecord } from '../pipeline/step.js';
 import type { Slot } from '../pipeline/table.js';
 import { defineGroupAccessors, type GroupAccessors, type Hyperparameters } from './options.js';
 import type { RAdam } from './radam.js';
+import { formatValue } from '../util/format-value.js';
+
+const STATE_ARRAYS = { expAvg: P_EXP_AVG, expAvgSq: P_EXP_AVG_SQ, maxExpAvgSq: P_MAX_EXP_AVG_SQ } as const;
 
 /** A parameter's initial values, or its length (zeros). */
 export type ParamInit = Float32Array | Float64Array | readonly number[] | number;
@@ -58,10 +61,11 @@ export class Param {
    * `'maxExpAvgSq'` without amsgrad. Like every view, re-read it after the memory grew.
    */
   stateWords(name: 'expAvg' | 'expAvgSq' | 'maxExpAvgSq'): Uint16Array | null {
-    const k = { expAvg: P_EXP_AVG, expAvgSq: P_EXP_AVG_SQ, maxExpAvgSq: P_MAX_EXP_AVG_SQ }[name];
-    if (k === undefined)
-      throw new TypeError(`stateWords: unknown state ${JSON.stringify(name)} (expected 'expAvg', 'expAvgSq' or 'maxExpAvgSq')`);
-    return this.group.optimizer._words(this._slot, k);
+    const table = this.group.optimizer._table();
+    const k = STATE_ARRAYS[name];
+    if (!Object.hasOwn(STATE_ARRAYS, name))
+      throw new TypeError(`stateWords: unknown state ${formatValue(name)} (expected 'expAvg', 'expAvgSq' or 'maxExpAvgSq')`);
+    return table.words(this._slot, k);
   }
   /** The exponential moving average of the values with the `ema` option, else null. */
   get ema(): Float32Array | null {
@@ -69,11 +73,13 @@ export class Param {
   }
 
   private view(k: number): Float32Array | null {
-    return this.group.optimizer._view(this._slot, k);
+    return this.group.optimizer._table().view(this._slot, k);
   }
 
+  // A state array as float32: the live view, or with bfloat16 state a widened copy.
   private state(k: number): Float32Array | null {
-    return this.group.optimizer._state(this._slot, k);
+    const table = this.group.optimizer._table();
+    return table.bf16 ? table.readState(this._slot, k) : table.view(this._slot, k);
   }
 }
 

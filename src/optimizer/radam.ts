@@ -315,20 +315,9 @@ export class RAdam {
     this._groups.length = 0;
   }
 
-  /** @internal a live view of one of a param's arrays (P_*) */
-  _view(slot: Slot, k: number): Float32Array | null {
-    return this._check().parts.table.view(slot, k);
-  }
-
-  /** @internal a state array (P_*) as float32: the live view, or with bfloat16 state a widened copy */
-  _state(slot: Slot, k: number): Float32Array | null {
-    const { table } = this._check().parts;
-    return table.bf16 ? table.readState(slot, k) : table.view(slot, k);
-  }
-
-  /** @internal a state array's bfloat16 words (a live view), or null */
-  _words(slot: Slot, k: number): Uint16Array | null {
-    return this._check().parts.table.words(slot, k);
+  /** @internal the step table (a param's views and state) */
+  _table(): StepTable {
+    return this._check().parts.table;
   }
 
   /** @internal throws when disposed, or while a stepAsync() is running (the workers are writing) */

@@ -1,14 +1,17 @@
 // The binary checkpoint format of RAdam.saveState / loadState (little-endian):
 //   0   "RDAM"                      magic
-//   4   u16 version (1)            u16 flags (bit 0: param values included; bit 1: Lookahead state;
-//                                  bit 2: EMA; bit 3: accumulated gradients)
+//   4   u16 version (2)            u16 flags (bit 0: param values included; bit 1: Lookahead state;
+//                                  bit 2: EMA; bit 3: accumulated gradients; bit 4: bfloat16 state)
 //   8   u32 header length H        then H bytes of UTF-8 JSON:
-//                                  { groups, sizes, steps, amsgrad, lookahead?, ema?, accumulate? }
+//                                  { groups, sizes, steps, amsgrad, lookahead?, ema?, accumulate?, bfloat16? }
 //   ..  zero padding to a multiple of 4
-//   ..  float32 arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq], [values], [slow weights:
-//       not for a param whose header.lookahead.fresh is true, which has none yet],
+//   ..  arrays, param by param: expAvg, expAvgSq, [maxExpAvgSq] (float32, or with bit 4 the raw
+//       bfloat16 words, each array zero-padded to a multiple of 4 bytes), then float32: [values],
+//       [slow weights: not for a param whose header.lookahead.fresh is true, which has none yet],
 //       [ema], [accum: only the params whose header.accumulate.pending is true]
 //   end u32 CRC-32 of every byte before it
+//
+// Version 1 (before bfloat16 state) is the same without bit 4: it still loads.
 //
 // The header's groups are stateDict's (keyed by the option names of src/optimizer/options.ts); a key
 // missing from an earlier checkpoint gets its default when the state dict is loaded.
@@ -19,14 +22,17 @@ import { checkStateDict, stateDict, type GroupState, type RAdamStateDict } from 
 import type { OptimizerParts } from '../pipeline/step.js';
 import { P_PARAM } from '../pipeline/layout.js';
 import { isDetached, isTypedArray } from '../optimizer/validate.js';
+import { fromBf16, toBf16 } from '../math/bf16.js';
 
 const MAGIC = 0x4d414452; // "RDAM" read as a little-endian u32
-const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 const FLAG_PARAMS = 1;
 const FLAG_LOOKAHEAD = 2;
 const FLAG_EMA = 4;
 const FLAG_ACCUM = 8;
-const KNOWN_FLAGS = FLAG_PARAMS | FLAG_LOOKAHEAD | FLAG_EMA | FLAG_ACCUM;
+const FLAG_BF16 = 16;
+const KNOWN_FLAGS = FLAG_PARAMS | FLAG_LOOKAHEAD | FLAG_EMA | FLAG_ACCUM | FLAG_BF16;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** Lookahead's part of a checkpoint. */
@@ -61,7 +67,11 @@ interface Header {
   lookahead?: { k: number; alpha: number; counter: number; fresh?: boolean[] };
   ema?: { decay: number; warmup: boolean };
   accumulate?: { k: number; accumulated: number; pending: boolean[] };
+  bfloat16?: { seed: number };
 }
+
+/** Bytes of a bfloat16 array of n elements in the body: padded to keep the next array 4-byte aligned. */
+const wordBytes = (n: number) => Math.ceil(n / 2) * 4;
 
 function encodeCheckpoint(
   sd: RAdamStateDict,
@@ -83,33 +93,43 @@ function encodeCheckpoint(
   if (sd.ema) header.ema = sd.ema;
   const withAccum = sd.state.some((s) => s.accum);
   if (sd.accumulate) header.accumulate = { ...sd.accumulate, pending: sd.state.map((s) => s.accum !== undefined) };
+  // bfloat16 state: its words, as the optimizer holds them (the dict's float32 values round back exactly).
+  const bf16 = sd.bfloat16 !== undefined;
+  if (sd.bfloat16) header.bfloat16 = { seed: sd.bfloat16.seed };
+  const moment = (a: Float32Array) => (bf16 ? toBf16(a) : a);
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = Math.ceil((12 + json.length) / 4) * 4;
   const arrays = sd.state.flatMap((s, i) => [
-    s.expAvg,
-    s.expAvgSq,
-    ...(s.maxExpAvgSq ? [s.maxExpAvgSq] : []),
+    moment(s.expAvg),
+    moment(s.expAvgSq),
+    ...(s.maxExpAvgSq ? [moment(s.maxExpAvgSq)] : []),
     ...(values ? [values[i]] : []),
     ...(la?.slow[i] ? [la.slow[i]] : []),
     ...(s.ema ? [s.ema] : []),
     ...(s.accum ? [s.accum] : []),
   ]);
-  const total = start + arrays.reduce((n, a) => n + a.length * 4, 0) + 4;
+  const bodyBytes = (a: Float32Array | Uint16Array) => (a instanceof Uint16Array ? wordBytes(a.length) : a.byteLength);
+  const total = start + arrays.reduce((n, a) => n + bodyBytes(a), 0) + 4;
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint16(4, CHECKPOINT_VERSION, true);
   const flags =
-    (values ? FLAG_PARAMS : 0) | (la ? FLAG_LOOKAHEAD : 0) | (sd.ema ? FLAG_EMA : 0) | (withAccum ? FLAG_ACCUM : 0);
+    (values ? FLAG_PARAMS : 0) |
+    (la ? FLAG_LOOKAHEAD : 0) |
+    (sd.ema ? FLAG_EMA : 0) |
+    (withAccum ? FLAG_ACCUM : 0) |
+    (bf16 ? FLAG_BF16 : 0);
   view.setUint16(6, flags, true);
   view.setUint32(8, json.length, true);
   bytes.set(json, 12);
   let at = start;
   for (const a of arrays) {
-    if (LITTLE_ENDIAN) {
-      bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
-      at += a.byteLength;
-    } else for (let i = 0; i < a.length; i++, at += 4) view.setFloat32(at, a[i], true);
+    const end = at + bodyBytes(a);
+    if (LITTLE_ENDIAN) bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    else if (a instanceof Uint16Array) for (let i = 0; i < a.length; i++) view.setUint16(at + 2 * i, a[i], true);
+    else for (let i = 0; i < a.length; i++) view.setFloat32(at + 4 * i, a[i], true);
+    at = end; // the padding after an odd-length bfloat16 array stays zero
   }
   view.setUint32(at, crc32(bytes.subarray(0, at)), true);
   return bytes;
@@ -145,12 +165,13 @@ function decodeCheckpoint(input: unknown): {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new TypeError(`${where}: not a radam-wasm checkpoint (no "RDAM" magic)`);
   const version = view.getUint16(4, true);
-  if (version !== CHECKPOINT_VERSION)
+  if (!READABLE_VERSIONS.includes(version))
     throw new RangeError(
-      `${where}: checkpoint version ${version}, this radam-wasm reads version ${CHECKPOINT_VERSION}`,
+      `${where}: checkpoint version ${version}, this radam-wasm reads versions ${READABLE_VERSIONS.join(' and ')}`,
     );
   const flags = view.getUint16(6, true);
-  if (flags & ~KNOWN_FLAGS) throw new TypeError(`${where}: corrupt checkpoint (unknown flags ${flags})`);
+  if (flags & ~(version === 1 ? KNOWN_FLAGS & ~FLAG_BF16 : KNOWN_FLAGS))
+    throw new TypeError(`${where}: corrupt checkpoint (unknown flags ${flags})`);
   const jsonLength = view.getUint32(8, true);
   const start = Math.ceil((12 + jsonLength) / 4) * 4;
   if (start + 4 > bytes.length)
@@ -185,7 +206,8 @@ function decodeCheckpoint(input: unknown): {
         Array.isArray(header.accumulate.pending) &&
         header.accumulate.pending.length === header.sizes.length &&
         header.accumulate.pending.every((b) => typeof b === 'boolean'))) &&
-    ((flags & FLAG_ACCUM) === 0) === !header.accumulate?.pending.some((p) => p === true);
+    ((flags & FLAG_ACCUM) === 0) === !header.accumulate?.pending.some((p) => p === true) &&
+    ((flags & FLAG_BF16) === 0 ? header.bfloat16 === undefined : isObject(header.bfloat16));
   if (!ok) throw new TypeError(`${where}: corrupt checkpoint (its header is malformed)`);
   // Each param's amsgrad flag must be its group's (it decides the layout of the arrays).
   header.groups.forEach((g) =>
@@ -196,19 +218,14 @@ function decodeCheckpoint(input: unknown): {
   );
   const withParams = (flags & FLAG_PARAMS) !== 0,
     withLookahead = (flags & FLAG_LOOKAHEAD) !== 0,
-    withEma = (flags & FLAG_EMA) !== 0;
+    withEma = (flags & FLAG_EMA) !== 0,
+    bf16 = (flags & FLAG_BF16) !== 0;
   const pending = (i: number) => header.accumulate?.pending[i] === true;
   const slowSaved = (i: number) => withLookahead && header.lookahead?.fresh?.[i] !== true;
   const perParam = header.sizes.map(
     (n, i) =>
-      n *
-      4 *
-      (2 +
-        (header.amsgrad[i] ? 1 : 0) +
-        (withParams ? 1 : 0) +
-        (slowSaved(i) ? 1 : 0) +
-        (withEma ? 1 : 0) +
-        (pending(i) ? 1 : 0)),
+      (2 + (header.amsgrad[i] ? 1 : 0)) * (bf16 ? wordBytes(n) : n * 4) +
+      n * 4 * ((withParams ? 1 : 0) + (slowSaved(i) ? 1 : 0) + (withEma ? 1 : 0) + (pending(i) ? 1 : 0)),
   );
   const expected = start + perParam.reduce((a, b) => a + b, 0) + 4;
   if (bytes.length < expected)
@@ -231,11 +248,24 @@ function decodeCheckpoint(input: unknown): {
     }
     return a;
   };
+  // bfloat16 words, widened (exactly) to the float32 values the state dict carries.
+  const nextMoment = (n: number) => {
+    if (!bf16) return next(n);
+    const w = new Uint16Array(n);
+    if (LITTLE_ENDIAN) new Uint8Array(w.buffer).set(bytes.subarray(at, at + n * 2));
+    else for (let i = 0; i < n; i++) w[i] = view.getUint16(at + 2 * i, true);
+    at += wordBytes(n);
+    return fromBf16(w);
+  };
   const values: Float32Array[] = [],
     slow: (Float32Array | null)[] = [];
   const state = header.sizes.map((n, i) => {
-    const s: RAdamStateDict['state'][number] = { step: header.steps[i], expAvg: next(n), expAvgSq: next(n) };
-    if (header.amsgrad[i]) s.maxExpAvgSq = next(n);
+    const s: RAdamStateDict['state'][number] = {
+      step: header.steps[i],
+      expAvg: nextMoment(n),
+      expAvgSq: nextMoment(n),
+    };
+    if (header.amsgrad[i]) s.maxExpAvgSq = nextMoment(n);
     if (withParams) values.push(next(n));
     if (withLookahead) slow.push(slowSaved(i) ? next(n) : null);
     if (withEma) s.ema = next(n);
@@ -248,6 +278,7 @@ function decodeCheckpoint(input: unknown): {
   const sd: RAdamStateDict = { format: 'radam-wasm', version: 1, groups: header.groups, state };
   if (header.ema) sd.ema = header.ema;
   if (header.accumulate) sd.accumulate = { k: header.accumulate.k, accumulated: header.accumulate.accumulated };
+  if (header.bfloat16) sd.bfloat16 = { seed: header.bfloat16.seed };
   return {
     sd,
     values: withParams ? values : null,

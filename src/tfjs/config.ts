@@ -15,6 +15,7 @@ import {
   type GroupOptions,
   type Hyperparameters,
   type RAdamOptions,
+  type StateDtype,
   type StepOptions,
 } from '../optimizer/options.js';
 
@@ -68,6 +69,14 @@ export interface RAdamOptimizerConfig extends Omit<GroupOptions, 'lr' | 'betas' 
   /** A weight EMA, `{ decay, warmup? }` (see `withEma`), or null (the default): none. */
   ema?: EmaOptions | null;
   /**
+   * How the optimizer keeps m and v in its own memory: 'float32' (the default) or 'bfloat16' (12
+   * bytes per trained element instead of 16; README, "Memory"). The weights (`getWeights`) carry
+   * float32 values either way.
+   */
+  stateDtype?: StateDtype;
+  /** The seed of bfloat16 state's stochastic rounding, an integer from 0 to 2^32 − 1. Default 0. */
+  stateSeed?: number;
+  /**
    * The radam-wasm kernel: 'simd' (WebAssembly SIMD), 'scalar' (WebAssembly without SIMD), 'js'
    * (plain JavaScript), or 'auto' (the default): simd where the runtime validates it, else scalar,
    * else js. Not the tfjs backend, which the variables stay on.
@@ -85,6 +94,8 @@ export const CONFIG_KEYS: readonly string[] = [
   'skipNonFinite',
   'accumulate',
   'ema',
+  'stateDtype',
+  'stateSeed',
   'backend',
 ];
 
@@ -179,8 +190,8 @@ export function coreOptions(config: unknown, where = 'RAdamOptimizer'): RAdamOpt
   }
   const c = config as RAdamOptimizerConfig & Record<string, unknown>;
   for (const key of RENAMED.keys()) if (c[key] != null) validateRenamed(key, c[key], where);
-  const { maxGradNorm, skipNonFinite, accumulate, ema, backend } = c;
-  return { ...fromTfjsConfig(c), maxGradNorm, skipNonFinite, accumulate, ema, backend };
+  const { maxGradNorm, skipNonFinite, accumulate, ema, stateDtype, stateSeed, backend } = c;
+  return { ...fromTfjsConfig(c), maxGradNorm, skipNonFinite, accumulate, ema, stateDtype, stateSeed, backend };
 }
 
 /** What getConfig returns: every key, so that fromConfig rebuilds the same optimizer. */
@@ -189,6 +200,7 @@ export function tfjsConfigOf(
   guards: Required<StepOptions>,
   accumulate: number,
   ema: Readonly<Required<EmaOptions>> | null,
+  state: { stateDtype: StateDtype; stateSeed: number },
   backend: BackendChoice,
 ): Record<string, unknown> {
   return {
@@ -197,6 +209,8 @@ export function tfjsConfigOf(
     skipNonFinite: guards.skipNonFinite,
     accumulate,
     ema: ema ? { decay: ema.decay, warmup: ema.warmup } : null,
+    stateDtype: state.stateDtype,
+    stateSeed: state.stateSeed,
     backend,
   };
 }

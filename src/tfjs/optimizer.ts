@@ -321,9 +321,10 @@ export class RAdamOptimizer extends tf.Optimizer {
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    const { groups, accumulate, ema, maxGradNorm, skipNonFinite } = this.core;
+    const { groups, accumulate, ema, maxGradNorm, skipNonFinite, stateDtype, stateSeed } = this.core;
     const guards = { maxGradNorm, skipNonFinite };
-    return tfjsConfigOf(groups[0], guards, accumulate, ema, this.backendChoice) as tf.serialization.ConfigDict;
+    const state = { stateDtype, stateSeed };
+    return tfjsConfigOf(groups[0], guards, accumulate, ema, state, this.backendChoice) as tf.serialization.ConfigDict;
   }
 
   /** Releases the optimizer's memory; with the EMA swapped in, the variables get their trained values back first. */

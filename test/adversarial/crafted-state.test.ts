@@ -156,7 +156,7 @@ describe('checkpoints with each header field crafted (valid CRC)', () => {
       const bytes = build({ ...parts, flags: parts.flags ^ (1 << bit) });
       await refusedUnchanged(target.opt, target.la, () => target.la!.loadState(bytes));
     }
-    for (const version of [0, 2, 0xffff]) {
+    for (const version of [0, 3, 0xffff]) {
       const bytes = build({ ...parts, version });
       await refusedUnchanged(target.opt, target.la, () => target.la!.loadState(bytes), /version/);
     }
