@@ -60,9 +60,18 @@ export function srBits(key: number, index: number): number {
   return index & 4 ? h >>> 16 : h & 0xffff;
 }
 
-/** A Float32Array's values as bfloat16 words, rounded to nearest even. */
-export function toBf16(a: ArrayLike<number>, out: Uint16Array = new Uint16Array(a.length)): Uint16Array {
-  for (let i = 0; i < a.length; i++) out[i] = roundNearest(a[i]);
+/**
+ * A Float32Array's values as bfloat16 words for state I/O: rounded to nearest even, and a NaN
+ * keeps its sign and top payload bits (quiet if those are zero), so that every one of the 65,536
+ * words survives widening and coming back. (The step stores a NaN it computes as BF16_NAN.)
+ */
+export function toBf16(a: Float32Array, out: Uint16Array = new Uint16Array(a.length)): Uint16Array {
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const b = bits[i];
+    if ((b & 0x7fffffff) > 0x7f800000) out[i] = (b >>> 16) | ((b & 0x7f0000) === 0 ? 0x40 : 0);
+    else out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  }
   return out;
 }
 

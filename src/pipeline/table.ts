@@ -193,9 +193,8 @@ export class StepTable {
 
   /** A copy of array k as float32 values (bfloat16 words widened: exact), or null when absent. */
   readState(slot: Slot, k: number): Float32Array | null {
-    const w = this.words(slot, k);
-    if (w) return fromBf16(w);
-    return this.view(slot, k)?.slice() ?? null;
+    const a = this.views(slot)[k];
+    return a instanceof Uint16Array ? fromBf16(a) : (a?.slice() ?? null);
   }
 
   /** Sets array k from float32 values (to a bfloat16 array: rounded to nearest even). */

@@ -298,7 +298,8 @@ export function checkStateDict(sd: RAdamStateDict, parts: OptimizerParts, where 
 export function float32Array(a: unknown, size: number, what: string): Float32Array {
   if (isTypedArray(a, 'Float32Array') || isTypedArray(a, 'Float64Array')) {
     if (a.length !== size) throw new RangeError(`${what} has ${a.length} elements, the param has ${size}`);
-    return Float32Array.from(a);
+    // From a Float32Array, a byte copy (NaN payloads kept: bfloat16 state's words come back whole).
+    return isTypedArray(a, 'Float32Array') ? new Float32Array(a) : Float32Array.from(a);
   }
   let items: unknown[];
   if (Array.isArray(a)) items = a;
