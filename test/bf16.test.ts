@@ -64,7 +64,10 @@ describe('the conversions (src/math/bf16.ts)', () => {
       if (wideBits[w] !== (w << 16) >>> 0) wrong.push(w);
       // The step's roundings keep every non-NaN word: its low 16 bits are zero.
       const x = wide[w];
-      if (!Number.isNaN(x) && (roundNearest(x) !== w || roundStochastic(x, 0xffff) !== w || roundStochastic(x, 0) !== w))
+      if (
+        !Number.isNaN(x) &&
+        (roundNearest(x) !== w || roundStochastic(x, 0xffff) !== w || roundStochastic(x, 0) !== w)
+      )
         wrong.push(w);
     }
     expect(wrong).toEqual([]);
@@ -74,15 +77,27 @@ describe('the conversions (src/math/bf16.ts)', () => {
     const edges = [
       0x3f808000, // a tie, even below: down
       0x3f818000, // a tie, odd below: up
-      0x3f807fff, 0x3f808001, // just around a tie
-      0x00008000, 0x00018000, 0x0000ffff, 0x00000001, 0x807fffff, // subnormals (ties, largest, smallest)
+      0x3f807fff,
+      0x3f808001, // just around a tie
+      0x00008000,
+      0x00018000,
+      0x0000ffff,
+      0x00000001,
+      0x807fffff, // subnormals (ties, largest, smallest)
       0x007f8000, // the largest subnormal tie: rounds up into the normals
       0x7f7f0000, // the largest finite bfloat16
       0x7f7f7fff, // just below the tie above it: stays finite
       0x7f7f8000, // the tie above it, odd: to Infinity, as IEEE
-      0x7f7fffff, 0xff7fffff, // the largest float32s: ±Infinity
-      0x7f800000, 0xff800000, 0x00000000, 0x80000000, // ±Infinity, ±0
-      0x7fc00000, 0xffc00000, 0x7f800001, 0x7fffffff, // NaNs
+      0x7f7fffff,
+      0xff7fffff, // the largest float32s: ±Infinity
+      0x7f800000,
+      0xff800000,
+      0x00000000,
+      0x80000000, // ±Infinity, ±0
+      0x7fc00000,
+      0xffc00000,
+      0x7f800001,
+      0x7fffffff, // NaNs
     ];
     for (const b of edges) expect([b, roundNearest(floatOf(b))]).toEqual([b, nearestReference(floatOf(b))]);
     expect(roundNearest(floatOf(0x7f7f8000))).toBe(0x7f80);
@@ -148,8 +163,15 @@ describe('the kernels round as the reference on every backend', () => {
       const r = rng(11);
       const values = [
         ...Array.from({ length: 5000 }, () => floatOf(Math.floor(r() * 2 ** 32))),
-        floatOf(0x3f808000), floatOf(0x3f818000), floatOf(0x7f7f8000), floatOf(0x00008000), Infinity, -Infinity,
-        Number.NaN, -0, 0,
+        floatOf(0x3f808000),
+        floatOf(0x3f818000),
+        floatOf(0x7f7f8000),
+        floatOf(0x00008000),
+        Infinity,
+        -Infinity,
+        Number.NaN,
+        -0,
+        0,
       ];
       const opt = await create({ backend, stateDtype: 'bfloat16', betas: [0, 0], stateSeed: 99, lr: 1e-3 });
       const first = opt.addParam(13); // the second param's global index starts at 16
@@ -204,7 +226,10 @@ describe('bit identity', () => {
   const variants: [string, RAdamOptions][] = [
     ['defaults', {}],
     ['amsgrad, coupled decay', { amsgrad: true, weightDecay: 0.05 }],
-    ['decoupled decay, maximize, flush', { weightDecay: 0.1, decoupledWeightDecay: true, maximize: true, flushSubnormals: true }],
+    [
+      'decoupled decay, maximize, flush',
+      { weightDecay: 0.1, decoupledWeightDecay: true, maximize: true, flushSubnormals: true },
+    ],
     ['ema, clipValue', { ema: { decay: 0.9 }, clipValue: 0.5 }],
     ['Adam (no rectification)', { rectify: false }],
     ['no momentum steps (degenerateToSgd false)', { degenerateToSgd: false, amsgrad: true, ema: { decay: 0.5 } }],
@@ -219,7 +244,7 @@ describe('bit identity', () => {
     });
   }
 
-  it('threads give one thread\'s bits, for ranges cut anywhere (not at multiples of 8)', async () => {
+  it("threads give one thread's bits, for ranges cut anywhere (not at multiples of 8)", async () => {
     for (const options of [{}, { amsgrad: true, ema: { decay: 0.9 } }] as RAdamOptions[]) {
       const one = await run({ ...options, backend: 'simd' }, [5, 1003, 17, 2049], 8);
       const two = await run({ ...options, threads: 2 }, [5, 1003, 17, 2049], 8);
@@ -239,7 +264,9 @@ describe('bit identity', () => {
       `Invalid stateDtype: "float16" (expected 'float32' or 'bfloat16')`,
     );
     for (const bad of [-1, 2 ** 32, 1.5, '1', Number.NaN])
-      await expect(RAdam.create({ stateSeed: bad as number })).rejects.toThrow(/^Invalid stateSeed: .* \(expected an integer from 0 to 4294967295\)$/);
+      await expect(RAdam.create({ stateSeed: bad as number })).rejects.toThrow(
+        /^Invalid stateSeed: .* \(expected an integer from 0 to 4294967295\)$/,
+      );
   });
 });
 
@@ -324,7 +351,9 @@ describe('resume', () => {
       q.stateWords('expAvg')!.fill(0);
       b.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())));
       const nan = (w: number) => (w & 0x7fff) > 0x7f80;
-      expect(Array.from(q.stateWords('expAvg')!)).toEqual(Array.from(p.stateWords('expAvg')!, (w) => (nan(w) ? 0x7fc0 : w)));
+      expect(Array.from(q.stateWords('expAvg')!)).toEqual(
+        Array.from(p.stateWords('expAvg')!, (w) => (nan(w) ? 0x7fc0 : w)),
+      );
       q.stateWords('expAvgSq')!.fill(0);
       b.loadState(a.saveState());
       expect(Array.from(q.stateWords('expAvgSq')!)).toEqual(Array.from(p.stateWords('expAvgSq')!));

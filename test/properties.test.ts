@@ -33,14 +33,16 @@ const run = fc.record({
   ),
   accumulate: fc.integer({ min: 1, max: 4 }),
   lookahead: fc.boolean(),
+  stateDtype: fc.constantFrom('float32', 'bfloat16') as fc.Arbitrary<'float32' | 'bfloat16'>,
+  stateSeed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
   seed: fc.integer({ min: 1, max: 1e6 }),
 });
 type Run = typeof run extends fc.Arbitrary<infer T> ? T : never;
 
 type Built = { opt: RAdam; params: Param[]; la: Lookahead | null };
 async function build(backend: Backend, r: Run): Promise<Built> {
-  const { maxGradNorm, ema, accumulate } = r;
-  const opt = await RAdam.create({ ...r.groups[0], backend, maxGradNorm, ema, accumulate });
+  const { maxGradNorm, ema, accumulate, stateDtype, stateSeed } = r;
+  const opt = await RAdam.create({ ...r.groups[0], backend, maxGradNorm, ema, accumulate, stateDtype, stateSeed });
   const groups = [opt.groups[0], ...r.groups.slice(1).map((g) => opt.addGroup(g))];
   const init = rng(r.seed);
   const params = r.sizes.map((n, i) => groups[i % groups.length].addParam(gradient(init, n)));
@@ -101,7 +103,9 @@ describe('properties', () => {
         const saved = binary ? from.saveState({ includeParams: true }) : structuredClone(from.stateDict());
         const values = first.params.map((p) => p.data.slice());
         first.opt.dispose();
-        const second = await build('js', { ...r, groups: r.groups.map((g) => ({ ...g, lr: 1, eps: 0.25 })) });
+        // Other hyperparameters and another seed: the saved state brings its own.
+        const groups = r.groups.map((g) => ({ ...g, lr: 1, eps: 0.25 }));
+        const second = await build('js', { ...r, groups, stateSeed: (r.stateSeed + 1) >>> 0 });
         const into = second.la ?? second.opt;
         if (binary) into.loadState(saved as Uint8Array);
         else {

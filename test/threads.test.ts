@@ -123,7 +123,7 @@ describe.skipIf(cores < 2)('threads', () => {
     two.opt.dispose();
   });
 
-  it('property: every combination of the EMA, accumulation, clipValue, clipping, Lookahead and secondMomentOnly splits bit-identically', async () => {
+  it('property: every combination of the EMA, accumulation, clipValue, clipping, Lookahead, secondMomentOnly and the state dtype splits bit-identically', async () => {
     const combo = fc.record({
       ema: fc.oneof(
         fc.constant(null),
@@ -135,14 +135,16 @@ describe.skipIf(cores < 2)('threads', () => {
       amsgrad: fc.boolean(),
       lookahead: fc.boolean(),
       secondMomentSteps: fc.integer({ min: 0, max: 3 }),
+      stateDtype: fc.constantFrom('float32', 'bfloat16') as fc.Arbitrary<'float32' | 'bfloat16'>,
       sizes: fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 1, maxLength: 4 }),
       steps: fc.integer({ min: 1, max: 9 }),
     });
     await fc.assert(
       fc.asyncProperty(combo, async (c) => {
-        const { ema, accumulate, maxGradNorm, clipValue, amsgrad } = c;
+        const { ema, accumulate, maxGradNorm, clipValue, amsgrad, stateDtype } = c;
+        const options = { ema, accumulate, maxGradNorm, stateDtype };
         const runs = await Promise.all(
-          [1, 2].map((n) => build(n, [{ lr: 0.05, clipValue, amsgrad }], c.sizes, { ema, accumulate, maxGradNorm })),
+          [1, 2].map((n) => build(n, [{ lr: 0.05, clipValue, amsgrad }], c.sizes, options)),
         );
         const las = runs.map((o) => (c.lookahead ? new Lookahead(o.opt, { k: 2 }) : null));
         const results: string[][] = [[], []];

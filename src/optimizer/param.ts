@@ -64,7 +64,9 @@ export class Param {
     const table = this.group.optimizer._table();
     const k = STATE_ARRAYS[name];
     if (!Object.hasOwn(STATE_ARRAYS, name))
-      throw new TypeError(`stateWords: unknown state ${formatValue(name)} (expected 'expAvg', 'expAvgSq' or 'maxExpAvgSq')`);
+      throw new TypeError(
+        `stateWords: unknown state ${formatValue(name)} (expected 'expAvg', 'expAvgSq' or 'maxExpAvgSq')`,
+      );
     return table.words(this._slot, k);
   }
   /** The exponential moving average of the values with the `ema` option, else null. */

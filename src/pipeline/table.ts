@@ -127,7 +127,9 @@ export class StepTable {
       throw e;
     }
     const offsets = bytes.map((_, j) => bytes.slice(0, j).reduce((a, b) => a + b, 0));
-    const ptrs = Array.from({ length: P_COUNT }, (_, k) => (arrays.includes(k) ? start + offsets[arrays.indexOf(k)] : 0));
+    const ptrs = Array.from({ length: P_COUNT }, (_, k) =>
+      arrays.includes(k) ? start + offsets[arrays.indexOf(k)] : 0,
+    );
     const slot: Slot = {
       owner: {},
       size,
