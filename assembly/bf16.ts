@@ -4,14 +4,19 @@
 // bits are a hash of (the step's key, the element's global index): no generator state, so every
 // backend, thread split and resumed run draws the same bits. src/math/bf16.ts is the JS twin
 // (used by src/backends/js.ts); the SIMD loop handles 8 elements (one i16x8 per state array).
+//
+// Unlike the float32 loops, only the mode (adaptive, or the first steps' three) and coupled decay
+// are compiled apart; amsgrad, flushing and the EMA are branches per 8 elements, taken the same
+// way every time: a quarter of the code of one loop per combination, for a few percent.
 import {
   E_PARAM, E_GRAD, E_EXP_AVG, E_EXP_AVG_SQ, E_MAX_EXP_AVG_SQ, E_GRAD_SCALE, E_L2_WEIGHT_DECAY,
   E_DECOUPLED_DECAY_FACTOR, E_BETA1, E_ONE_MINUS_BETA1, E_BETA2, E_ONE_MINUS_BETA2, E_EPS, E_STEP_SIZE, E_EMA,
-  E_EMA_DECAY, E_ONE_MINUS_EMA_DECAY, E_CLIP_VALUE, E_SR_KEY, E_INDEX,
+  E_EMA_DECAY, E_ONE_MINUS_EMA_DECAY, E_CLIP_VALUE, E_SR_KEY, E_INDEX, E_FLAGS, MODE_MASK, MODE_MOMENTUM,
+  MODE_ADAPTIVE, MODE_SECOND_MOMENT, FLAG_AMSGRAD, FLAG_COUPLED_DECAY, FLAG_FLUSH_SUBNORMALS, FLAG_EMA,
 } from '../src/pipeline/layout';
 import {
-  SecondMoment, on, gradient1, gradient4, firstMoment1, firstMoment4, secondMoment1, secondMoment4, flush1, flush4,
-  paramUpdate1, paramUpdate4,
+  Off, On, Momentum, Adaptive, Early, on, gradient1, gradient4, firstMoment1, firstMoment4, secondMoment1,
+  secondMoment4, flush1, flush4, ema1, ema4, paramUpdate1, paramUpdate4,
 } from './update';
 
 // ---- the conversions and the hash, one element at a time
@@ -87,28 +92,38 @@ import {
 // ---- the loops
 
 // @ts-ignore: decorator
-@inline function elem16<AMS, COUPLED, MODE, FLUSH, EMA>(
-  p: usize, g: usize, m: usize, v: usize, vm: usize, a: usize, r: u32,
+@inline function writesM<MODE>(mode: i32): bool {
+  // Early: MODE_SECOND_MOMENT (Adam-2k's frozen phase) leaves m as it is.
+  return sizeof<MODE>() == sizeof<Adaptive>() || mode != MODE_SECOND_MOMENT;
+}
+
+// @ts-ignore: decorator
+@inline function elem16<COUPLED, MODE>(
+  p: usize, g: usize, m: usize, v: usize, vm: usize, a: usize, r: u32, ams: bool, flush: bool, ema: bool, mode: i32,
   gs: f32, cv: f32, wd: f32, pd: f32, b1: f32, c1: f32, b2: f32, c2: f32, eps: f32, st: f32, ed: f32, ec: f32,
 ): void {
   const pi = load<f32>(p) * pd;
   const gi = gradient1<COUPLED>(load<f32>(g), pi, gs, cv, wd);
   let mi = firstMoment1(widen1(load<u16>(m)), gi, b1, c1);
   let vi = secondMoment1(widen1(load<u16>(v)), gi, b2, c2);
-  if (on<FLUSH>()) { mi = flush1(mi); vi = flush1(vi); }
-  if (sizeof<MODE>() != sizeof<SecondMoment>()) store<u16>(m, nearest1(mi));
+  if (flush) { mi = flush1(mi); vi = flush1(vi); }
+  if (writesM<MODE>(mode)) store<u16>(m, nearest1(mi));
   store<u16>(v, stochastic1(vi, r));
   // The running maximum rounds with v's bits: when v is the maximum both store the same word, and
   // a maximum that v did not reach is stored unchanged (it is a bfloat16 already).
-  if (on<AMS>()) { vi = max<f32>(widen1(load<u16>(vm)), vi); store<u16>(vm, stochastic1(vi, r)); }
-  paramUpdate1<MODE, EMA>(p, a, pi, mi, vi, st, eps, ed, ec);
+  if (ams) { vi = max<f32>(widen1(load<u16>(vm)), vi); store<u16>(vm, stochastic1(vi, r)); }
+  if (sizeof<MODE>() == sizeof<Adaptive>()) {
+    const pn = paramUpdate1<Adaptive, Off>(p, a, pi, mi, vi, st, eps, ed, ec);
+    if (ema) store<f32>(a, ema1(load<f32>(a), pn, ed, ec));
+  } else if (mode == MODE_MOMENTUM) paramUpdate1<Momentum, Off>(p, a, pi, mi, vi, st, eps, ed, ec);
 }
 
 // Eight elements from a global index that is a multiple of 8: p, g, a at byte offset o, the state
 // at o / 2; `h` holds the four hash inputs key + index + (0, 1, 2, 3).
 // @ts-ignore: decorator
-@inline function vec16<AMS, COUPLED, MODE, FLUSH, EMA>(
+@inline function vec16<COUPLED, MODE>(
   p: usize, g: usize, m: usize, v: usize, vm: usize, a: usize, o: usize, h: v128,
+  ams: bool, flush: bool, ema: bool, mode: i32,
   gs: v128, cv: v128, ncv: v128, wd: v128, pd: v128, b1: v128, c1: v128, b2: v128, c2: v128, eps: v128, st: v128,
   ed: v128, ec: v128,
 ): void {
@@ -121,63 +136,98 @@ import {
   const mw = v128.load(m + o2), vw = v128.load(v + o2);
   let m0 = firstMoment4(widenLow(mw), g0, b1, c1), m1 = firstMoment4(widenHigh(mw), g1, b1, c1);
   let v0 = secondMoment4(widenLow(vw), g0, b2, c2), v1 = secondMoment4(widenHigh(vw), g1, b2, c2);
-  if (on<FLUSH>()) { m0 = flush4(m0); m1 = flush4(m1); v0 = flush4(v0); v1 = flush4(v1); }
-  if (sizeof<MODE>() != sizeof<SecondMoment>()) v128.store(m + o2, narrow(nearest4(m0), nearest4(m1)));
+  if (flush) { m0 = flush4(m0); m1 = flush4(m1); v0 = flush4(v0); v1 = flush4(v1); }
+  if (writesM<MODE>(mode)) v128.store(m + o2, narrow(nearest4(m0), nearest4(m1)));
   v128.store(v + o2, narrow(stochastic4(v0, r0), stochastic4(v1, r1)));
-  if (on<AMS>()) {
+  if (ams) {
     const w = v128.load(vm + o2);
     v0 = f32x4.max(widenLow(w), v0);
     v1 = f32x4.max(widenHigh(w), v1);
     v128.store(vm + o2, narrow(stochastic4(v0, r0), stochastic4(v1, r1)));
   }
-  paramUpdate4<MODE, EMA>(p, a, o, p0, m0, v0, st, eps, ed, ec);
-  paramUpdate4<MODE, EMA>(p, a, o + 16, p1, m1, v1, st, eps, ed, ec);
+  if (sizeof<MODE>() == sizeof<Adaptive>()) {
+    const pn0 = paramUpdate4<Adaptive, Off>(p, a, o, p0, m0, v0, st, eps, ed, ec);
+    const pn1 = paramUpdate4<Adaptive, Off>(p, a, o + 16, p1, m1, v1, st, eps, ed, ec);
+    if (ema) {
+      v128.store(a + o, ema4(v128.load(a + o), pn0, ed, ec));
+      v128.store(a + o + 16, ema4(v128.load(a + o + 16), pn1, ed, ec));
+    }
+  } else if (mode == MODE_MOMENTUM) {
+    paramUpdate4<Momentum, Off>(p, a, o, p0, m0, v0, st, eps, ed, ec);
+    paramUpdate4<Momentum, Off>(p, a, o + 16, p1, m1, v1, st, eps, ed, ec);
+  }
+}
+
+/**
+ * Steps one entry with bfloat16 state (FLAG_BF16). In the first steps' modes the EMA is left to
+ * the caller's pass (assembly/radam.ts emaPass), as in the float32 loops.
+ */
+export function step16(e: usize, n: i32, flags: i32): void {
+  const coupled = (flags & FLAG_COUPLED_DECAY) != 0;
+  if ((flags & MODE_MASK) == MODE_ADAPTIVE) {
+    if (coupled) run16<On, Adaptive>(e, n, flags); else run16<Off, Adaptive>(e, n, flags);
+  } else {
+    if (coupled) run16<On, Early>(e, n, flags); else run16<Off, Early>(e, n, flags);
+  }
+}
+
+/** Elements [i, end) of the entry one at a time: the SIMD loop's head and tail, and the scalar build's loop. */
+function scalar16<COUPLED, MODE>(e: usize, i: i32, end: i32, flags: i32): void {
+  const ams = (flags & FLAG_AMSGRAD) != 0, flush = (flags & FLAG_FLUSH_SUBNORMALS) != 0;
+  const ema = sizeof<MODE>() == sizeof<Adaptive>() && (flags & FLAG_EMA) != 0, mode = flags & MODE_MASK;
+  let p = <usize>load<u32>(e, E_PARAM) + (<usize>i << 2);
+  let g = <usize>load<u32>(e, E_GRAD) + (<usize>i << 2);
+  let m = <usize>load<u32>(e, E_EXP_AVG) + (<usize>i << 1);
+  let v = <usize>load<u32>(e, E_EXP_AVG_SQ) + (<usize>i << 1);
+  let vm = <usize>load<u32>(e, E_MAX_EXP_AVG_SQ) + (<usize>i << 1);
+  let a = <usize>load<u32>(e, E_EMA) + (<usize>i << 2);
+  const key = load<u32>(e, E_SR_KEY);
+  let x = load<u32>(e, E_INDEX) + <u32>i; // the global index of element i
+  const gs = load<f32>(e, E_GRAD_SCALE), cv = load<f32>(e, E_CLIP_VALUE);
+  const wd = load<f32>(e, E_L2_WEIGHT_DECAY), pd = load<f32>(e, E_DECOUPLED_DECAY_FACTOR);
+  const b1 = load<f32>(e, E_BETA1), c1 = load<f32>(e, E_ONE_MINUS_BETA1);
+  const b2 = load<f32>(e, E_BETA2), c2 = load<f32>(e, E_ONE_MINUS_BETA2);
+  const eps = load<f32>(e, E_EPS), st = load<f32>(e, E_STEP_SIZE);
+  const ed = load<f32>(e, E_EMA_DECAY), ec = load<f32>(e, E_ONE_MINUS_EMA_DECAY);
+  for (; i < end; i++) {
+    elem16<COUPLED, MODE>(p, g, m, v, vm, a, bits1(key, x), ams, flush, ema, mode, gs, cv, wd, pd, b1, c1, b2, c2, eps, st, ed, ec);
+    p += 4; g += 4; m += 2; v += 2; vm += 2; a += 4; x++;
+  }
 }
 
 // @ts-ignore: decorator
-@inline export function run16<AMS, COUPLED, MODE, FLUSH, EMA>(e: usize, n: i32): void {
-  let p = <usize>load<u32>(e, E_PARAM);
-  let g = <usize>load<u32>(e, E_GRAD);
-  let m = <usize>load<u32>(e, E_EXP_AVG);
-  let v = <usize>load<u32>(e, E_EXP_AVG_SQ);
-  let vm = <usize>load<u32>(e, E_MAX_EXP_AVG_SQ);
-  let a = <usize>load<u32>(e, E_EMA);
-  const key = load<u32>(e, E_SR_KEY);
-  let x = load<u32>(e, E_INDEX); // the global index of element i
-  const gs = load<f32>(e, E_GRAD_SCALE);
+@inline function run16<COUPLED, MODE>(e: usize, n: i32, flags: i32): void {
+  if (!ASC_FEATURE_SIMD) {
+    scalar16<COUPLED, MODE>(e, 0, n, flags);
+    return;
+  }
+  // One element at a time up to a global index that is a multiple of 8 (a thread's range may
+  // start anywhere): the vectors' hash lanes then line up with bits1's pairs.
+  const x0 = load<u32>(e, E_INDEX);
+  let i = min<i32>(n, <i32>((8 - (x0 & 7)) & 7));
+  scalar16<COUPLED, MODE>(e, 0, i, flags);
+  const ams = (flags & FLAG_AMSGRAD) != 0, flush = (flags & FLAG_FLUSH_SUBNORMALS) != 0;
+  const ema = sizeof<MODE>() == sizeof<Adaptive>() && (flags & FLAG_EMA) != 0, mode = flags & MODE_MASK;
+  let p = <usize>load<u32>(e, E_PARAM) + (<usize>i << 2);
+  let g = <usize>load<u32>(e, E_GRAD) + (<usize>i << 2);
+  let m = <usize>load<u32>(e, E_EXP_AVG) + (<usize>i << 1);
+  let v = <usize>load<u32>(e, E_EXP_AVG_SQ) + (<usize>i << 1);
+  let vm = <usize>load<u32>(e, E_MAX_EXP_AVG_SQ) + (<usize>i << 1);
+  let a = <usize>load<u32>(e, E_EMA) + (<usize>i << 2);
+  const vgs = f32x4.splat(load<f32>(e, E_GRAD_SCALE));
   const cv = load<f32>(e, E_CLIP_VALUE);
-  const wd = load<f32>(e, E_L2_WEIGHT_DECAY);
-  const pd = load<f32>(e, E_DECOUPLED_DECAY_FACTOR);
-  const b1 = load<f32>(e, E_BETA1);
-  const c1 = load<f32>(e, E_ONE_MINUS_BETA1);
-  const b2 = load<f32>(e, E_BETA2);
-  const c2 = load<f32>(e, E_ONE_MINUS_BETA2);
-  const eps = load<f32>(e, E_EPS);
-  const st = load<f32>(e, E_STEP_SIZE);
-  const ed = load<f32>(e, E_EMA_DECAY);
-  const ec = load<f32>(e, E_ONE_MINUS_EMA_DECAY);
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    // One element at a time up to a global index that is a multiple of 8 (a thread's range may
-    // start anywhere): the vectors' hash lanes then line up with bits1's pairs.
-    for (; i < n && (x & 7) != 0; i++) {
-      elem16<AMS, COUPLED, MODE, FLUSH, EMA>(p, g, m, v, vm, a, bits1(key, x), gs, cv, wd, pd, b1, c1, b2, c2, eps, st, ed, ec);
-      p += 4; g += 4; m += 2; v += 2; vm += 2; a += 4; x++;
-    }
-    const vgs = f32x4.splat(gs), vcv = f32x4.splat(cv), vncv = f32x4.splat(-cv);
-    const vwd = f32x4.splat(wd), vpd = f32x4.splat(pd);
-    const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
-    const veps = f32x4.splat(eps), vst = f32x4.splat(st), ved = f32x4.splat(ed), vec = f32x4.splat(ec);
-    let h = i32x4.add(i32x4.splat(key + x), i32x4(0, 1, 2, 3));
-    const eight = i32x4.splat(8);
-    for (; i + 8 <= n; i += 8) {
-      vec16<AMS, COUPLED, MODE, FLUSH, EMA>(p, g, m, v, vm, a, 0, h, vgs, vcv, vncv, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, ved, vec);
-      p += 32; g += 32; m += 16; v += 16; vm += 16; a += 32; x += 8;
-      h = i32x4.add(h, eight);
-    }
+  const vcv = f32x4.splat(cv), vncv = f32x4.splat(-cv);
+  const vwd = f32x4.splat(load<f32>(e, E_L2_WEIGHT_DECAY)), vpd = f32x4.splat(load<f32>(e, E_DECOUPLED_DECAY_FACTOR));
+  const vb1 = f32x4.splat(load<f32>(e, E_BETA1)), vc1 = f32x4.splat(load<f32>(e, E_ONE_MINUS_BETA1));
+  const vb2 = f32x4.splat(load<f32>(e, E_BETA2)), vc2 = f32x4.splat(load<f32>(e, E_ONE_MINUS_BETA2));
+  const veps = f32x4.splat(load<f32>(e, E_EPS)), vst = f32x4.splat(load<f32>(e, E_STEP_SIZE));
+  const ved = f32x4.splat(load<f32>(e, E_EMA_DECAY)), vec = f32x4.splat(load<f32>(e, E_ONE_MINUS_EMA_DECAY));
+  let h = i32x4.add(i32x4.splat(load<u32>(e, E_SR_KEY) + x0 + <u32>i), i32x4(0, 1, 2, 3));
+  const eight = i32x4.splat(8);
+  for (; i + 8 <= n; i += 8) {
+    vec16<COUPLED, MODE>(p, g, m, v, vm, a, 0, h, ams, flush, ema, mode, vgs, vcv, vncv, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, ved, vec);
+    p += 32; g += 32; m += 16; v += 16; vm += 16; a += 32;
+    h = i32x4.add(h, eight);
   }
-  for (; i < n; i++) {
-    elem16<AMS, COUPLED, MODE, FLUSH, EMA>(p, g, m, v, vm, a, bits1(key, x), gs, cv, wd, pd, b1, c1, b2, c2, eps, st, ed, ec);
-    p += 4; g += 4; m += 2; v += 2; vm += 2; a += 4; x++;
-  }
+  scalar16<COUPLED, MODE>(e, i, n, flags);
 }

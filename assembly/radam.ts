@@ -14,7 +14,7 @@ import {
   Off, On, Skip, Momentum, SecondMoment, Adaptive, on, gradient1, gradient4, firstMoment1, firstMoment4,
   secondMoment1, secondMoment4, flush1, flush4, ema1, ema4, paramUpdate1, paramUpdate4,
 } from './update';
-import { run16 } from './bf16';
+import { step16 } from './bf16';
 
 /** Steps `count` tensors described by the table at `table` (see src/pipeline/layout.ts). */
 export function step(table: usize, count: i32): void {
@@ -25,17 +25,17 @@ function stepEntry(e: usize): void {
   const n = load<i32>(e, E_SIZE);
   if (n <= 0) return;
   const flags = load<i32>(e, E_FLAGS);
-  // The bfloat16 state's loops (assembly/bf16.ts) are a family of their own: other loads and stores.
-  if (flags & FLAG_BF16) byMode<On>(e, n, flags); else byMode<Off>(e, n, flags);
-}
-
-// @ts-ignore: decorator
-@inline function byMode<HALF>(e: usize, n: i32, flags: i32): void {
   const mode = flags & MODE_MASK;
   const ams = (flags & FLAG_AMSGRAD) != 0;
   const coupled = (flags & FLAG_COUPLED_DECAY) != 0;
   const flush = (flags & FLAG_FLUSH_SUBNORMALS) != 0;
   const ema = (flags & FLAG_EMA) != 0;
+  // The bfloat16 state's loops (assembly/bf16.ts) are a family of their own: other loads and stores.
+  if (flags & FLAG_BF16) {
+    step16(e, n, flags);
+    if (ema && mode != MODE_ADAPTIVE) emaPass(e, n);
+    return;
+  }
   // Instantiate the loop per combination of the options that change the memory traffic or the
   // operation sequence, so the loops carry no per-element branches. (Constant bool arguments to an
   // @inline function are not enough: Binaryen folds such near-identical copies back into one loop
@@ -43,13 +43,13 @@ function stepEntry(e: usize): void {
   // c = +Infinity it is exact identity, and two min/max per vector cost nothing in a loop bound by
   // divide and square root.
   if (mode == MODE_ADAPTIVE) {
-    if (ema) byFlush<Adaptive, On, HALF>(e, n, flush, ams, coupled); else byFlush<Adaptive, Off, HALF>(e, n, flush, ams, coupled);
+    if (ema) byFlush<Adaptive, On>(e, n, flush, ams, coupled); else byFlush<Adaptive, Off>(e, n, flush, ams, coupled);
   } else {
     // The first few steps only (below the threshold): the EMA follows in a pass of its own, with
     // the same operations, rather than doubling these loops' code.
-    if (mode == MODE_MOMENTUM) byFlush<Momentum, Off, HALF>(e, n, flush, ams, coupled);
-    else if (mode == MODE_SECOND_MOMENT) byFlush<SecondMoment, Off, HALF>(e, n, flush, ams, coupled);
-    else byFlush<Skip, Off, HALF>(e, n, flush, ams, coupled);
+    if (mode == MODE_MOMENTUM) byFlush<Momentum, Off>(e, n, flush, ams, coupled);
+    else if (mode == MODE_SECOND_MOMENT) byFlush<SecondMoment, Off>(e, n, flush, ams, coupled);
+    else byFlush<Skip, Off>(e, n, flush, ams, coupled);
     if (ema) emaPass(e, n);
   }
 }
@@ -75,19 +75,14 @@ function emaPass(e: usize, n: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline function byFlush<MODE, EMA, HALF>(e: usize, n: i32, flush: bool, ams: bool, coupled: bool): void {
-  if (flush) byOptions<MODE, On, EMA, HALF>(e, n, ams, coupled); else byOptions<MODE, Off, EMA, HALF>(e, n, ams, coupled);
+@inline function byFlush<MODE, EMA>(e: usize, n: i32, flush: bool, ams: bool, coupled: bool): void {
+  if (flush) byOptions<MODE, On, EMA>(e, n, ams, coupled); else byOptions<MODE, Off, EMA>(e, n, ams, coupled);
 }
 
 // @ts-ignore: decorator
-@inline function byOptions<MODE, FLUSH, EMA, HALF>(e: usize, n: i32, ams: bool, coupled: bool): void {
-  if (ams) { if (coupled) loop<On, On, MODE, FLUSH, EMA, HALF>(e, n); else loop<On, Off, MODE, FLUSH, EMA, HALF>(e, n); }
-  else { if (coupled) loop<Off, On, MODE, FLUSH, EMA, HALF>(e, n); else loop<Off, Off, MODE, FLUSH, EMA, HALF>(e, n); }
-}
-
-// @ts-ignore: decorator
-@inline function loop<AMS, COUPLED, MODE, FLUSH, EMA, HALF>(e: usize, n: i32): void {
-  if (on<HALF>()) run16<AMS, COUPLED, MODE, FLUSH, EMA>(e, n); else run<AMS, COUPLED, MODE, FLUSH, EMA>(e, n);
+@inline function byOptions<MODE, FLUSH, EMA>(e: usize, n: i32, ams: bool, coupled: bool): void {
+  if (ams) { if (coupled) run<On, On, MODE, FLUSH, EMA>(e, n); else run<On, Off, MODE, FLUSH, EMA>(e, n); }
+  else { if (coupled) run<Off, On, MODE, FLUSH, EMA>(e, n); else run<Off, Off, MODE, FLUSH, EMA>(e, n); }
 }
 
 // @ts-ignore: decorator

@@ -12,6 +12,7 @@ export type Skip = u8;
 export type Momentum = u16;
 export type SecondMoment = u64; // only v is written
 export type Adaptive = u32;
+export type Early = v128; // the bfloat16 loops' first steps: skip, momentum or second moment, read at run time
 // @ts-ignore: decorator
 @inline export function on<T>(): bool { return sizeof<T>() == sizeof<On>(); }
 
@@ -88,24 +89,26 @@ export type Adaptive = u32;
   return f32x4.add(f32x4.mul(a, ed), f32x4.mul(pn, ec));
 }
 
-/** The param's (and the EMA's) update from the new moments, as float32: shared with the bfloat16 loops. */
+/** The param's (and the EMA's) update from the new moments, as float32; returns the new value. */
 // @ts-ignore: decorator
-@inline export function paramUpdate1<MODE, EMA>(p: usize, a: usize, pi: f32, mi: f32, vi: f32, st: f32, eps: f32, ed: f32, ec: f32): void {
+@inline export function paramUpdate1<MODE, EMA>(p: usize, a: usize, pi: f32, mi: f32, vi: f32, st: f32, eps: f32, ed: f32, ec: f32): f32 {
   let pn: f32;
   if (sizeof<MODE>() == sizeof<Adaptive>()) { pn = adaptive1(pi, mi, vi, st, eps); store<f32>(p, pn); }
   else if (sizeof<MODE>() == sizeof<Momentum>()) { pn = momentum1(pi, mi, st); store<f32>(p, pn); }
   else pn = load<f32>(p); // no step: the param is untouched
   if (on<EMA>()) store<f32>(a, ema1(load<f32>(a), pn, ed, ec));
+  return pn;
 }
 
 /** paramUpdate1 on four lanes at byte offset `o`. */
 // @ts-ignore: decorator
 @inline export function paramUpdate4<MODE, EMA>(
   p: usize, a: usize, o: usize, pi: v128, mi: v128, vi: v128, st: v128, eps: v128, ed: v128, ec: v128,
-): void {
+): v128 {
   let pn: v128;
   if (sizeof<MODE>() == sizeof<Adaptive>()) { pn = adaptive4(pi, mi, vi, st, eps); v128.store(p + o, pn); }
   else if (sizeof<MODE>() == sizeof<Momentum>()) { pn = momentum4(pi, mi, st); v128.store(p + o, pn); }
   else pn = v128.load(p + o);
   if (on<EMA>()) v128.store(a + o, ema4(v128.load(a + o), pn, ed, ec));
+  return pn;
 }
