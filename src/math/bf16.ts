@@ -17,7 +17,7 @@ export function widen(word: number): number {
 /** A float32 (any number, rounded to float32 first) to bfloat16 with round-to-nearest-even; NaN gives BF16_NAN. */
 export function roundNearest(x: number): number {
   f32[0] = x;
-  if (x !== x) return BF16_NAN;
+  if (Number.isNaN(x)) return BF16_NAN;
   const b = u32[0];
   // Overflow past the largest finite bfloat16 carries into the exponent: ±Infinity, as IEEE rounds.
   return (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
@@ -30,7 +30,7 @@ export function roundNearest(x: number): number {
  */
 export function roundStochastic(x: number, r: number): number {
   f32[0] = x;
-  if (x !== x) return BF16_NAN;
+  if (Number.isNaN(x)) return BF16_NAN;
   return (u32[0] + r) >>> 16;
 }
 
