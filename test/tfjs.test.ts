@@ -158,6 +158,32 @@ describe.each(['cpu', 'wasm'])('RAdamOptimizer on the tfjs %s backend', (backend
     a.get(20)!.forEach((w, k) => expect(Array.from(b.get(20)![k])).toEqual(Array.from(w)));
     expect((loaded.optimizer as RAdamOptimizer).iterations).toBe(40);
   });
+
+  it('stateDtype bfloat16: trains, its weights carry float32 values (bfloat16 ones), model.save / load resumes exactly', async () => {
+    const model = mlp();
+    const optimizer = await RAdamOptimizer.create({ learningRate: 0.01, stateDtype: 'bfloat16', stateSeed: 3 });
+    model.compile({ optimizer, loss: 'meanSquaredError' });
+    const { xs, ys } = data();
+    const loss = (m: tfl.LayersModel) => (m.evaluate(xs, ys) as tf.Scalar).dataSync()[0];
+    const before = loss(model);
+    await train(model, 30);
+    expect(loss(model)).toBeLessThan(0.5 * before);
+    const weights = await optimizer.getWeights();
+    expect(weights.length).toBe(1 + 2 * model.getWeights().length); // iter, every /m, every /v
+    for (const w of weights.slice(1)) {
+      const values = w.tensor.dataSync() as Float32Array;
+      expect([w.name, w.tensor.dtype]).toEqual([w.name, 'float32']);
+      // Widened bfloat16: the low 16 bits are zero.
+      expect(new Uint32Array(values.slice().buffer).every((b) => (b & 0xffff) === 0)).toBe(true);
+    }
+    expect(weights.slice(1).some((w) => (w.tensor.dataSync() as Float32Array).some((x) => x !== 0))).toBe(true);
+    const loaded = await saveAndLoad(model);
+    expect(loaded.optimizer.getConfig()).toMatchObject({ stateDtype: 'bfloat16', stateSeed: 3 });
+    const a = await train(model, 10, [10]),
+      b = await train(loaded, 10, [10]);
+    a.get(10)!.forEach((w, k) => expect(Array.from(b.get(10)![k])).toEqual(Array.from(w)));
+    tf.dispose([xs, ys]);
+  });
 });
 
 describe('RAdamOptimizer conventions', () => {
