@@ -462,3 +462,50 @@ describe('stagnation: beta2 = 0.999, g = 1 for 3,000 steps, then 0.1', () => {
     expect(at(10_000)[3] / at(10_000)[1]).toBeGreaterThan(10);
   });
 });
+
+describe('refusals leave everything as it was', () => {
+  it('a crafted seed, a missing or malformed bfloat16 part, a body of the wrong size: named, nothing changes', async () => {
+    const { opt, params } = await run({ backend: 'js' }, [20], 3);
+    const before = snapshot(params);
+    const sd = opt.stateDict();
+    for (const [seed, message] of [
+      [-1, /loadStateDict: "bfloat16": Invalid stateSeed: -1 \(expected an integer from 0 to 4294967295\)/],
+      ['7', /Invalid stateSeed: "7"/],
+      [2 ** 32, /Invalid stateSeed: 4294967296/],
+    ] as const)
+      expect(() => opt.loadStateDict({ ...sd, bfloat16: { seed: seed as number } })).toThrow(message);
+    expect(() => opt.loadStateDict({ ...sd, bfloat16: null as never })).toThrow(/invalid "bfloat16" null/);
+    expect(opt.stateSeed).toBe(42);
+    // The checkpoint: bit 4 without its header part, and the header part without bit 4.
+    const bytes = opt.saveState();
+    const view = new DataView(bytes.buffer);
+    const flags = view.getUint16(6, true);
+    expect(flags & 16).toBe(16);
+    const crc = (b: Uint8Array) => {
+      // Re-sign the crafted bytes, so that only the crafted field is wrong.
+      const table = Array.from({ length: 256 }, (_, n) => {
+        let c = n;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        return c >>> 0;
+      });
+      let c = 0xffffffff;
+      for (let i = 0; i < b.length - 4; i++) c = table[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+      new DataView(b.buffer).setUint32(b.length - 4, (c ^ 0xffffffff) >>> 0, true);
+      return b;
+    };
+    const without = bytes.slice();
+    new DataView(without.buffer).setUint16(6, flags & ~16, true);
+    expect(() => opt.loadState(crc(without))).toThrow(
+      /corrupt checkpoint \(its header is malformed\)|truncated|unexpected bytes/,
+    );
+    const version1 = bytes.slice();
+    new DataView(version1.buffer).setUint16(4, 1, true);
+    expect(() => opt.loadState(crc(version1))).toThrow('loadState: corrupt checkpoint (unknown flags 16)');
+    expect(snapshot(params)).toEqual(before);
+    // A float32 checkpoint loads into bfloat16 state; a bfloat16 one into float32 state.
+    const f = await run({ stateDtype: 'float32', backend: 'js' }, [20], 3);
+    opt.loadState(f.opt.saveState());
+    f.opt.loadState(bytes);
+    expect(Array.from(f.params[0].expAvg)).toEqual(Array.from(fromBf16(Uint16Array.from(before[0].m))));
+  });
+});
