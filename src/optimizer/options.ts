@@ -205,7 +205,7 @@ export interface RAdamOptions extends GroupOptions, StepOptions {
   backend?: BackendChoice;
   /**
    * How m, v (and vmax) are stored: `'float32'` (torch's bits) or `'bfloat16'`: 12 bytes per param
-   * instead of 16, m rounded to nearest even, v with stochastic rounding (README, "Memory").
+   * instead of 16, m rounded to nearest even, v with stochastic rounding: see [Memory](../../README.md#memory).
    * Default `'float32'`.
    */
   stateDtype?: StateDtype;
