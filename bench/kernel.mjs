@@ -304,7 +304,8 @@ async function benchFused() {
 const VARIANTS_TS = 'bench/unroll/variants.ts';
 const UNROLLS = [1, 2, 4, 8];
 
-const variantsModule = () => ascModule(VARIANTS_TS, log, ['assembly/radam.ts', 'assembly/update.ts', 'src/pipeline/layout.ts']);
+const variantsModule = () =>
+  ascModule(VARIANTS_TS, log, ['assembly/radam.ts', 'assembly/update.ts', 'src/pipeline/layout.ts']);
 
 const view = (mem, ptr, n) => new Float32Array(mem.buffer, ptr, n);
 
