@@ -1,4 +1,5 @@
-// node demo/bf16-study.mjs [--seeds 5] [--steps N] [--shadow-steps 10000] [--out demo/out/bf16]
+// node demo/bf16-study.mjs [--seeds 5] [--steps 400] [--shadow-steps 10000] [--long-seeds 1] [--out demo/out/bf16]
+// (~4 min on 2 cores with the defaults; npm run build first)
 //
 // How good is bfloat16 optimizer state (`stateDtype: 'bfloat16'`: m to nearest even, v by stochastic
 // rounding) against float32 state? Three measurements, written to <out>/study.json and study.md
@@ -6,14 +7,16 @@
 //  (a) training: the demo's Post-LN Transformer task (demo/setup.mjs, lib/paper.mjs's trainRun) with
 //      RAdam and with Adam + warmup at the demo's lr, float32 vs bfloat16 state, seeds 1..--seeds:
 //      final training loss, held-out loss and token accuracy (the demo's 128 fixed sequences).
+//      Long: RAdam for --shadow-steps steps at LONG_LR, seeds 1..--long-seeds, the same figures.
 //  (b) shadow: a float32-state optimizer, a bfloat16-state one, and a float32-state one whose m and v
 //      are rounded to bfloat16 to nearest even after every step ("plain bf16", simulated here), fed
 //      the same gradients from the same params (the float32 one's are copied into the others before
 //      every step, so only the state differs). Two gradient streams: the float32 RAdam's own training
 //      of the Transformer, and a synthetic one (64K params, per-element scales over 4 decades, the
 //      noise dropping 10x at 1/3 and 2/3 of the run). At checkpoints: the cosine of the step's update
-//      Δp against float32's, and ||m - m_f32|| / ||m_f32||, the same for v, and the median over
-//      elements of |v - v_f32| / v_f32 (the norm is dominated by the largest v; the median is not).
+//      Δp against float32's and its size ||Δp|| / ||Δp_f32||, ||m - m_f32|| / ||m_f32||, the same
+//      for v, and the median over elements of |v - v_f32| / v_f32 (the norm is dominated by the
+//      largest v; the median is not).
 //  (c) stagnation: beta2 0.999, g = 1 for 3000 steps then 0.1 for 7000 steps: v of float32,
 //      bfloat16 (stochastic rounding: mean, sd, range over the elements) and plain bf16.
 // The runs go to a pool of worker threads (this same file, as demo/index.mjs's worker.mjs does).
@@ -29,8 +32,8 @@ import { log } from './lib/fdlibm.mjs';
 import { modelConfig, trainRun } from './lib/paper.mjs';
 import { progressBar, runJobs } from './lib/pool.mjs';
 import { mulberry32 } from './lib/rng.mjs';
-import { makeBatch } from './lib/seq-task.mjs';
-import { createWorkspace, lossAndGrad, modelSpec } from './lib/transformer.mjs';
+import { heldOut, makeBatch } from './lib/seq-task.mjs';
+import { createWorkspace, evaluate, lossAndGrad, modelSpec } from './lib/transformer.mjs';
 import { SETUP } from './setup.mjs';
 
 const WORKER_FLAG = 'RADAM_BF16_STUDY_WORKER'; // set by the main thread for its workers only
@@ -38,6 +41,10 @@ export const ARMS = ['radam', 'adam-warmup'];
 export const DTYPES = ['float32', 'bfloat16'];
 export const STAGNATION = { beta2: 0.999, high: 1, low: 0.1, switchAt: 3000, steps: 10_000, size: 4096 };
 export const STAGNATION_AT = [1000, 2000, 3000, 4000, 6000, 10_000];
+// The long runs' lr (the Transformer's shadow and the long training): at the demo's 1.6e-2, and at
+// 8e-3, the model trains in ~1000 steps, then falls back to the uniform prediction (loss ~ln 16)
+// within 2000-5000 steps, with float32 state too; at 4e-3 it stays trained over 10^4 steps.
+export const LONG_LR = 4e-3;
 
 // ---- pure helpers (test/bf16-study.test.ts) ---------------------------------------------------------
 
@@ -45,8 +52,8 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 /** x rounded to float32, then to bfloat16 to nearest, ties to even (NaN stays NaN), as a number. */
 export function roundBf16(x) {
+  if (Number.isNaN(x)) return Number.NaN;
   f32[0] = x;
-  if (x !== x) return Number.NaN;
   const b = u32[0];
   u32[0] = (((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) << 16) >>> 0;
   return f32[0];
@@ -82,6 +89,13 @@ export function cosine(a, b) {
     bb += b[i] * b[i];
   }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : Number.NaN;
+}
+
+/** The Euclidean norm, in float64. */
+export function norm(a) {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
 }
 
 /** ||x - ref|| / ||ref|| in float64 (NaN if ref is zero). */
@@ -140,11 +154,11 @@ export const cosText = (c) => (Number.isNaN(c) ? 'n/a' : `${c.toFixed(6)} (1 −
 
 /** One standard normal per call, Marsaglia's polar method (fdlibm's log: the same bits in every engine). */
 function normals(rng) {
-  let spare = Number.NaN;
+  let spare = null;
   return () => {
-    if (spare === spare) {
+    if (spare !== null) {
       const z = spare;
-      spare = Number.NaN;
+      spare = null;
       return z;
     }
     let u, v, s;
@@ -207,6 +221,7 @@ async function shadowTrio(inits, options) {
       const v = { ref: state(ref, 'expAvgSq'), bf16: state(bf16, 'expAvgSq'), rne: state(rne, 'expAvgSq') };
       const of = (k) => ({
         cos: cosine(d[k], d.ref),
+        stepRatio: norm(d[k]) / norm(d.ref), // the size of the step against float32's: cos ignores it
         mRelErr: relErr(m[k], m.ref),
         vRelErr: relErr(v[k], v.ref),
         vMedianRelErr: medianRelErr(v[k], v.ref),
@@ -232,21 +247,30 @@ async function shadowModel({ seed, steps, lr, model, task, batch, betas }) {
   const ws = createWorkspace(cfg);
   const at = new Set(checkpointsOf(steps));
   const checkpoints = [];
+  const tail = Math.max(1, Math.round(steps / 10));
   let window = 0,
-    since = 0;
+    since = 0,
+    tailLoss = 0;
   for (let t = 1; t <= steps; t++) {
     const loss = lossAndGrad(cfg, trio.ref.data, trio.ref.grad, makeBatch(dataRng, cfg), ws);
+    if (!Number.isFinite(loss)) throw new Error(`shadow: the float32 run diverged at step ${t} (lr ${lr})`);
     window += loss;
     since++;
+    if (t > steps - tail) tailLoss += loss / tail;
     const r = trio.step(at.has(t));
     if (r) {
-      checkpoints.push({ step: t, loss: window / since, ...r }); // loss: the reference's mean minibatch loss since the last checkpoint
+      // loss: the float32 run's mean minibatch loss since the previous checkpoint
+      checkpoints.push({ step: t, loss: window / since, ...r });
       window = since = 0;
     }
   }
+  // The float32 run is trainRun's RAdam run for this seed and lr, bit for bit (same streams, same
+  // kernel): its final figures, defined as trainRun's, are the long comparison's float32 side.
+  const held = evaluate(cfg, trio.ref.data, heldOut(cfg, 128), ws);
   const { total, memoryBytes } = trio;
   trio.dispose();
-  return { params: total, memoryBytes, checkpoints };
+  const final = { loss: tailLoss, heldOut: { loss: held.loss, tokenAccuracy: held.tokenAccuracy } };
+  return { params: total, memoryBytes, checkpoints, final };
 }
 
 /** (b) on the synthetic stream: g_i ~ N(0, (s(t) sigma_i)^2), sigma_i log-uniform over [1e-5, 1e-1]. */
@@ -320,7 +344,7 @@ export function studyMarkdown(study) {
   const lines = [
     '# bfloat16 optimizer state against float32',
     '',
-    `\`node demo/bf16-study.mjs --seeds ${args.seeds} --steps ${args.steps} --shadow-steps ${args.shadowSteps}\``,
+    `\`node demo/bf16-study.mjs --seeds ${args.seeds} --steps ${args.steps} --shadow-steps ${args.shadowSteps} --long-seeds ${args.longSeeds}\``,
     '(written by it: demo/bf16-study.mjs says what each part measures).',
     '',
     `## (a) Training: the demo's Post-LN Transformer, ${args.steps} steps, lr ${setup.lr}, seeds 1-${args.seeds}`,
@@ -344,19 +368,38 @@ export function studyMarkdown(study) {
       `- ${a.label}: ${a.seeds.map((s, i) => `seed ${s} ${num(a.float32.loss.values[i])} / ${num(a.bfloat16.loss.values[i])}`).join(', ')}`,
     );
   }
+  if (study.long.runs.length) {
+    const L = study.long;
+    lines.push(
+      '',
+      `## (a, long) Training: RAdam, lr ${L.lr}, ${L.steps} steps, seed${args.longSeeds > 1 ? `s 1-${args.longSeeds}` : ' 1'}`,
+      '',
+      `The same model and task, ${L.steps} steps at lr ${L.lr} (at the demo's lr the model falls back to the uniform prediction within a few thousand steps, float32 state too). Final training loss and held-out as in (a).`,
+      '',
+      '| seed | state | final training loss | held-out loss | held-out token accuracy |',
+      '|---|---|---|---|---|',
+      ...L.runs.map(
+        (r) =>
+          `| ${r.seed} | ${r.stateDtype} | ${num(r.loss)} | ${num(r.heldOut?.loss)} | ${num(r.heldOut?.tokenAccuracy)} |`,
+      ),
+    );
+  }
   const shadowTable = (name, s, extra) => {
     lines.push(
       '',
       `## (b) Shadow, ${name}`,
       '',
-      `${s.params} params; optimizer memory ${s.memoryBytes.float32} bytes with float32 state, ${s.memoryBytes.bfloat16} with bfloat16. Per checkpoint: cos(Δp, Δp_f32) of that step's update, from identical params and gradients; ||m − m_f32|| / ||m_f32||, the same for v; the median over elements of |v − v_f32| / v_f32. "bf16": this library's bfloat16 state (m nearest even, v stochastic); "RNE": both rounded to nearest even.`,
+      `${s.params} params; optimizer memory ${s.memoryBytes.float32} bytes with float32 state, ${s.memoryBytes.bfloat16} with bfloat16. Per checkpoint: cos(Δp, Δp_f32) of that step's update, from identical params and gradients, and its size ||Δp|| / ||Δp_f32||; ||m − m_f32|| / ||m_f32||, the same for v; the median over elements of |v − v_f32| / v_f32. "bf16": this library's bfloat16 state (m nearest even, v stochastic); "RNE": both rounded to nearest even (m is the same in both).`,
       '',
-      `| step | ${extra.head} | cos bf16 | cos RNE | m err bf16 | m err RNE | v err bf16 | v err RNE | v median err bf16 | v median err RNE |`,
-      `|---|---|${'---|'.repeat(8)}`,
-      ...s.checkpoints.map(
-        (c) =>
-          `| ${c.step} | ${extra.cell(c)} | ${cosText(c.bf16.cos)} | ${cosText(c.rne.cos)} | ${num(c.bf16.mRelErr, 3)} | ${num(c.rne.mRelErr, 3)} | ${num(c.bf16.vRelErr, 3)} | ${num(c.rne.vRelErr, 3)} | ${num(c.bf16.vMedianRelErr, 3)} | ${num(c.rne.vMedianRelErr, 3)} |`,
-      ),
+      `| step | ${extra.head} | cos bf16 | cos RNE | size bf16 | size RNE | m err bf16 (= RNE) | v err bf16 | v err RNE | v median err bf16 | v median err RNE |`,
+      `|---|---|${'---|'.repeat(9)}`,
+      ...s.checkpoints.map((c) => {
+        const m =
+          c.bf16.mRelErr === c.rne.mRelErr
+            ? num(c.bf16.mRelErr, 3)
+            : `${num(c.bf16.mRelErr, 3)} / ${num(c.rne.mRelErr, 3)}`;
+        return `| ${c.step} | ${extra.cell(c)} | ${cosText(c.bf16.cos)} | ${cosText(c.rne.cos)} | ${num(c.bf16.stepRatio)} | ${num(c.rne.stepRatio)} | ${m} | ${num(c.bf16.vRelErr, 3)} | ${num(c.rne.vRelErr, 3)} | ${num(c.bf16.vMedianRelErr, 3)} | ${num(c.rne.vMedianRelErr, 3)} |`;
+      }),
     );
   };
   shadowTable(
@@ -393,24 +436,27 @@ if (main) {
       seeds: { type: 'string', default: '5' },
       steps: { type: 'string', default: String(SETUP.steps) },
       'shadow-steps': { type: 'string', default: '10000' },
+      'long-seeds': { type: 'string', default: '1' },
       out: { type: 'string' },
     },
   });
   const int = (flag, lo, hi) => {
     const x = Number(args[flag]);
-    if (!Number.isInteger(x) || x < lo || x > hi) throw new RangeError(`bf16-study: --${flag} takes an integer in [${lo}, ${hi}], got '${args[flag]}'`);
+    if (!Number.isInteger(x) || x < lo || x > hi)
+      throw new RangeError(`bf16-study: --${flag} takes an integer in [${lo}, ${hi}], got '${args[flag]}'`);
     return x;
   };
   const K = int('seeds', 1, 100);
   const steps = int('steps', 1, 100_000);
   const shadowSteps = int('shadow-steps', 1, 1_000_000);
+  const longSeeds = int('long-seeds', 0, 100);
   const here = path.dirname(fileURLToPath(import.meta.url));
   const out = path.resolve(args.out ?? path.join(here, 'out', 'bf16'));
   const seeds = Array.from({ length: K }, (_, i) => i + 1);
   const setupOfDtype = (d) => setupOf(SETUP, { steps, seeds, stateDtype: d });
   const base = setupOfDtype('float32');
 
-  const shadowModelJob = { kind: 'shadow-model', seed: 1, steps: shadowSteps, lr: base.lr };
+  const shadowModelJob = { kind: 'shadow-model', seed: 1, steps: shadowSteps, lr: LONG_LR };
   Object.assign(shadowModelJob, { model: base.model, task: base.task, batch: base.batch, betas: base.betas });
   const syntheticJob = { kind: 'shadow-synthetic', seed: 20240601, steps: shadowSteps, size: 65_536, lr: 1e-3 };
   syntheticJob.betas = [0.9, 0.999];
@@ -420,11 +466,21 @@ if (main) {
       .filter((j) => ARMS.includes(j.arm) && j.lr === base.lr)
       .map((j) => ({ ...j, kind: 'train', dtype: d })),
   );
-  // The longest first: the shadow of the Transformer runs while the other thread takes the rest.
-  const jobs = [shadowModelJob, syntheticJob, stagnationJob, ...trainJobs];
+  // The long runs: RAdam for shadowSteps steps at LONG_LR, bfloat16 against float32, seeds 1..longSeeds.
+  // Seed 1's float32 run is the Transformer shadow's float32 optimizer (the same run): not run twice.
+  const longSeedList = Array.from({ length: longSeeds }, (_, i) => i + 1);
+  const longJobs = longSeeds
+    ? DTYPES.flatMap((d) =>
+        jobsOf(setupOf(SETUP, { steps: shadowSteps, seeds: longSeedList, lr: LONG_LR, stateDtype: d }))
+          .filter((j) => j.arm === 'radam' && j.lr === LONG_LR && !(d === 'float32' && j.seed === shadowModelJob.seed))
+          .map((j) => ({ ...j, kind: 'train', dtype: d, long: true, deltaSteps: 0, medianDeltaSteps: 0 })),
+      )
+    : [];
+  // The longest first: the Transformer's shadow and the long runs, while the other thread takes the rest.
+  const jobs = [shadowModelJob, ...longJobs, syntheticJob, stagnationJob, ...trainJobs];
   const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 4));
   console.log(
-    `bf16 study: ${trainJobs.length} training runs (${steps} steps), 2 shadow runs of ${shadowSteps} steps, the stagnation scenario; ${threads} threads`,
+    `bf16 study: ${trainJobs.length} training runs (${steps} steps), ${longJobs.length} long ones and 2 shadow runs (${shadowSteps} steps), the stagnation scenario; ${threads} threads`,
   );
   process.env[WORKER_FLAG] = '1';
   const t0 = performance.now();
@@ -437,24 +493,36 @@ if (main) {
   for (const arm of ARMS) {
     const by = (d) => trainJobs.filter((j) => j.arm === arm && j.dtype === d).sort((a, b) => a.seed - b.seed);
     const rs = Object.fromEntries(DTYPES.map((d) => [d, by(d).map(resultOf)]));
-    const metric = (r, key) => (key === 'loss' ? r.loss : (r.heldOut?.[key] ?? Number.NaN));
-    const keys = { loss: 'loss', heldOutLoss: 'loss', heldOutAccuracy: 'tokenAccuracy' };
+    // A diverged run has no held-out numbers (trainRun's heldOut is null): NaN, which the tables show.
+    const metrics = {
+      loss: (r) => r.loss,
+      heldOutLoss: (r) => r.heldOut?.loss ?? Number.NaN,
+      heldOutAccuracy: (r) => r.heldOut?.tokenAccuracy ?? Number.NaN,
+    };
+    const keys = Object.keys(metrics);
     const block = (values) => ({ values, summary: meanSd(values) });
-    const of = (d) =>
-      Object.fromEntries(
-        Object.entries(keys).map(([name, key]) => [
-          name,
-          block(rs[d].map((r) => (name === 'loss' ? r.loss : metric(r, key)))),
-        ]),
-      );
-    const a = { label: arm === 'radam' ? 'RAdam' : 'Adam + warmup', seeds, float32: of('float32'), bfloat16: of('bfloat16') };
+    const of = (d) => Object.fromEntries(keys.map((name) => [name, block(rs[d].map(metrics[name]))]));
+    const a = {
+      label: arm === 'radam' ? 'RAdam' : 'Adam + warmup',
+      seeds,
+      float32: of('float32'),
+      bfloat16: of('bfloat16'),
+    };
     a.difference = Object.fromEntries(
-      Object.keys(keys).map((name) => [name, block(a.bfloat16[name].values.map((x, i) => x - a.float32[name].values[i]))]),
+      keys.map((name) => [name, block(a.bfloat16[name].values.map((x, i) => x - a.float32[name].values[i]))]),
     );
     training[arm] = a;
   }
+  const shadowModelResult = resultOf(shadowModelJob);
+  const long = [];
+  for (const seed of longSeedList)
+    for (const d of DTYPES) {
+      const job = longJobs.find((j) => j.seed === seed && j.dtype === d);
+      const r = job ? resultOf(job) : shadowModelResult.final;
+      long.push({ seed, stateDtype: d, loss: r.loss, heldOut: r.heldOut });
+    }
   const study = {
-    args: { seeds: K, steps, shadowSteps },
+    args: { seeds: K, steps, shadowSteps, longSeeds },
     setup: {
       lr: base.lr,
       steps,
@@ -465,8 +533,9 @@ if (main) {
       task: base.task,
     },
     training,
+    long: { arm: 'radam', lr: LONG_LR, steps: shadowSteps, runs: long },
     shadow: {
-      transformer: { seed: shadowModelJob.seed, lr: shadowModelJob.lr, ...resultOf(shadowModelJob) },
+      transformer: { seed: shadowModelJob.seed, lr: shadowModelJob.lr, ...shadowModelResult },
       synthetic: { seed: syntheticJob.seed, lr: syntheticJob.lr, ...resultOf(syntheticJob) },
     },
     stagnation: { ...STAGNATION, rows: resultOf(stagnationJob) },
@@ -476,6 +545,11 @@ if (main) {
   const md = studyMarkdown(study);
   fs.writeFileSync(path.join(out, 'study.md'), md);
   console.log(`\n${md}`);
-  const secs = jobs.map((j, i) => `${j.kind === 'train' ? `${j.arm}/${j.dtype}/${j.seed}` : j.kind} ${done[i].seconds.toFixed(1)} s`);
-  console.log(`wrote ${path.relative(process.cwd(), out)}/study.json, study.md; wall ${wall.toFixed(0)} s (${secs.join(', ')})`);
+  const secs = jobs.map(
+    (j, i) =>
+      `${j.kind === 'train' ? `${j.long ? 'long ' : ''}${j.arm}/${j.dtype}/${j.seed}` : j.kind} ${done[i].seconds.toFixed(1)} s`,
+  );
+  console.log(
+    `wrote ${path.relative(process.cwd(), out)}/study.json, study.md; wall ${wall.toFixed(0)} s (${secs.join(', ')})`,
+  );
 }
