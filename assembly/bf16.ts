@@ -223,7 +223,14 @@ function scalar16<COUPLED, MODE>(e: usize, i: i32, end: i32, flags: i32): void {
   const veps = f32x4.splat(load<f32>(e, E_EPS)), vst = f32x4.splat(load<f32>(e, E_STEP_SIZE));
   const ved = f32x4.splat(load<f32>(e, E_EMA_DECAY)), vec = f32x4.splat(load<f32>(e, E_ONE_MINUS_EMA_DECAY));
   let h = i32x4.add(i32x4.splat(load<u32>(e, E_SR_KEY) + x0 + <u32>i), i32x4(0, 1, 2, 3));
-  const eight = i32x4.splat(8);
+  const eight = i32x4.splat(8), sixteen = i32x4.splat(16);
+  // Unrolled in the adaptive mode only, as the float32 loops (measured: 3-5% at 64K and 1M).
+  if (sizeof<MODE>() == sizeof<Adaptive>()) for (; i + 16 <= n; i += 16) {
+    vec16<COUPLED, MODE>(p, g, m, v, vm, a, 0, h, ams, flush, ema, mode, vgs, vcv, vncv, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, ved, vec);
+    vec16<COUPLED, MODE>(p, g, m, v, vm, a, 32, i32x4.add(h, eight), ams, flush, ema, mode, vgs, vcv, vncv, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, ved, vec);
+    p += 64; g += 64; m += 32; v += 32; vm += 32; a += 64;
+    h = i32x4.add(h, sixteen);
+  }
   for (; i + 8 <= n; i += 8) {
     vec16<COUPLED, MODE>(p, g, m, v, vm, a, 0, h, ams, flush, ema, mode, vgs, vcv, vncv, vwd, vpd, vb1, vc1, vb2, vc2, veps, vst, ved, vec);
     p += 32; g += 32; m += 16; v += 16; vm += 16; a += 32;
