@@ -17,7 +17,7 @@ const THREADS = [1, 2];
  */
 export async function bf16Section({ quick, log, measure, harness }) {
   const sizes = quick ? [65536, 1 << 20] : [65536, 1 << 20, 1 << 24];
-  const out = { bytesPerElement: BYTES, threads: THREADS, sizes: {} };
+  const out = { bytesPerElement: BYTES, threads: THREADS, rounds: {}, sizes: {} };
   for (const n of sizes) {
     const cases = [],
       opts = {};
@@ -29,8 +29,14 @@ export async function bf16Section({ quick, log, measure, harness }) {
           const c = await radamWasm('simd', [n], t > 1 ? { stateDtype, threads: t, minSplit: 0 } : { stateDtype });
           if (c.opt.stateDtype !== stateDtype)
             throw new Error(`stateDtype ${c.opt.stateDtype}, expected ${stateDtype}`);
+          // Count the steps, to check below that each 2-thread one split (an increment: ~1 ns a step).
+          c.steps = 0;
+          const step = () => {
+            c.steps++;
+            c.opt.step();
+          };
           opts[`${d}-${t}`] = c;
-          cases.push({ id: `${d}-${t}`, label: `${stateDtype}, ${t} thread${t > 1 ? 's' : ''}`, elems: n, ...c });
+          cases.push({ id: `${d}-${t}`, label: `${stateDtype}, ${t} thread${t > 1 ? 's' : ''}`, elems: n, ...c, step });
         }
         for (const d of Object.keys(DTYPES)) {
           const b = BYTES[d];
@@ -39,12 +45,18 @@ export async function bf16Section({ quick, log, measure, harness }) {
         }
       }
       const splitsBefore = Object.fromEntries(Object.entries(opts).map(([id, c]) => [id, c.opt._splits]));
-      const res = await measure(`bf16 N=${n}`, cases, harness.rounds(n), harness.options(n));
+      for (const c of Object.values(opts)) c.steps = 0;
+      // At least 5 rounds at 16M too (the bench's default there is 3): eight cases of ~10-30 ms steps
+      // span ~40 s, over which this shared host's memory bandwidth moves by up to 2x.
+      const nRounds = quick ? harness.rounds(n) : Math.max(5, harness.rounds(n));
+      const res = await measure(`bf16 N=${n}`, cases, nRounds, harness.options(n));
       const splits = Object.fromEntries(Object.entries(opts).map(([id, c]) => [id, c.opt._splits - splitsBefore[id]]));
       for (const [id, k] of Object.entries(splits)) {
         // Every 2-thread step must have split (else the row would time one thread), no 1-thread one.
-        if (id.endsWith('-1') ? k !== 0 : k === 0) throw new Error(`bf16 N=${n}: ${id} split ${k} steps`);
+        const want = id.endsWith('-1') ? 0 : opts[id].steps;
+        if (k !== want) throw new Error(`bf16 N=${n}: ${id} split ${k} of ${opts[id].steps} steps`);
       }
+      out.rounds[n] = nRounds;
       out.sizes[n] = summarize(n, res, opts, splits);
     } finally {
       for (const c of Object.values(opts)) c.dispose();
