@@ -1,8 +1,9 @@
 // The smoke test every runtime runs: backend detection, then a few torch golden cases on the
 // backend 'auto' picked and on every other backend the runtime supports, judged with the golden
 // tolerance; a short run with the weight EMA, accumulation and clipValue, the same bits on every
-// backend; threads against one thread. The caller passes the RAdam it loaded and the cases; the only import is the
-// (dependency-free) golden runner.
+// backend, and again with bfloat16 state; threads against one thread, with either state. The
+// caller passes the RAdam it loaded and the cases; the only import is the (dependency-free) golden
+// runner.
 import { runCase, worstError, TOLERANCE } from '../support/golden-runner.mjs';
 
 export async function smoke(RAdam, cases) {
@@ -11,6 +12,7 @@ export async function smoke(RAdam, cases) {
   probe.dispose();
   const results = [];
   const extras = [];
+  const halves = []; // the same with bfloat16 state
   for (const backend of ['simd', 'scalar', 'js']) {
     let ready = true;
     try {
@@ -32,6 +34,7 @@ export async function smoke(RAdam, cases) {
       results.push({ backend, name: c.name, worst, ok: error === undefined && worst <= TOLERANCE, error });
     }
     extras.push({ backend, bits: await extrasRun(RAdam, { backend }) });
+    halves.push({ backend, bits: await extrasRun(RAdam, { backend, stateDtype: 'bfloat16', amsgrad: true }) });
   }
   // Every backend must give the first one's bits.
   const differ = extras.filter((x) => x.bits !== extras[0].bits).map((x) => x.backend);
@@ -42,7 +45,18 @@ export async function smoke(RAdam, cases) {
     ok: differ.length === 0,
     error: differ.length ? `bits of ${differ.join(', ')} differ from ${extras[0].backend}` : undefined,
   });
-  return { auto, results, threads: await threadsCheck(RAdam) };
+  const differ16 = halves.filter((x) => x.bits !== halves[0].bits).map((x) => x.backend);
+  results.push({
+    backend: halves.map((x) => x.backend).join('='),
+    name: 'bfloat16 state (ema+accumulate+clipValue+amsgrad)',
+    worst: 0,
+    ok: differ16.length === 0,
+    error: differ16.length ? `bits of ${differ16.join(', ')} differ from ${halves[0].backend}` : undefined,
+  });
+  const [f32, bf16] = [await threadsCheck(RAdam, 'float32'), await threadsCheck(RAdam, 'bfloat16')];
+  const threads = { ...f32, same: f32.same && bf16.same, error: f32.error ?? bf16.error };
+  if (f32.same && !bf16.same) threads.error ??= 'bfloat16 state: bits differ from one thread';
+  return { auto, results, threads };
 }
 
 /** 9 calls with ema (warmup), accumulate 3, clipValue and maxGradNorm: the params' and EMA's bits, as hex. */
@@ -61,16 +75,24 @@ async function extrasRun(RAdam, options) {
     opt.step();
   }
   const hex = (a) => Array.from(new Uint32Array(a.slice().buffer), (x) => x.toString(16)).join('');
-  const bits = hex(w.data) + hex(w.ema);
+  const words = (name) => Array.from(w.stateWords?.(name) ?? [], (x) => x.toString(16)).join('');
+  const bits = hex(w.data) + hex(w.ema) + words('expAvg') + words('expAvgSq') + words('maxExpAvgSq');
   opt.dispose();
   return bits;
 }
 
 /** threads: 'auto' against one thread on the same steps (stepAsync: a browser's main thread may not block). */
-async function threadsCheck(RAdam) {
-  const n = 100_000;
+async function threadsCheck(RAdam, stateDtype) {
+  const n = 100_003; // the split cuts the tensor off a multiple of 8: bfloat16's hash lanes must still line up
   const make = async (threads) => {
-    const opt = await RAdam.create({ threads, lr: 0.01, ema: { decay: 0.5 }, accumulate: 2, clipValue: 0.5 });
+    const opt = await RAdam.create({
+      threads,
+      lr: 0.01,
+      ema: { decay: 0.5 },
+      accumulate: 2,
+      clipValue: 0.5,
+      stateDtype,
+    });
     const w = opt.addParam(Float32Array.from({ length: n }, (_, i) => Math.sin(i)));
     return { opt, w };
   };
@@ -88,6 +110,9 @@ async function threadsCheck(RAdam) {
         same = false;
         break;
       }
+    const v1 = one.w.expAvgSq,
+      v2 = auto.w.expAvgSq;
+    for (let i = 0; i < n && same; i++) if (!Object.is(v1[i], v2[i])) same = false;
     const threads = auto.opt.threads,
       splits = auto.opt._splits;
     one.opt.dispose();
