@@ -233,6 +233,8 @@ describe('bit identity', () => {
     ['ema, clipValue', { ema: { decay: 0.9 }, clipValue: 0.5 }],
     ['Adam (no rectification)', { rectify: false }],
     ['no momentum steps (degenerateToSgd false)', { degenerateToSgd: false, amsgrad: true, ema: { decay: 0.5 } }],
+    ['secondMomentOnly (Adam-2k), amsgrad', { secondMomentOnly: true, amsgrad: true }],
+    ['guards: maxGradNorm, skipNonFinite; accumulate', { maxGradNorm: 5, skipNonFinite: true, accumulate: 2 }],
   ];
   for (const [name, options] of variants) {
     it(`simd, scalar and js agree (${name}), lengths around the vector widths`, async () => {
