@@ -224,8 +224,9 @@ function judge(r, problems) {
   for (const s of r.results.filter((x) => x.skipped)) failures.push(`${s.backend}: not run (${s.skipped})`);
   const ran = r.results.filter((x) => !x.skipped);
   for (const x of ran.filter((y) => !y.ok)) failures.push(`${x.backend}/${x.name}: ${x.error ?? `worst ${x.worst}`}`);
-  // Each golden case on each backend, and the EMA + accumulation + clipValue bits across them.
-  const expected = SMOKE_CASES.length * BACKENDS.length + 1;
+  // Each golden case on each backend, and the EMA + accumulation + clipValue bits across them, with
+  // float32 and with bfloat16 state.
+  const expected = SMOKE_CASES.length * BACKENDS.length + 2;
   if (ran.length !== expected) failures.push(`${ran.length} case runs, expected ${expected}`);
   if (r.auto !== 'simd') failures.push(`'auto' picked ${r.auto}, expected simd`);
   if (!r.isolated) failures.push('the page is not cross-origin isolated (no SharedArrayBuffer, so no threads)');
