@@ -331,7 +331,7 @@ export function loadCheckpoint(
         );
     });
   }
-  const applyState = checkStateDict(sd, parts);
+  const applyState = checkStateDict(sd, parts, 'loadState');
   const after = check(decoded);
   // Everything is checked: what applies the caller's part may still allocate (Lookahead's slow
   // weights), so it runs first; an out-of-memory error there leaves the rest untouched.
