@@ -171,16 +171,21 @@ export function step16(e: usize, n: i32, flags: i32): void {
   }
 }
 
+// Element i's address in an entry's float32 array (p, g, the EMA) and in a bfloat16 one (m, v, vmax).
+// @ts-ignore: decorator
+@inline function at32(e: usize, field: usize, i: i32): usize { return <usize>load<u32>(e + field) + (<usize>i << 2); }
+// @ts-ignore: decorator
+@inline function at16(e: usize, field: usize, i: i32): usize { return <usize>load<u32>(e + field) + (<usize>i << 1); }
+// In the first steps' modes the caller's pass updates the EMA.
+// @ts-ignore: decorator
+@inline function emaInLoop<MODE>(flags: i32): bool { return sizeof<MODE>() == sizeof<Adaptive>() && (flags & FLAG_EMA) != 0; }
+
 /** Elements [i, end) of the entry one at a time: the SIMD loop's head and tail, and the scalar build's loop. */
 function scalar16<COUPLED, MODE>(e: usize, i: i32, end: i32, flags: i32): void {
   const ams = (flags & FLAG_AMSGRAD) != 0, flush = (flags & FLAG_FLUSH_SUBNORMALS) != 0;
-  const ema = sizeof<MODE>() == sizeof<Adaptive>() && (flags & FLAG_EMA) != 0, mode = flags & MODE_MASK;
-  let p = <usize>load<u32>(e, E_PARAM) + (<usize>i << 2);
-  let g = <usize>load<u32>(e, E_GRAD) + (<usize>i << 2);
-  let m = <usize>load<u32>(e, E_EXP_AVG) + (<usize>i << 1);
-  let v = <usize>load<u32>(e, E_EXP_AVG_SQ) + (<usize>i << 1);
-  let vm = <usize>load<u32>(e, E_MAX_EXP_AVG_SQ) + (<usize>i << 1);
-  let a = <usize>load<u32>(e, E_EMA) + (<usize>i << 2);
+  const ema = emaInLoop<MODE>(flags), mode = flags & MODE_MASK;
+  let p = at32(e, E_PARAM, i), g = at32(e, E_GRAD, i), a = at32(e, E_EMA, i);
+  let m = at16(e, E_EXP_AVG, i), v = at16(e, E_EXP_AVG_SQ, i), vm = at16(e, E_MAX_EXP_AVG_SQ, i);
   const key = load<u32>(e, E_SR_KEY);
   let x = load<u32>(e, E_INDEX) + <u32>i; // the global index of element i
   const gs = load<f32>(e, E_GRAD_SCALE), cv = load<f32>(e, E_CLIP_VALUE);
@@ -207,13 +212,9 @@ function scalar16<COUPLED, MODE>(e: usize, i: i32, end: i32, flags: i32): void {
   let i = min<i32>(n, <i32>((8 - (x0 & 7)) & 7));
   scalar16<COUPLED, MODE>(e, 0, i, flags);
   const ams = (flags & FLAG_AMSGRAD) != 0, flush = (flags & FLAG_FLUSH_SUBNORMALS) != 0;
-  const ema = sizeof<MODE>() == sizeof<Adaptive>() && (flags & FLAG_EMA) != 0, mode = flags & MODE_MASK;
-  let p = <usize>load<u32>(e, E_PARAM) + (<usize>i << 2);
-  let g = <usize>load<u32>(e, E_GRAD) + (<usize>i << 2);
-  let m = <usize>load<u32>(e, E_EXP_AVG) + (<usize>i << 1);
-  let v = <usize>load<u32>(e, E_EXP_AVG_SQ) + (<usize>i << 1);
-  let vm = <usize>load<u32>(e, E_MAX_EXP_AVG_SQ) + (<usize>i << 1);
-  let a = <usize>load<u32>(e, E_EMA) + (<usize>i << 2);
+  const ema = emaInLoop<MODE>(flags), mode = flags & MODE_MASK;
+  let p = at32(e, E_PARAM, i), g = at32(e, E_GRAD, i), a = at32(e, E_EMA, i);
+  let m = at16(e, E_EXP_AVG, i), v = at16(e, E_EXP_AVG_SQ, i), vm = at16(e, E_MAX_EXP_AVG_SQ, i);
   const vgs = f32x4.splat(load<f32>(e, E_GRAD_SCALE));
   const cv = load<f32>(e, E_CLIP_VALUE);
   const vcv = f32x4.splat(cv), vncv = f32x4.splat(-cv);

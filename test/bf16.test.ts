@@ -2,6 +2,9 @@
 // the kernel's roundings on every backend, unbiasedness, the stagnation that round-to-nearest
 // suffers and stochastic rounding avoids, bit identity across backends, threads and resumes, and
 // state I/O between the modes.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Lookahead, RAdam, type Backend, type Param, type RAdamOptions } from '../src/index.js';
 import {
@@ -303,6 +306,22 @@ describe('resume', () => {
     }
   });
 
+  it('a bfloat16 checkpoint written to a file and read back with fs.readFileSync resumes bit for bit', async () => {
+    const a = await run({ backend: 'simd', amsgrad: true, ema: { decay: 0.9 } }, [7, 1001], 5);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'radam-bf16-')), 'state.bin');
+    fs.writeFileSync(file, a.opt.saveState({ includeParams: true }));
+    const bytes = fs.readFileSync(file);
+    // And at an odd byte offset: the 16-bit words are copied out, never viewed in place.
+    const odd = Buffer.concat([Buffer.from([1]), bytes]).subarray(1);
+    for (const input of [bytes, odd]) {
+      const b = await create({ backend: 'js', stateDtype: 'bfloat16', amsgrad: true, ema: { decay: 0.9 } });
+      const pb = [b.addParam(7), b.addParam(1001)];
+      b.loadState(input);
+      expect(snapshot(pb)).toEqual(a.snapshot);
+    }
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
+
   it('a checkpoint stores the raw words: smaller than float32 state, and it says so', async () => {
     const f = await run({ stateDtype: 'float32', backend: 'js' }, [1000], 3);
     const h = await run({ backend: 'js' }, [1000], 3);
@@ -500,6 +519,11 @@ describe('refusals leave everything as it was', () => {
     expect(() => opt.loadState(crc(without))).toThrow(
       /corrupt checkpoint \(its header is malformed\)|truncated|unexpected bytes/,
     );
+    // A crafted seed in a checkpoint: the error names loadState, the call made.
+    const seeded = bytes.slice();
+    const at = Buffer.from(seeded).indexOf('"seed":42');
+    seeded.set(new TextEncoder().encode('"seed":-1'), at);
+    expect(() => opt.loadState(crc(seeded))).toThrow(/^loadState: "bfloat16": Invalid stateSeed: -1/);
     const version1 = bytes.slice();
     new DataView(version1.buffer).setUint16(4, 1, true);
     expect(() => opt.loadState(crc(version1))).toThrow('loadState: corrupt checkpoint (unknown flags 16)');

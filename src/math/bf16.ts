@@ -70,7 +70,7 @@ export function toBf16(a: Float32Array, out: Uint16Array = new Uint16Array(a.len
   for (let i = 0; i < a.length; i++) {
     const b = bits[i];
     if ((b & 0x7fffffff) > 0x7f800000) out[i] = (b >>> 16) | ((b & 0x7f0000) === 0 ? 0x40 : 0);
-    else out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+    else out[i] = roundNearest(a[i]);
   }
   return out;
 }

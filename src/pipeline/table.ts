@@ -79,7 +79,6 @@ export class StepTable {
   private capacity = 0;
   private subTables = 0; // per-thread tables for a split step
   private subCapacity = 0;
-  private nextIndex = 0; // the global index of the next tensor's first element
   private cache = {
     generation: -1,
     base: -1,
@@ -139,7 +138,7 @@ export class StepTable {
       pending: false,
       views: [],
       generation: -1,
-      first: this.nextIndex,
+      first: this.nextIndex(),
     };
     this.slots.push(slot);
     try {
@@ -147,10 +146,8 @@ export class StepTable {
       const { i32 } = this.entries();
       i32[slot.index * WORDS + E_SIZE / 4] = size;
       i32[slot.index * WORDS + E_INDEX / 4] = slot.first;
-      this.nextIndex += alignUp(size, 16);
       fill(slot);
     } catch (e) {
-      this.nextIndex = slot.first;
       this.slots.pop();
       this.arena.release(mark);
       this.base = base;
@@ -209,13 +206,8 @@ export class StepTable {
   private views(slot: Slot): (Float32Array | Uint16Array | null)[] {
     if (slot.generation !== this.arena.generation) {
       const buffer = this.kernel.memory.buffer;
-      slot.views = slot.ptrs.map((ptr, k) =>
-        !ptr
-          ? null
-          : this.elementBytes(k) === 2
-            ? new Uint16Array(buffer, ptr, slot.size)
-            : new Float32Array(buffer, ptr, slot.size),
-      );
+      const viewType = (k: number) => (this.elementBytes(k) === 2 ? Uint16Array : Float32Array);
+      slot.views = slot.ptrs.map((ptr, k) => (ptr ? new (viewType(k))(buffer, ptr, slot.size) : null));
       slot.generation = this.arena.generation;
     }
     return slot.views;
@@ -315,6 +307,12 @@ export class StepTable {
       offset += n;
     }
     return jobs;
+  }
+
+  // The global index of the next tensor's first element: after the last one's, at a multiple of 16.
+  private nextIndex(): number {
+    const last = this.slots.at(-1);
+    return last ? last.first + alignUp(last.size, 16) : 0;
   }
 
   private writePointer(slot: Slot, k: number): void {
